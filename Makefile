@@ -1,0 +1,48 @@
+# pmo-xl developer tasks. `make demo` and `make test` work on a fresh machine with Python >= 3.11.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO   := build/demo
+
+.PHONY: demo test lint docs bench clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "pmo-xl needs Python >= 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+## demo: install, write the sample register, validate it and roll it up
+demo: $(VENV)/.installed
+	mkdir -p $(DEMO)
+	$(BIN)/pmo-xl sample $(DEMO)/PMO_Register.xlsx --force
+	$(BIN)/pmo-xl validate $(DEMO)/PMO_Register.xlsx || [ $$? -eq 1 ]  # 1 = findings, as planted
+	$(BIN)/pmo-xl rollup $(DEMO)/PMO_Register.xlsx
+	$(BIN)/pmo-xl rollup $(DEMO)/PMO_Register.xlsx --format json > $(DEMO)/rollup.json
+	@echo "Demo register: $(DEMO)/PMO_Register.xlsx  roll-up JSON: $(DEMO)/rollup.json"
+
+## test: install with test extras, lint, run the whole suite
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+## docs: regenerate the README's generated sections from the code
+docs: $(VENV)/.installed
+	$(BIN)/python -m pmo_xl.docs README.md
+
+## bench: the performance benchmark (minutes; figures go into the README by hand)
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_core.py
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,137 @@
+"""The `pmo-xl` command line: a thin skin over the core.
+
+Each command reads its input, calls one core function, and presents the result as text (rich
+tables on a terminal) or JSON. Exit codes: 0 fine, 1 the register has errors, 2 the input is
+unusable (one line on stderr naming the file and the problem; nothing is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import RegisterError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _as_of(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive whole number")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pmo-xl", description="Validate, roll up and report on a PMO project register.")
+    parser.add_argument("--version", action="version", version=f"pmo-xl {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser(
+        "validate", help="check a register; every finding names its cell",
+        description="Check a register. Exit 0: no errors; 1: errors found; 2: unusable input.")
+    _register_arguments(validate)
+
+    rollup = commands.add_parser(
+        "rollup", help="portfolio metrics: counts, budget, earned value, slippage, staleness",
+        description="Roll the register up into portfolio metrics as of a date.")
+    _register_arguments(rollup)
+
+    sample = commands.add_parser(
+        "sample", help="write a realistic sample register (.xlsx)",
+        description="Write a deterministic sample register with a few planted problems.")
+    sample.add_argument("path", type=Path, help="the .xlsx file to write")
+    sample.add_argument("--projects", type=_positive, default=40, help="number of projects "
+                        "(default 40; three lessons and four milestones each)")
+    sample.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    sample.add_argument("--force", action="store_true", help="overwrite an existing file")
+    return parser
+
+
+def _register_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("register", type=Path, help="the register workbook (.xlsx or .xlsm)")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="output format (default text)")
+    parser.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD",
+                        help="as-of date (default: Settings Report Date, else today)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except RegisterError as error:
+        print(f"pmo-xl: error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except BrokenPipeError:  # `pmo-xl validate ... | head` is fine
+        return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .reader import read_register
+    from .validation import validate
+
+    result = validate(read_register(args.register), args.as_of)
+    if args.format == "json":
+        _print_json(result.to_dict())
+    else:
+        from .textout import print_validation
+
+        print_validation(result, args.register)
+    return EXIT_FINDINGS if result.errors else EXIT_OK
+
+
+def _rollup(args: argparse.Namespace) -> int:
+    from .metrics import rollup
+    from .reader import read_register
+
+    register = read_register(args.register)
+    result = rollup(register, args.as_of)
+    if args.format == "json":
+        _print_json(result.to_dict())
+    else:
+        from .textout import print_rollup
+
+        print_rollup(result, register.settings.currency, args.register)
+    return EXIT_OK
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from .sample import sample_portfolio, write_register
+
+    path: Path = args.path
+    if path.exists() and not args.force:
+        raise RegisterError(path, "already exists; use --force to overwrite it")
+    if path.suffix.lower() != ".xlsx":
+        raise RegisterError(path, "the sample register is written as .xlsx; name it *.xlsx")
+    portfolio = sample_portfolio(args.projects, args.seed)
+    write_register(path, portfolio)
+    print(f"Wrote {path} ({len(portfolio.projects)} projects, {len(portfolio.lessons)} "
+          f"lessons, {len(portfolio.milestones)} milestones, "
+          f"{len(portfolio.planted)} planted problems)")
+    return EXIT_OK
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+_COMMANDS = {"validate": _validate, "rollup": _rollup, "sample": _sample}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
