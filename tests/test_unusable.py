@@ -8,9 +8,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-from msoffcrypto.format.ooxml import OOXMLFile
 import pytest
 import xlwt
+from msoffcrypto.format.ooxml import OOXMLFile
 from registers import VALID_PROJECT, grid, register, write_workbook
 
 from pmo_xl.cli import main
