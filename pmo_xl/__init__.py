@@ -11,13 +11,11 @@ portfolio metrics, and report on it. The public API::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("pmo-xl")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+# The single source of the version (pyproject.toml reads it); a literal, because looking it up
+# through importlib.metadata costs every command ~40 ms.
+__version__ = "0.1.0"
 
 __all__ = ["RegisterError", "Register", "read_register", "validate", "rollup", "__version__"]
 

@@ -154,6 +154,13 @@ def _checked_dates(values: pd.Series, blank: pd.Series) -> Parsed:
 
 
 def _parse_text_dates(text: pd.Series, date_order: str) -> pd.Series:
+    # Text dates repeat (and so do typos such as 'TBC'): parse each distinct spelling once.
+    codes, distinct = pd.factorize(text)
+    parsed = _parse_distinct_dates(pd.Series(distinct, dtype=object), date_order)
+    return pd.Series(parsed.to_numpy()[codes], index=text.index)
+
+
+def _parse_distinct_dates(text: pd.Series, date_order: str) -> pd.Series:
     result = pd.to_datetime(text, format="ISO8601", errors="coerce")
     numeric = text.str.replace(r"[.\-]", "/", regex=True)
     attempts = [(text, fmt) for fmt in _NAMED_MONTH_FORMATS]

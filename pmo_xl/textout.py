@@ -14,7 +14,6 @@ from . import formatting as fmt
 from .metrics import UNSET, Rollup
 from .validation import Validation
 
-_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow"}
 _RAG_STYLE = {"Green": "green", "Amber": "dark_orange", "Red": "red", UNSET: "dim"}
 
 
@@ -26,25 +25,38 @@ def _console() -> Console:
 
 
 def print_validation(result: Validation, source: Path) -> None:
+    """Findings as an aligned table, then a one-line verdict.
+
+    The table is formatted here rather than by rich: a large register can have thousands of
+    findings, and rich's layout engine takes seconds for those.
+    """
     console = _console()
+    colour = console.is_terminal and not console.no_color
     if len(result):
-        table = RichTable(title=f"{source.name}: findings as of {result.as_of}",
-                          title_justify="left", expand=False)
-        for name, style in (("Cell", "bold"), ("Severity", ""), ("Rule", "cyan"),
-                            ("Message", "")):
-            table.add_column(name, style=style, overflow="fold")
-        for finding in result:
-            table.add_row(finding.cell, f"[{_SEVERITY_STYLE[finding.severity]}]"
-                          f"{finding.severity}[/]", finding.rule, _escape(finding.message))
-        console.print(table)
+        console.print(f"[bold]{source.name}[/]: findings as of {result.as_of}")
+        frame = result.findings
+        columns = [("Cell", frame["cell"]), ("Severity", frame["severity"]),
+                   ("Rule", frame["rule"]), ("Message", frame["message"])]
+        widths = [max(len(title), int(values.str.len().max())) for title, values in columns]
+        rules = ["-" * w for w in widths[:-1]] + ["-" * min(widths[-1], 60)]
+        lines = [_row([t for t, _ in columns], widths), _row(rules, widths)]
+        for cell, severity, rule_id, message in zip(*(v for _, v in columns), strict=True):
+            shown = f"{_ANSI[severity]}{severity:<{widths[1]}}\033[0m" if colour else severity
+            lines.append(_row([cell, shown, rule_id, message], widths, pad_second=not colour))
+        console.file.write("\n".join(lines) + "\n")
     verdict = "[bold red]" if result.errors else "[green]"
     console.print(f"{verdict}{result.errors} error{'s' * (result.errors != 1)}[/], "
                   f"[yellow]{result.warnings} warning{'s' * (result.warnings != 1)}[/] "
                   f"in {source}")
 
 
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
+_ANSI = {"error": "\033[1;31m", "warning": "\033[33m"}
+
+
+def _row(cells: list[str], widths: list[int], pad_second: bool = True) -> str:
+    padded = [cell if i == len(cells) - 1 or (i == 1 and not pad_second)
+              else f"{cell:<{widths[i]}}" for i, cell in enumerate(cells)]
+    return "  ".join(padded)
 
 
 def print_rollup(result: Rollup, currency: str, source: Path) -> None:

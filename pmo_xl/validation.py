@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .metrics import project_metrics, resolve_as_of
 from .reader import Register, Table, cell_ref
@@ -208,7 +210,8 @@ def _value_checks(table: Table, found: _Collector) -> None:
 
 
 def _normalised_ids(ids: pd.Series) -> pd.Series:
-    return ids.astype("str").str.strip().str.casefold()
+    # lower() rather than casefold(): IDs are codes, and lower() runs inside pyarrow.
+    return ids.astype("str").str.strip().str.lower()
 
 
 def _unique_checks(table: Table, found: _Collector) -> None:
@@ -298,9 +301,15 @@ def _phrase(mask: pd.Series, text: pd.Series | str) -> pd.Series:
     return pd.Series(text, index=mask.index).where(mask, "")
 
 
+def _isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
+    """Series.isin for text columns, in pyarrow (pandas converts string sets value by value)."""
+    found = pc.is_in(pa.array(values.array), value_set=pa.array(allowed.dropna().array))
+    return pd.Series(np.asarray(found.fill_null(False)), index=values.index)
+
+
 def _reference_checks(table: Table, known: pd.Series, found: _Collector) -> None:
     ids = _normalised_ids(table.value("project_id"))
-    unknown = ids.notna() & ~ids.isin(set(known.dropna()))
+    unknown = ids.notna() & ~_isin(ids, known)
     found.add(table, "project_id", unknown, "unknown-project",
               "Project ID '{value}' is not on the Projects sheet",
               value=table.value("project_id"))
