@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .errors import RegisterError
@@ -271,12 +270,8 @@ def _read_table(path: Path, book, sheet: str, schema: SheetSchema,  # noqa: ANN0
     first_row = header_row + 1
     raw = pd.DataFrame({key: _column(body, i) for key, i in positions.items()})
     raw.index = pd.RangeIndex(first_row, first_row + len(raw))
+    raw = raw[raw.notna().any(axis=1)]  # blank rows (text is trimmed already)
     parsed = _parse_table(raw, schema, date_order)
-    keep = ~np.logical_and.reduce([parsed[key].blank.to_numpy() for key in positions])
-    if not keep.all():
-        raw = raw[keep]
-        parsed = {k: Parsed(p.values[keep], p.blank[keep], p.bad[keep],
-                            {n: m[keep] for n, m in p.flags.items()}) for k, p in parsed.items()}
     letters = {key: column_letter(i) for key, i in positions.items()}
     rows_series = pd.Series(raw.index.to_numpy(), index=raw.index, name="row")
     return Table(schema, sheet, header_row, letters, rows_series, raw, parsed)
@@ -286,8 +281,7 @@ def _column(body: Sequence[Sequence[object]], index: int) -> pd.Series:
     # Text is trimmed and blank text becomes None here, in the one pass that collects the
     # column: pandas then infers a proper dtype (all text, all numbers, all dates) for the
     # parsers' fast paths, and "blank" is simply a missing value.
-    cells = [row[index] for row in body]
-    cells = [(v.strip() or None) if v.__class__ is str else v for v in cells]
+    cells = [(v.strip() or None) if (v := row[index]).__class__ is str else v for row in body]
     return pd.Series(cells, dtype=None if cells else object)
 
 

@@ -155,3 +155,10 @@ def test_numeric_ids_and_whitespace_text_are_read_as_people_see_them(tmp_path: P
     reg = read_register(path)
     assert reg.projects.value("project_id").iloc[0] == "1001"
     assert bool(reg.projects.parsed["sponsor"].blank.iloc[0])
+
+
+def test_header_only_register_is_valid_and_empty(tmp_path: Path) -> None:
+    path = write_workbook(tmp_path / "r.xlsx", {"Projects": [list(VALID_PROJECT)]})
+    reg = read_register(path)
+    assert len(reg.projects) == 0
+    assert list(validate(reg)) == []
