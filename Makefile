@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   := build/demo
+WORKBOOK := workbooks/PMO_Register.xlsm
 
-.PHONY: demo test lint docs bench clean
+.PHONY: demo test lint docs bench workbook pictures clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "pmo-xl needs Python >= 3.11"'
@@ -19,14 +20,24 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-## demo: install, write the sample register, validate it and roll it up
+## demo: install, write the sample register, validate it and roll it up, build the workbook
 demo: $(VENV)/.installed
 	mkdir -p $(DEMO)
 	$(BIN)/pmo-xl sample $(DEMO)/PMO_Register.xlsx --force
 	$(BIN)/pmo-xl validate $(DEMO)/PMO_Register.xlsx || [ $$? -eq 1 ]  # 1 = findings, as planted
 	$(BIN)/pmo-xl rollup $(DEMO)/PMO_Register.xlsx
 	$(BIN)/pmo-xl rollup $(DEMO)/PMO_Register.xlsx --format json > $(DEMO)/rollup.json
+	$(BIN)/pmo-xl new $(DEMO)/PMO_Register.xlsm --sample --force
 	@echo "Demo register: $(DEMO)/PMO_Register.xlsx  roll-up JSON: $(DEMO)/rollup.json"
+	@echo "Demo workbook with buttons and macros: $(DEMO)/PMO_Register.xlsm"
+
+## workbook: rebuild the committed register workbook (sample portfolio, standalone macros)
+workbook: $(VENV)/.installed
+	$(BIN)/pmo-xl new $(WORKBOOK) --sample --force
+
+## pictures: the README's pictures of the workbook (LibreOffice and poppler-utils needed)
+pictures: $(VENV)/.installed
+	docs/render_pictures.sh $(WORKBOOK)
 
 ## test: install with test extras, lint, run the whole suite
 test: $(VENV)/.installed-test

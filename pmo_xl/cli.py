@@ -58,6 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default 40; three lessons and four milestones each)")
     sample.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     sample.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    new = commands.add_parser(
+        "new", help="write a new register workbook (.xlsm) with buttons and macros",
+        description="Write a new register workbook (.xlsm): a Dashboard with buttons that run "
+                    "pmo-xl through xlwings, Excel Tables with dropdowns and RAG colours, "
+                    "Settings, and the VBA macros.")
+    new.add_argument("path", type=Path, help="the .xlsm file to write")
+    new.add_argument("--sample", action="store_true",
+                     help="fill it with the sample portfolio, planted problems included")
+    new.add_argument("--projects", type=_positive, help="number of sample projects (implies "
+                     "--sample; default 40)")
+    new.add_argument("--addin", action="store_true", help="call the xlwings add-in instead "
+                     "of embedding xlwings' VBA module (standalone, the default)")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
     return parser
 
 
@@ -125,12 +139,42 @@ def _sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _new(args: argparse.Namespace) -> int:
+    from .sample import DEFAULT_PROJECTS, sample_portfolio
+    from .workbook import MacroError, build_workbook, xlwings_version
+
+    path: Path = args.path
+    if path.exists() and not args.force:
+        raise RegisterError(path, "already exists; use --force to overwrite it")
+    if path.suffix.lower() != ".xlsm":
+        raise RegisterError(path, "the register workbook has macros, so Excel needs the "
+                                  ".xlsm extension; name it *.xlsm")
+    portfolio = None
+    if args.sample or args.projects:
+        portfolio = sample_portfolio(args.projects or DEFAULT_PROJECTS)
+    try:
+        build_workbook(path, portfolio, addin=args.addin)
+        macros = ("macros use the xlwings add-in" if args.addin else
+                  f"standalone macros, xlwings {xlwings_version()} VBA module embedded")
+    except MacroError as error:
+        print(f"pmo-xl: error: {path}: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except OSError as error:
+        print(f"pmo-xl: error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    content = "an empty register" if portfolio is None else (
+        f"{len(portfolio.projects)} projects, {len(portfolio.lessons)} lessons, "
+        f"{len(portfolio.milestones)} milestones, {len(portfolio.planted)} planted problems")
+    print(f"Wrote {path} ({content}; {macros})")
+    return EXIT_OK
+
+
 def _print_json(data: dict[str, Any]) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
     sys.stdout.write("\n")
 
 
-_COMMANDS = {"validate": _validate, "rollup": _rollup, "sample": _sample}
+_COMMANDS = {"validate": _validate, "rollup": _rollup, "sample": _sample, "new": _new}
 
 
 if __name__ == "__main__":

@@ -84,6 +84,8 @@ class Settings:
     currency: str = "EUR"
     stale_after_days: int = 30
     date_order: str = "DMY"
+    report_formats: str = "HTML, PDF"
+    output_folder: str = "Reports"
 
 
 @dataclass(frozen=True)

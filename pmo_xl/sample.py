@@ -472,7 +472,7 @@ def write_register(path: str | Path, portfolio: SamplePortfolio) -> Path:
     settings.write_row(0, 0, ("Setting", "Value"), formats["header"])
     for r, setting in enumerate(SETTINGS, start=1):
         settings.write(r, 0, setting.name)
-        _write_cell(settings, r, 1, portfolio.settings.get(setting.key), formats)
+        write_cell(settings, r, 1, portfolio.settings.get(setting.key), formats)
     settings.set_column(0, 0, 20)
     settings.set_column(1, 1, 22)
     book.close()
@@ -495,7 +495,7 @@ def _write_table(book: Any, schema: SheetSchema, rows: list[dict[str, Any]],
     kinds = [c.kind.value for c in columns]
     for r, row in enumerate(rows, start=1):
         for c, column in enumerate(columns):
-            _write_cell(sheet, r, c, row.get(column.key), formats, kinds[c])
+            write_cell(sheet, r, c, row.get(column.key), formats, kinds[c])
     sheet.add_table(0, 0, max(1, len(rows)), len(columns) - 1, {
         "name": schema.table, "style": "Table Style Light 9",
         "columns": [{"header": c.name} for c in columns]})
@@ -504,12 +504,18 @@ def _write_table(book: Any, schema: SheetSchema, rows: list[dict[str, Any]],
     sheet.freeze_panes(1, 0)
 
 
-def _write_cell(sheet: Any, row: int, col: int, value: object, formats: dict[str, Any],
-                kind: str = "") -> None:
+def write_cell(sheet: Any, row: int, col: int, value: object, formats: dict[str, Any],
+               kind: str = "") -> None:
+    """Write one sample value as a person would have entered it, so that planted problems
+    stay problems: dates as date cells, amounts as numbers, unreadable text as text.
+
+    `formats` maps "date", "money" and "percent" to cell formats; an optional "points"
+    format is used for a percentage typed as points (45 rather than 45 %).
+    """
     if value is None or value == "":
         return
     if kind == "percent" and isinstance(value, (int, float)) and value > 1:
-        sheet.write_number(row, col, value)  # typed as points, as people do
+        sheet.write_number(row, col, value, formats.get("points"))  # typed as points
     elif isinstance(value, dt.date):
         sheet.write_datetime(row, col, dt.datetime(value.year, value.month, value.day),
                              formats["date"])

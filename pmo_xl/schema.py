@@ -227,9 +227,12 @@ SETTINGS: tuple[Setting, ...] = (
             hint="A status update older than this many days is stale."),
     Setting("Date Order", "date_order", Kind.ENUM, "DMY", allowed=DATE_ORDERS,
             hint="How to read ambiguous text dates such as 03/04/2026: DMY or MDY."),
+    Setting("Report Formats", "report_formats", Kind.TEXT, "HTML, PDF",
+            hint="Formats of the status reports: HTML, PDF, or both separated by a comma."),
+    Setting("Output Folder", "output_folder", Kind.TEXT, "Reports",
+            hint="Where reports are saved; a relative folder is taken from the workbook's "
+                 "folder."),
 )
-
-
 def sheet_schema(name: str) -> SheetSchema:
     """The schema of a data sheet by its (case-insensitive) name."""
     for sheet in SHEETS:

@@ -3,19 +3,25 @@
 Run with a Python that has LibreOffice's ``uno`` module (Debian: ``/usr/bin/python3`` with the
 ``libreoffice-script-provider-python`` package)::
 
-    /usr/bin/python3 tests/lo_inspect.py book.xlsm
+    /usr/bin/python3 tests/lo_inspect.py book.xlsm [--pdf book.pdf [--print-buttons]]
 
 It starts its own headless ``soffice`` with a throw-away profile on a free local port, loads
 the workbook with macros enabled, prints one JSON object and stops that ``soffice``::
 
-    {"sheets": [{"name": "Plan", "code_name": "Sheet1",
+    {"sheets": [{"name": "Plan", "code_name": "Sheet1", "visible": true,
                  "buttons": [{"label": "Run", "macro": "vnd.sun.star.script:..."}]}],
      "workbook_code_name": "ThisWorkbook",
-     "modules": {"Module1": {"type": "normal", "source": "..."}}}
+     "modules": {"Module1": {"type": "normal", "source": "..."}},
+     "pdf": {"path": "/abs/book.pdf", "bytes": 12345}}
+
+``--pdf`` also exports the workbook as PDF through Calc's PDF filter (what ``soffice
+--convert-to pdf`` uses), in the same ``soffice``. Form buttons are usually set not to print;
+``--print-buttons`` makes them printable first, for pictures of a sheet with its buttons.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -40,10 +46,13 @@ MODULE_TYPES = {0: "unknown", 1: "normal", 2: "class", 3: "form", 4: "document"}
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print(f"usage: {argv[0]} WORKBOOK", file=sys.stderr)
-        return 2
-    path = Path(argv[1]).resolve()
+    parser = argparse.ArgumentParser(prog=Path(argv[0]).name, description=__doc__.split("\n")[0])
+    parser.add_argument("workbook", type=Path)
+    parser.add_argument("--pdf", type=Path, help="also export the workbook to this PDF file")
+    parser.add_argument("--print-buttons", action="store_true",
+                        help="make form buttons printable before exporting the PDF")
+    args = parser.parse_args(argv[1:])
+    path = args.workbook.resolve()
     profile = Path(tempfile.mkdtemp(prefix="lo-inspect-"))
     port = _free_port()
     office = subprocess.Popen(
@@ -65,6 +74,8 @@ def main(argv: list[str]) -> int:
         doc = _load(desktop, path)
         try:
             report = _inspect(doc)
+            if args.pdf is not None:
+                report["pdf"] = _export_pdf(doc, args.pdf.resolve(), args.print_buttons)
         finally:
             doc.close(True)
         print(json.dumps(report, indent=2))
@@ -147,7 +158,30 @@ def _sheet(sheet: Any) -> dict[str, Any]:
                     ],
                 }
             )
-    return {"name": sheet.Name, "code_name": _property(sheet, "CodeName"), "buttons": buttons}
+    return {
+        "name": sheet.Name,
+        "code_name": _property(sheet, "CodeName"),
+        "visible": bool(_property(sheet, "IsVisible")),
+        "buttons": buttons,
+    }
+
+
+def _export_pdf(doc: Any, pdf: Path, print_buttons: bool) -> dict[str, Any]:
+    if print_buttons:
+        sheets = doc.Sheets
+        for i in range(sheets.getCount()):
+            page = sheets.getByIndex(i).DrawPage
+            for s in range(page.getCount()):
+                shape = page.getByIndex(s)
+                # The flag lives on the shape and, for form controls, on the control model.
+                for item in (shape, getattr(shape, "Control", None)):
+                    if item is not None and item.getPropertySetInfo().hasPropertyByName(
+                        "Printable"
+                    ):
+                        item.setPropertyValue("Printable", True)
+    props = (PropertyValue(Name="FilterName", Value="calc_pdf_Export"),)
+    doc.storeToURL(uno.systemPathToFileUrl(str(pdf)), props)
+    return {"path": str(pdf), "bytes": pdf.stat().st_size}
 
 
 def _modules(doc: Any) -> dict[str, dict[str, Any]]:

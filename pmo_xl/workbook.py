@@ -1,0 +1,616 @@
+"""The register workbook (.xlsm): built from the schema, with buttons whose macros call Python.
+
+`build_workbook(path, portfolio=None, *, addin=False)` writes the macro-enabled workbook PMO
+officers work in. All of it comes from code, so it always matches `pmo_xl.schema` and can be
+regenerated at any time:
+
+- **Dashboard** (first sheet): title, as-of date, the four buttons, a short how-to, and the
+  area the roll-up writes to (the defined name `RollupFigures`). No register data.
+- **Projects, Lessons, Milestones**: one Excel Table each, header in row 1 (frozen), the
+  schema's headers, widths and hints (as input messages on the header cells), a dropdown for
+  every enum column (lists on the Lists sheet), number formats by kind and RAG colours. With
+  a sample portfolio its rows go in, planted problems included; otherwise one empty row.
+- **Settings** (Setting | Value | About) with defaults, **Lists** (hidden) and
+  **xlwings.conf** (the interpreter and PYTHONPATH that xlwings' RunPython reads).
+- The VBA project (`pmo_xl.vba`): `ThisWorkbook` and one document module per sheet, named
+  like the sheets' code names (`shtDashboard`, ...); the button macros from
+  `macros/*.bas`; and either xlwings' own VBA module with its Dictionary class, taken
+  from the installed xlwings package (standalone, the default), or a reference to the
+  xlwings add-in (`addin=True`).
+
+The macros live in the repository's `macros/` folder, installed as the package-data package
+`pmo_xl.macros`, so a source checkout and an installed pmo-xl find them the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import io
+import math
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .sample import SamplePortfolio, write_cell
+from .schema import (
+    RAG,
+    RAG_SHORTHAND,
+    SETTINGS,
+    SETTINGS_SHEET,
+    SHEETS,
+    Column,
+    Kind,
+    Setting,
+    SheetSchema,
+)
+from .vba import DEFAULT_REFERENCES, XLWINGS_ADDIN_REFERENCE, VBAModule, build_vba_project
+
+__all__ = ["BUTTONS", "Button", "MacroError", "build_workbook", "button_modules", "code_name",
+           "sheet_names", "xlwings_modules", "xlwings_version"]
+
+DASHBOARD = "Dashboard"
+LISTS_SHEET = "Lists"
+XLWINGS_CONF = "xlwings.conf"  # the sheet name xlwings looks for
+WORKBOOK_CODE_NAME = "ThisWorkbook"
+ROLLUP_NAME = "RollupFigures"  # where the roll-up writes its figures
+MACROS_PACKAGE = "pmo_xl.macros"
+VBA_ENCODING = "cp1252"  # VBA stores module source in the project's code page
+
+TABLE_STYLE = "Table Style Medium 2"
+HEADER_ROW_HEIGHT = 32  # points: two lines of wrapped header text
+# Printing: a sheet wider than this many characters of column width is spread over more
+# pages across, its key columns repeated on each, so that the print scale stays at about 75 %
+# or more (8 pt text) on A4 or Letter landscape instead of shrinking to fit one page.
+PRINT_CHARS_PER_PAGE = 180
+PRINT_KEY_COLUMNS = 2  # e.g. Project ID and Project Name, repeated on every printed page
+
+DATE_FORMAT = "dd-mmm-yyyy"
+NUMBER_FORMATS = {Kind.DATE: DATE_FORMAT, Kind.MONEY: "#,##0", Kind.PERCENT: "0%",
+                  Kind.INTEGER: "0"}
+# Excel's own "Good", "Neutral" and "Bad" cell styles.
+RAG_COLOURS = {"Green": ("#C6EFCE", "#006100"), "Amber": ("#FFEB9C", "#9C5700"),
+               "Red": ("#FFC7CE", "#9C0006")}
+
+
+class MacroError(ValueError):
+    """A macro source cannot go into the workbook's VBA project; the message says why."""
+
+
+@dataclass(frozen=True)
+class Button:
+    """A Form Control button on the Dashboard and the VBA Sub (``Module.Sub``) it runs."""
+
+    caption: str
+    macro: str
+    does: str  # what it does, for the Dashboard's how-to
+
+
+BUTTONS: tuple[Button, ...] = (
+    Button("Validate entries", "PmoButtons.ValidateEntries",
+           "checks every entry of the register and names the cell of each problem."),
+    Button("Roll up portfolio", "PmoButtons.RollupPortfolio",
+           "writes the portfolio figures (counts, budget, earned value, slippage) below."),
+    Button("Generate report", "PmoButtons.GenerateReport",
+           "writes the status report of the project whose row is selected on Projects."),
+    Button("Generate all reports", "PmoButtons.GenerateAllReports",
+           "writes a status report for every project, into the Output Folder (Settings)."),
+)
+
+
+@dataclass(frozen=True)
+class XlwingsSetting:
+    """One key of the xlwings.conf sheet (xlwings reads column A from A1 down to a blank)."""
+
+    key: str
+    value: str
+    about: str
+
+
+# A suggested place for the Python environment (the README's Excel set-up uses it), so that
+# the buttons work without editing this sheet when the set-up is followed as written.
+XLWINGS_SETTINGS: tuple[XlwingsSetting, ...] = (
+    XlwingsSetting("Interpreter_Win", r"%USERPROFILE%\.venvs\pmo-xl\Scripts\python.exe",
+                   "Windows: python.exe of the Python environment pmo-xl is installed in. "
+                   "%VARIABLES% are expanded."),
+    XlwingsSetting("Interpreter_Mac", "$HOME/.venvs/pmo-xl/bin/python",
+                   "macOS: python of the Python environment pmo-xl is installed in. $HOME is "
+                   "expanded."),
+    XlwingsSetting("PYTHONPATH", "",
+                   "Extra folders to import Python code from, separated by ';'. Leave blank "
+                   "when pmo-xl is installed in the interpreter's environment."),
+)
+XLWINGS_NOTES = (
+    "How xlwings reads this sheet",
+    "Keys in column A, values in column B, from A1 down to the first blank row: keep them at "
+    "the top. Column C is only for people.",
+    "Values here win over xlwings.conf files and the xlwings add-in's settings.",
+    "Only the keys above are needed; other xlwings keys (e.g. Conda Path, Conda Env, Show "
+    "Console) may be added above the blank row.",
+    "When a button shows an error, see 'Excel set-up' in pmo-xl's README.",
+)
+
+
+# --- the VBA project ---------------------------------------------------------------------------
+
+
+def code_name(sheet_name: str) -> str:
+    """The VBA code name of a sheet: 'sht' + its name in CamelCase ('xlwings.conf' ->
+    'shtXlwingsConf'). Its document module in the VBA project carries the same name."""
+    parts = re.split(r"[^A-Za-z0-9]+", sheet_name)
+    return "sht" + "".join(part[:1].upper() + part[1:] for part in parts if part)
+
+
+def button_modules(folder: Path | None = None) -> list[VBAModule]:
+    """The standard modules in `folder` (default: the package's macros), one per .bas file,
+    named after the file. The files are UTF-8 text limited to code page 1252."""
+    if folder is None:
+        files = [f for f in resources.files(MACROS_PACKAGE).iterdir()
+                 if f.name.endswith(".bas")]
+    else:
+        files = list(Path(folder).glob("*.bas"))
+    if not files:
+        raise MacroError(f"no macro sources (*.bas) in {folder or 'macros/'}")
+    modules = []
+    for file in sorted(files, key=lambda f: f.name):
+        code = _read_macro(file)
+        modules.append(VBAModule(file.name.removesuffix(".bas"), code))
+    return modules
+
+
+def _read_macro(file: Any) -> str:
+    try:
+        code = file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise MacroError(f"{file}: not UTF-8 text") from None
+    try:
+        code.encode(VBA_ENCODING)
+    except UnicodeEncodeError as error:
+        char = code[error.start]
+        line = code.count("\n", 0, error.start) + 1
+        raise MacroError(
+            f"{file}, line {line}: character {char!r} (U+{ord(char):04X}) is not in code page "
+            "1252 (Windows-1252), the only encoding VBA stores macros in; use a plain "
+            "equivalent") from None
+    return code
+
+
+def _xlwings_folder() -> Path:
+    # find_spec does not import xlwings (its import is slow and not needed to read files).
+    spec = importlib.util.find_spec("xlwings")
+    if spec is None or spec.origin is None:
+        raise MacroError("xlwings is not installed: the standalone workbook embeds its VBA "
+                         "module (install xlwings, or build with --addin)")
+    return Path(spec.origin).parent
+
+
+def xlwings_modules() -> list[VBAModule]:
+    """xlwings' VBA module and the Dictionary class it needs on macOS, as the installed
+    xlwings package ships them (exported from the VBA editor, so in code page 1252)."""
+    folder = _xlwings_folder()
+    modules = []
+    for name, relative, kind in (("xlwings", "xlwings.bas", "standard"),
+                                 ("Dictionary", "addin/Dictionary.cls", "class")):
+        try:
+            code = (folder / relative).read_bytes().decode(VBA_ENCODING)
+        except (OSError, UnicodeDecodeError) as error:
+            raise MacroError(f"cannot read xlwings' VBA {folder / relative}: {error}") from None
+        modules.append(VBAModule(name, code, kind))  # type: ignore[arg-type]
+    return modules
+
+
+def xlwings_version(modules: Sequence[VBAModule] | None = None) -> str:
+    """The version stamped in xlwings' VBA module (by default the installed one's)."""
+    for module in modules if modules is not None else xlwings_modules():
+        match = re.search(r'XLWINGS_VERSION As String = "([^"]+)"', module.code)
+        if module.name == "xlwings" and match:
+            return match[1]
+    raise MacroError("xlwings' VBA module states no XLWINGS_VERSION")
+
+
+def _vba_project(sheets: Sequence[str], addin: bool, macros: Path | None) -> bytes:
+    modules = [VBAModule(WORKBOOK_CODE_NAME, "", kind="document")]
+    modules += [VBAModule(code_name(name), "", kind="document") for name in sheets]
+    modules += button_modules(macros)
+    references = DEFAULT_REFERENCES
+    if addin:
+        references = (*DEFAULT_REFERENCES, XLWINGS_ADDIN_REFERENCE)
+    else:
+        modules += xlwings_modules()
+    try:
+        return build_vba_project(modules, references=references)
+    except ValueError as error:
+        raise MacroError(str(error)) from None
+
+
+# --- the workbook ------------------------------------------------------------------------------
+
+
+def sheet_names() -> list[str]:
+    """The workbook's sheets, in tab order."""
+    return [DASHBOARD, *(s.name for s in SHEETS), SETTINGS_SHEET, LISTS_SHEET, XLWINGS_CONF]
+
+
+def build_workbook(path: str | Path, portfolio: SamplePortfolio | None = None, *,
+                   addin: bool = False, macros: Path | None = None) -> Path:
+    """Write the register workbook to `path` (.xlsm), replacing any file there.
+
+    `portfolio` fills the tables (e.g. `sample.sample_portfolio()`); without it each table
+    has one empty row and Settings hold their defaults. `addin=True` references the xlwings
+    add-in instead of embedding xlwings' VBA module. `macros` is a folder of .bas files to use
+    instead of the package's. Raises `MacroError` (before anything is written) when a macro
+    cannot go into the VBA project, e.g. a character outside code page 1252, and `OSError`
+    when the file cannot be written.
+    """
+    import xlsxwriter
+
+    path = Path(path)
+    project = _vba_project(sheet_names(), addin, macros)
+    # Written next to the target, then renamed: a complete file or none, never half a one.
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsm")
+    try:
+        book = xlsxwriter.Workbook(temporary, {"strings_to_numbers": False,
+                                               "strings_to_formulas": False,
+                                               "strings_to_urls": False})
+        _fill(book, portfolio)
+        book.add_vba_project(io.BytesIO(project), is_stream=True)
+        try:
+            book.close()
+        except xlsxwriter.exceptions.FileCreateError as error:
+            reason = getattr(error.args[0] if error.args else None, "strerror", None) or error
+            raise OSError(f"cannot write {path}: {reason}") from None
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return path
+
+
+def _fill(book: Any, portfolio: SamplePortfolio | None) -> None:
+    settings = _setting_values(portfolio)
+    book.set_vba_name(WORKBOOK_CODE_NAME)
+    book.set_properties({
+        "title": "PMO register", "subject": "Project register, lessons learned, milestones",
+        "author": "pmo-xl", "company": settings.get("organisation") or "",
+        # A fixed date for a sample, so that rebuilding it gives the same file.
+        "created": _midnight(portfolio.as_of if portfolio else dt.date.today()),
+    })
+    formats = _Formats(book)
+    lists = _ValueLists()
+    settings_rows = _settings_rows()
+    _dashboard(book, formats, settings, settings_rows)
+    for schema in SHEETS:
+        rows = portfolio.rows(schema.name) if portfolio else []
+        _data_sheet(book, formats, schema, rows, lists)
+    _settings_sheet(book, formats, settings, settings_rows, lists)
+    _lists_sheet(book, formats, lists)
+    _xlwings_sheet(book, formats)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day)
+
+
+class _Formats:
+    """The cell formats of one workbook, made once."""
+
+    def __init__(self, book: Any) -> None:
+        add = book.add_format
+        self.title = add({"bold": True, "font_size": 20, "font_color": "#1F3864"})
+        self.as_of = add({"bold": True, "font_size": 13, "num_format": DATE_FORMAT,
+                          "align": "left"})
+        self.heading = add({"bold": True, "font_size": 13, "font_color": "#1F3864",
+                            "bottom": 1, "bottom_color": "#8EA9DB"})
+        self.label = add({"bold": True, "font_size": 13})
+        self.text = add({"font_size": 11})
+        self.bold = add({"bold": True})
+        self.note = add({"italic": True, "font_color": "#595959"})
+        # The table style's header colours, also as a cell format, for applications that do
+        # not draw table styles (LibreOffice).
+        self.header = add({"bold": True, "text_wrap": True, "valign": "top",
+                           "font_color": "#FFFFFF", "bg_color": "#4472C4"})
+        self.kinds = {kind: add({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
+        # What sample.write_cell expects; "points": a percentage typed as 45, shown as typed.
+        self.cells = {"date": self.kinds[Kind.DATE], "money": self.kinds[Kind.MONEY],
+                      "percent": self.kinds[Kind.PERCENT], "points": add({"num_format": "0"})}
+        self.rag = {name: add({"bg_color": fill, "font_color": font})
+                    for name, (fill, font) in RAG_COLOURS.items()}
+        left = {"align": "left"}
+        self.setting_value = add(left)
+        self.setting_cells = {"date": add({"num_format": DATE_FORMAT, **left}),
+                              "money": add({"num_format": "#,##0", **left}),
+                              "percent": add({"num_format": "0%", **left})}
+
+    def column(self, kind: Kind) -> Any:
+        return self.kinds.get(kind)
+
+
+class _ValueLists:
+    """The Lists sheet's layout: one column per dropdown, the allowed values below its name."""
+
+    def __init__(self) -> None:
+        self.columns: list[tuple[str, tuple[str, ...]]] = []
+        self._sources: dict[tuple[str, ...], str] = {}
+        enums = [(c.name, c.allowed) for s in SHEETS for c in s.columns if c.kind is Kind.ENUM]
+        enums += [(s.name, s.allowed) for s in SETTINGS
+                  if s.kind is Kind.ENUM]
+        for name, values in enums:
+            self._add(name, values)
+
+    def _add(self, name: str, values: tuple[str, ...]) -> None:
+        if (name, values) in self.columns:
+            return
+        col = len(self.columns)
+        letter = _column_letter(col)
+        self.columns.append((name, values))
+        self._sources[(name, *values)] = (f"={LISTS_SHEET}!${letter}$2:${letter}$"
+                                          f"{len(values) + 1}")
+
+    def source(self, name: str, values: tuple[str, ...]) -> str:
+        """The list validation source of a column or setting, e.g. '=Lists!$A$2:$A$6'."""
+        return self._sources[(name, *values)]
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# --- Dashboard -----------------------------------------------------------------------------
+
+_HOW_TO = (
+    "Enter one row per project on Projects, per lesson on Lessons, per milestone on "
+    "Milestones.",
+    "Pick values from the dropdowns; select a header cell to see what its column expects.",
+    "Set the organisation, report date and currency on Settings.",
+)
+_SET_UP = (
+    "The buttons run Python (pmo-xl, through xlwings). Once per computer: install Python and "
+    "pmo-xl,",
+    "and check the interpreter on the xlwings.conf sheet. See 'Excel set-up' in pmo-xl's "
+    "README.",
+)
+_DASHBOARD_COLUMNS = 8  # B..I
+_DASHBOARD_WIDTH = 14
+_BUTTON_ROW = 5
+_BUTTON_SIZE = (196, 46)  # pixels; two Dashboard columns each
+
+
+def _settings_rows() -> dict[str, int]:
+    """Setting key -> its 1-based row on the Settings sheet (row 1 is the header)."""
+    return {s.key: row for row, s in enumerate(SETTINGS, start=2)}
+
+
+def _setting_values(portfolio: SamplePortfolio | None) -> dict[str, object]:
+    values = {s.key: s.default for s in SETTINGS}
+    if portfolio is not None:
+        values.update({k: v for k, v in portfolio.settings.items() if k in values})
+    return values
+
+
+def _dashboard(book: Any, formats: _Formats, settings: dict[str, object],
+               settings_rows: dict[str, int]) -> None:
+    sheet = book.add_worksheet(DASHBOARD)
+    sheet.set_vba_name(code_name(DASHBOARD))
+    sheet.hide_gridlines(2)
+    sheet.set_column(0, 0, 2)
+    sheet.set_column(1, _DASHBOARD_COLUMNS, _DASHBOARD_WIDTH)
+    organisation_cell = _setting_cell(settings_rows, "organisation")
+    report_date_cell = _setting_cell(settings_rows, "report_date")
+
+    organisation = str(settings.get("organisation") or "")
+    sheet.set_row(1, 30)
+    sheet.write_formula(1, 1, f'=IF({organisation_cell}="","PMO register",'
+                              f'"PMO register: "&{organisation_cell})', formats.title,
+                        f"PMO register: {organisation}" if organisation else "PMO register")
+    as_of = settings.get("report_date") or dt.date.today()
+    sheet.write_string(2, 1, "As of", formats.label)
+    sheet.write_formula(2, 2, f'=IF({report_date_cell}="",TODAY(),{report_date_cell})',
+                        formats.as_of, _excel_serial(as_of))  # type: ignore[arg-type]
+    sheet.write_string(2, 4, "Report Date on Settings; blank means today.", formats.note)
+
+    sheet.set_row(_BUTTON_ROW, 38)
+    width, height = _BUTTON_SIZE
+    for n, button in enumerate(BUTTONS):
+        sheet.insert_button(_BUTTON_ROW, 1 + 2 * n, {
+            "macro": button.macro, "caption": button.caption, "width": width,
+            "height": height, "x_offset": 4, "description": button.does})
+
+    heading = _BUTTON_ROW + 3
+    sheet.write_string(heading, 1, "How to use this workbook", formats.heading)
+    _underline(sheet, heading, formats)
+    row = heading
+    for line in _HOW_TO:
+        row += 1
+        sheet.write_string(row, 1, line, formats.text)
+    for button in BUTTONS:
+        row += 1
+        sheet.write_rich_string(row, 1, formats.bold, button.caption, f" {button.does}")
+    for line in _SET_UP:
+        row += 1
+        sheet.write_string(row, 1, line, formats.text)
+
+    row += 2
+    sheet.write_string(row, 1, "Portfolio roll-up", formats.heading)
+    _underline(sheet, row, formats)
+    sheet.write_string(row + 1, 1, "Press Roll up portfolio to fill in this area.",
+                       formats.note)
+    book.define_name(ROLLUP_NAME, f"={DASHBOARD}!$B${row + 2}")
+    _print_setup(sheet, pages_wide=1, title_rows=False)
+
+
+def _underline(sheet: Any, row: int, formats: _Formats) -> None:
+    for col in range(2, _DASHBOARD_COLUMNS + 1):
+        sheet.write_blank(row, col, None, formats.heading)
+
+
+def _setting_cell(settings_rows: dict[str, int], key: str) -> str:
+    return f"{SETTINGS_SHEET}!$B${settings_rows[key]}"
+
+
+def _excel_serial(day: dt.date) -> float:
+    """A date as Excel's serial number, the cached value of a date formula."""
+    return float((day - dt.date(1899, 12, 30)).days)
+
+
+# --- data sheets ---------------------------------------------------------------------------
+
+
+def _data_sheet(book: Any, formats: _Formats, schema: SheetSchema,
+                rows: Sequence[dict[str, Any]], lists: _ValueLists) -> None:
+    sheet = book.add_worksheet(schema.name)
+    sheet.set_vba_name(code_name(schema.name))
+    columns = schema.columns
+    last_row = max(1, len(rows))  # a Table needs a data row, even an empty one
+    for c, column in enumerate(columns):
+        sheet.set_column(c, c, column.width, formats.column(column.kind))
+    kinds = [column.kind.value for column in columns]
+    for r, row in enumerate(rows, start=1):
+        for c, column in enumerate(columns):
+            write_cell(sheet, r, c, row.get(column.key), formats.cells, kinds[c])
+    sheet.add_table(0, 0, last_row, len(columns) - 1, {
+        "name": schema.table, "style": TABLE_STYLE,
+        "columns": [{"header": column.name, "header_format": formats.header}
+                    for column in columns]})
+    sheet.set_row(0, HEADER_ROW_HEIGHT)
+    for c, column in enumerate(columns):
+        sheet.data_validation(0, c, 0, c, _header_hint(column))
+        if column.kind is Kind.ENUM:
+            sheet.data_validation(1, c, last_row, c,
+                                  _dropdown(column.name, column.allowed, lists))
+        if column.allowed == RAG:
+            _rag_colours(sheet, c, last_row, formats)
+    sheet.freeze_panes(1, 0)
+    _print_setup(sheet, pages_wide=_pages_wide(columns))
+
+
+_KIND_HINTS = {
+    Kind.DATE: "A date, e.g. 31-Mar-2026.",
+    Kind.MONEY: "An amount, e.g. 125000.",
+    Kind.PERCENT: "A percentage, e.g. 45%.",
+    Kind.INTEGER: "A whole number.",
+}
+
+
+def _header_hint(column: Column) -> dict[str, Any]:
+    """The input message shown when a header cell is selected."""
+    parts = [column.hint] if column.hint else []
+    if column.kind is Kind.ENUM and not column.hint:
+        parts.append(f"Pick from the list: {', '.join(column.allowed)}.")
+    elif not column.hint and column.kind in _KIND_HINTS:
+        parts.append(_KIND_HINTS[column.kind])
+    parts.append("Required." if column.required else "Optional.")
+    return {"validate": "any", "input_title": column.name[:32],
+            "input_message": " ".join(parts)[:255]}
+
+
+def _dropdown(name: str, allowed: tuple[str, ...], lists: _ValueLists) -> dict[str, Any]:
+    return {"validate": "list", "source": lists.source(name, allowed),
+            "error_type": "stop", "error_title": "Not in the list",
+            "error_message": f"{name} must be one of: {', '.join(allowed)}."[:255]}
+
+
+def _rag_colours(sheet: Any, col: int, last_row: int, formats: _Formats) -> None:
+    """Green, amber and red fills; the RAG initials G, A and R count too (case-insensitive,
+    like Excel's text comparison)."""
+    cell = f"${_column_letter(col)}2"
+    initials = {name: letter.upper() for letter, name in RAG_SHORTHAND.items()}
+    for name in RAG:
+        sheet.conditional_format(1, col, last_row, col, {
+            "type": "formula",
+            "criteria": f'=OR(TRIM({cell})="{name}",TRIM({cell})="{initials[name]}")',
+            "format": formats.rag[name]})
+
+
+def _pages_wide(columns: Sequence[Column]) -> int:
+    total = sum(column.width for column in columns)
+    if total <= PRINT_CHARS_PER_PAGE:
+        return 1
+    key = sum(column.width for column in columns[:PRINT_KEY_COLUMNS])
+    return math.ceil((total - key) / (PRINT_CHARS_PER_PAGE - key))
+
+
+def _print_setup(sheet: Any, pages_wide: int, title_rows: bool = True) -> None:
+    """Landscape, fitted to `pages_wide` pages across; header row and key columns repeated
+    on every page; sheet name and page numbers in the margins."""
+    sheet.set_landscape()
+    sheet.fit_to_pages(pages_wide, 0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    sheet.set_header("&L&A&R&D", {"margin": 0.3})
+    sheet.set_footer("&CPage &P of &N", {"margin": 0.3})
+    if title_rows:
+        sheet.repeat_rows(0)
+    if pages_wide > 1:
+        sheet.repeat_columns(0, PRINT_KEY_COLUMNS - 1)
+
+
+# --- Settings, Lists, xlwings.conf -----------------------------------------------------------
+
+
+def _settings_sheet(book: Any, formats: _Formats, values: dict[str, object],
+                    settings_rows: dict[str, int], lists: _ValueLists) -> None:
+    sheet = book.add_worksheet(SETTINGS_SHEET)
+    sheet.set_vba_name(code_name(SETTINGS_SHEET))
+    sheet.write_row(0, 0, ("Setting", "Value", "About"), formats.header)
+    for setting in SETTINGS:
+        r = settings_rows[setting.key] - 1
+        sheet.write_string(r, 0, setting.name, formats.bold)
+        if setting.kind is Kind.DATE:
+            sheet.write_blank(r, 1, None, formats.setting_cells["date"])
+        write_cell(sheet, r, 1, values.get(setting.key), formats.setting_cells)
+        sheet.write_string(r, 2, setting.hint)
+        sheet.data_validation(r, 1, r, 1, _setting_validation(setting, lists))
+    sheet.set_column(0, 0, 20)
+    sheet.set_column(1, 1, 24, formats.setting_value)
+    sheet.set_column(2, 2, 90)
+    sheet.freeze_panes(1, 0)
+    _print_setup(sheet, pages_wide=1)
+
+
+def _setting_validation(setting: Setting, lists: _ValueLists) -> dict[str, Any]:
+    hint = {"input_title": setting.name[:32], "input_message": setting.hint[:255]}
+    if setting.kind is Kind.ENUM:
+        return {**_dropdown(setting.name, setting.allowed, lists), **hint}
+    if setting.kind is Kind.INTEGER:
+        return {"validate": "integer", "criteria": ">=", "value": 1, "error_type": "stop",
+                "error_title": "Not a whole number",
+                "error_message": f"{setting.name} is a whole number of at least 1.", **hint}
+    return {"validate": "any", **hint}
+
+
+def _lists_sheet(book: Any, formats: _Formats, lists: _ValueLists) -> None:
+    sheet = book.add_worksheet(LISTS_SHEET)
+    sheet.set_vba_name(code_name(LISTS_SHEET))
+    for c, (name, values) in enumerate(lists.columns):
+        sheet.write_string(0, c, name, formats.bold)
+        for r, value in enumerate(values, start=1):
+            sheet.write_string(r, c, value)
+        sheet.set_column(c, c, max(14, len(name) + 2))
+    sheet.freeze_panes(1, 0)
+    _print_setup(sheet, pages_wide=1)
+    sheet.hide()  # the dropdowns' source; the schema, not this sheet, decides what is valid
+
+
+def _xlwings_sheet(book: Any, formats: _Formats) -> None:
+    sheet = book.add_worksheet(XLWINGS_CONF)
+    sheet.set_vba_name(code_name(XLWINGS_CONF))
+    for r, setting in enumerate(XLWINGS_SETTINGS):
+        sheet.write_string(r, 0, setting.key, formats.bold)
+        if setting.value:
+            sheet.write_string(r, 1, setting.value)
+        sheet.write_string(r, 2, setting.about, formats.note)
+    first_note = len(XLWINGS_SETTINGS) + 1  # after the blank row that ends xlwings' keys
+    for r, note in enumerate(XLWINGS_NOTES, start=first_note):
+        sheet.write_string(r, 0, note, formats.bold if r == first_note else formats.text)
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, 1, 50)
+    sheet.set_column(2, 2, 80)
+    _print_setup(sheet, pages_wide=1, title_rows=False)
