@@ -56,10 +56,4 @@ def _caller(book: Any) -> Any:
 
 def _not_available_yet(action: str, book: Any) -> None:
     message = NOT_AVAILABLE.format(action=action, version=__version__)
-    app = getattr(_caller(book), "app", None)
-    alert = getattr(app, "alert", None)
-    if alert is None:
-        # Without an alert (an engine that has none), an exception still reaches the user:
-        # xlwings shows Python's error message in a message box.
-        raise NotImplementedError(message)
-    alert(message, title=ALERT_TITLE, mode="info")
+    _caller(book).app.alert(message, title=ALERT_TITLE, mode="info")

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -339,33 +340,38 @@ def test_excel_module_imports_without_xlwings() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-class _RecordingApp:
-    """Stands in for xlwings' App on a machine without Excel: records alerts."""
+@pytest.fixture
+def calling_book(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A workbook on xlwings' own remote engine, set as the caller of RunPython.
 
-    def __init__(self) -> None:
-        self.alerts: list[tuple[str, dict[str, Any]]] = []
+    The remote engine (xlwings.pro) is licensed PolyForm Noncommercial: its key is set here,
+    for the tests only, never in pmo-xl's runtime path.
+    """
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    import xlwings as xw
 
-    def alert(self, prompt: str, **options: Any) -> None:
-        self.alerts.append((prompt, options))
-
-
-class _Book:
-    def __init__(self) -> None:
-        self.app = _RecordingApp()
+    book = xw.Book(json={
+        "client": "VBA", "version": xw.__version__,
+        "book": {"name": "PMO_Register.xlsm", "active_sheet_index": 0, "selection": "A1"},
+        "names": [], "sheets": [{"name": "Dashboard", "values": [[""]], "tables": [],
+                                  "pictures": []}]})
+    book.set_mock_caller()
+    yield book
+    del xw.Book._mock_caller  # set_mock_caller stores the book on the class
 
 
 @pytest.mark.parametrize(("function", "action"), [
     (excel.validate_entries, "Validate entries"), (excel.rollup_portfolio, "Roll up portfolio"),
     (excel.generate_report, "Generate report"),
     (excel.generate_all_reports, "Generate all reports")])
-def test_functions_say_they_are_not_available_yet(function: Any, action: str) -> None:
-    book = _Book()
-    function(book)
-    ((prompt, options),) = book.app.alerts
+def test_functions_say_they_are_not_available_yet(calling_book: Any, function: Any,
+                                                  action: str) -> None:
+    function()  # as RunPython calls it: the book comes from xlwings.Book.caller()
+    [alert] = calling_book.json()["actions"]
+    prompt, title, buttons, mode, _callback = alert["args"]
+    assert alert["func"] == "alert"
     assert prompt.startswith(f"{action} is not available yet in this version of pmo-xl")
-    assert options["title"] == "pmo-xl"
-    with pytest.raises(NotImplementedError, match="not available yet"):
-        function(object())  # a book without an app still tells the user, as an error
+    assert (title, buttons, mode) == ("pmo-xl", "ok", "info")
 
 
 def test_installed_package_carries_the_macros(tmp_path: Path) -> None:
