@@ -17,11 +17,9 @@ date, calendar days):
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .reader import Register, Table
@@ -187,12 +185,11 @@ class Rollup:
                 for name, row in grouped.iterrows()]
 
     def per_project(self) -> list[dict[str, Any]]:
-        p = self.projects
-        records = []
-        columns = {c: p[c].to_numpy(dtype=object) for c in p.columns}
-        for i in range(len(p)):
-            records.append({c: _plain(c, columns[c][i]) for c in columns})
-        return records
+        """One JSON-ready record per project: ISO dates, money to cents, ratios to 4 places,
+        whole days as integers, blanks as None (built column-wise, not row by row)."""
+        plain = {column: _plain_column(column, values)
+                 for column, values in self.projects.items()}
+        return pd.DataFrame(plain).to_dict("records")
 
     def to_dict(self, *, per_project: bool = True) -> dict[str, Any]:
         finance = {k: (_money(v) if k not in ("cpi", "spi") else v)
@@ -224,22 +221,20 @@ _MONEY_FIELDS = {"budget", "pv", "ev", "ac", "cv", "sv", "eac", "etc", "vac"}
 _RATIO_FIELDS = {"cpi", "spi", "tcpi", "percent_complete"}
 
 
-def _plain(column: str, value: object) -> object:
-    """A JSON-ready value: None for blanks, ISO dates, rounded money and ratios."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if column in _MONEY_FIELDS:
-        return _money(value)
-    if column in _RATIO_FIELDS:
-        return round(float(value), 4)  # type: ignore[arg-type]
-    if isinstance(value, (np.integer, np.bool_, bool)):
-        return value.item() if hasattr(value, "item") else value
-    if isinstance(value, float) and value.is_integer() and column in ("slip_days",
-                                                                      "days_since_update"):
-        return int(value)
-    return value
+_DAY_FIELDS = {"slip_days", "days_since_update", "row"}
+
+
+def _plain_column(column: str, values: pd.Series) -> pd.Series:
+    """A column as JSON-ready Python objects (see Rollup.per_project)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        values = values.dt.strftime("%Y-%m-%d")
+    elif column in _MONEY_FIELDS:
+        values = values.round(2)
+    elif column in _RATIO_FIELDS:
+        values = values.round(4)
+    elif column in _DAY_FIELDS:
+        values = values.astype("Int64")
+    return values.astype(object).where(values.notna(), None)
 
 
 def _money(value: object) -> float:
