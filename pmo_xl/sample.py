@@ -333,10 +333,12 @@ def _percent_as_points(p: dict[str, Any], portfolio: SamplePortfolio) -> tuple[s
 
 
 def _duplicate_id(p: dict[str, Any], portfolio: SamplePortfolio) -> tuple[str, str]:
-    index = portfolio.projects.index(p)
+    # Rows were generated in order: project i owns lessons 3i.. and milestones 4i.. .
+    index = int(p["project_id"].removeprefix("PRJ-")) - 1
     p["project_id"] = portfolio.projects[index - 1]["project_id"].lower() + " "
-    for row in portfolio.lessons + portfolio.milestones:
-        if row["project_id"] == f"PRJ-{index + 1:04d}":
+    for rows, per_project in ((portfolio.lessons, LESSONS_PER_PROJECT),
+                              (portfolio.milestones, MILESTONES_PER_PROJECT)):
+        for row in rows[index * per_project:(index + 1) * per_project]:
             row["project_id"] = p["project_id"].strip()
     return "project_id", "duplicate-id"
 
