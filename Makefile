@@ -54,6 +54,7 @@ docs: $(VENV)/.installed
 ## bench: the performance benchmark (minutes; figures go into the README by hand)
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/bench_workbook.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -11,6 +11,8 @@ findings; nothing here knows about rows, cells or messages.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,15 +56,16 @@ def _is_numeric(raw: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw)
 
 
-def blank_mask(raw: pd.Series) -> pd.Series:
-    """True where a cell is empty or holds only whitespace."""
+def blank_mask(raw: pd.Series, types: pd.Series | None = None) -> pd.Series:
+    """True where a cell is empty or holds only whitespace (`types`: the cells' types, when
+    the caller has them already)."""
     if _is_numeric(raw):
         return raw.isna()
     if _is_text(raw):
         return (raw.isna() | (raw.str.strip() == "")).astype(bool)
     obj = raw.astype(object)
     blank = obj.isna()
-    is_text = _cell_types(obj).isin((str,))
+    is_text = (types if types is not None else _cell_types(obj)).isin((str,))
     if is_text.any():
         blank[is_text] = obj[is_text].str.strip() == ""
     return blank
@@ -116,8 +119,8 @@ def parse_enum(raw: pd.Series, column: Column) -> Parsed:
 
 def parse_dates(raw: pd.Series, date_order: str = "DMY") -> Parsed:
     """Date cells, Excel serial numbers, and text dates (ISO, 31-Mar-2026, 31/03/2026 ...)."""
-    blank = blank_mask(raw)
     if _is_text(raw):
+        blank = blank_mask(raw)
         text = ~blank
         values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
         if text.any():
@@ -125,25 +128,28 @@ def parse_dates(raw: pd.Series, date_order: str = "DMY") -> Parsed:
         return _checked_dates(values, blank)
     obj = raw.astype(object)
     if pd.api.types.infer_dtype(obj, skipna=True) in ("date", "datetime", "empty"):
+        blank = obj.isna()
         values = pd.to_datetime(obj, errors="coerce").dt.normalize().astype("datetime64[us]")
         return _checked_dates(values, blank)
+    # A mix: date cells with some numbers or text among them. Each kind is converted on its
+    # own and merged with where(), which keeps the common case (mostly dates) fast.
     types = _cell_types(obj)
-    values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
-
-    native = types.isin((dt.date, dt.datetime, pd.Timestamp)) & ~blank
-    if native.any():
-        values[native] = pd.to_datetime(obj[native], errors="coerce").dt.normalize()
+    blank = blank_mask(obj, types)
+    native = types.isin((dt.date, dt.datetime, pd.Timestamp))
+    values = pd.to_datetime(obj.where(native), errors="coerce").dt.normalize()
+    values = values.astype("datetime64[us]")
 
     serial = _numbers(obj, types) & ~blank
     if serial.any():
         days = pd.to_numeric(obj[serial]).astype(float)
         in_range = days.between(*_SERIAL_RANGE)
         stamps = _EXCEL_EPOCH + pd.to_timedelta(days.where(in_range).floordiv(1), unit="D")
-        values[serial] = stamps
+        values = values.where(~serial, stamps.reindex(values.index))
 
     text = types.isin((str,)) & ~blank
     if text.any():
-        values[text] = _parse_text_dates(obj[text].str.strip(), date_order)
+        parsed = _parse_text_dates(obj[text].str.strip(), date_order)
+        values = values.where(~text, parsed.reindex(values.index))
 
     return _checked_dates(values, blank)
 
@@ -154,23 +160,29 @@ def _checked_dates(values: pd.Series, blank: pd.Series) -> Parsed:
 
 
 def _parse_text_dates(text: pd.Series, date_order: str) -> pd.Series:
-    # Text dates repeat (and so do typos such as 'TBC'): parse each distinct spelling once.
+    # Text dates repeat (and so do typos such as 'TBC'): parse each distinct spelling once,
+    # in plain Python, which beats pandas' per-call overhead for the few spellings there are.
     codes, distinct = pd.factorize(text)
-    parsed = _parse_distinct_dates(pd.Series(distinct, dtype=object), date_order)
-    return pd.Series(parsed.to_numpy()[codes], index=text.index)
+    formats = _NUMERIC_FORMATS[date_order]
+    parsed = [_parse_date_text(value, formats) for value in distinct]
+    stamps = pd.to_datetime(pd.Series([*parsed, None], dtype=object), errors="coerce")
+    return pd.Series(stamps.to_numpy()[codes], index=text.index).astype("datetime64[us]")
 
 
-def _parse_distinct_dates(text: pd.Series, date_order: str) -> pd.Series:
-    result = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    numeric = text.str.replace(r"[.\-]", "/", regex=True)
-    attempts = [(text, fmt) for fmt in _NAMED_MONTH_FORMATS]
-    attempts += [(numeric, fmt) for fmt in _NUMERIC_FORMATS[date_order]]
-    for source, fmt in attempts:
-        missing = result.isna()
-        if not missing.any():
-            break
-        result[missing] = pd.to_datetime(source[missing], format=fmt, errors="coerce")
-    return result.dt.normalize().astype("datetime64[us]")
+def _parse_date_text(text: str, numeric_formats: tuple[str, ...]) -> dt.datetime | None:
+    """One text date: ISO, a named month (31-Mar-2026), or day/month/year by Date Order."""
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for fmt in _NAMED_MONTH_FORMATS:
+        with suppress(ValueError):
+            return dt.datetime.strptime(text, fmt)
+    numeric = re.sub(r"[.\-]", "/", text)
+    for fmt in numeric_formats:
+        with suppress(ValueError):
+            return dt.datetime.strptime(numeric, fmt)
+    return None
 
 
 def parse_money(raw: pd.Series) -> Parsed:
