@@ -54,16 +54,20 @@ def grid(records: Sequence[Mapping[str, Any]], headers: Sequence[str] | None = N
 
 def write_workbook(path: Path, sheets: Mapping[str, Sequence[Sequence[Any]]], *,
                    tables: Mapping[str, str] | None = None,
-                   origin: Mapping[str, tuple[int, int]] | None = None) -> Path:
+                   origin: Mapping[str, tuple[int, int]] | None = None,
+                   titles: Mapping[str, Sequence[str]] | None = None) -> Path:
     """Write each sheet's rows of cells starting at origin (row, col; default A1).
 
-    `tables` names the sheets whose first row is a header to wrap in an Excel Table.
+    `tables` names the sheets whose first row is a header to wrap in an Excel Table;
+    `titles` are lines written into column A from row 1 (above an origin further down).
     """
     book = xlsxwriter.Workbook(str(path))
     date_format = book.add_format({"num_format": "dd-mmm-yyyy"})
     for name, rows in sheets.items():
         sheet = book.add_worksheet(name)
         top, left = (origin or {}).get(name, (0, 0))
+        for r, line in enumerate((titles or {}).get(name, ())):
+            sheet.write_string(r, 0, line)
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 _write(sheet, top + r, left + c, value, date_format)

@@ -41,12 +41,11 @@ def test_excel_table_with_title_rows_reordered_columns_and_extras(tmp_path: Path
     headers = list(reversed(VALID_PROJECT)) + ["Internal Code", "Notes"]
     rows = grid([project(), None, project(**{"Project ID": "PRJ-002", "Budget": "oops"})],
                 headers)
-    sheets = {"PROJECTS": [["Harbourside PMO — Project Register"], [], ["as of today"], [],
-                           *rows]}
-    path = write_workbook(tmp_path / "r.xlsx", sheets, tables=None)
-    # Excel Table around the header and data, four rows below the top.
-    write_workbook(path, {"PROJECTS": rows}, tables={"PROJECTS": "tblProjects"},
-                   origin={"PROJECTS": (4, 2)})
+    # Title rows on top, then an Excel Table whose header sits in C5.
+    path = write_workbook(tmp_path / "r.xlsx", {"PROJECTS": rows},
+                          tables={"PROJECTS": "tblProjects"}, origin={"PROJECTS": (4, 2)},
+                          titles={"PROJECTS": ["Harbourside PMO — Project Register", "",
+                                               "Budget and Phase as of today"]})
     reg = read_register(path)
     assert reg.projects.sheet == "PROJECTS"
     assert reg.projects.header_row == 5
