@@ -117,11 +117,16 @@ class Register:
         return [t for t in (self.projects, self.lessons, self.milestones) if t is not None]
 
 
+def sheet_prefix(sheet: str) -> str:
+    """'Projects!' — or "'My Sheet'!" when Excel needs the name quoted."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet):
+        return f"{sheet}!"
+    return "'{}'!".format(sheet.replace("'", "''"))
+
+
 def cell_ref(sheet: str, letter: str, row: int) -> str:
-    """An Excel cell reference such as Projects!M12 ('My Sheet'!M12 when quoting is needed)."""
-    name = sheet if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet) else "'{}'".format(
-        sheet.replace("'", "''"))
-    return f"{name}!{letter}{row}"
+    """An Excel cell reference such as Projects!M12."""
+    return f"{sheet_prefix(sheet)}{letter}{row}"
 
 
 def column_letter(index: int) -> str:

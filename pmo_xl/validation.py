@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .metrics import project_metrics, resolve_as_of
-from .reader import Register, Table, cell_ref
+from .reader import Register, Table, sheet_prefix
 from .rules import PERFORMANCE_TOLERANCE, Severity, rule
 from .schema import CLOSED, SHEETS, Kind
 
@@ -125,7 +125,7 @@ class _Collector:
             "sheet": table.sheet,
             "row": rows.astype(int),
             "column": table.schema.column(key).name,
-            "cell": render("{ref}{row}", ref=cell_ref(table.sheet, letter, 0)[:-1], row=rows),
+            "cell": render("{prefix}{row}", prefix=sheet_prefix(table.sheet) + letter, row=rows),
             "rule": found.id,
             "severity": found.severity.value,
             "message": messages,
@@ -149,12 +149,16 @@ class _Collector:
 
 
 def _fallback_key(table: Table) -> str:
-    """The first column of the table (always present: it is required)."""
+    """A finding about an absent optional column is shown on the row's first read column."""
     return next(iter(table.letters))
 
 
 def _letter_order(letter: str) -> int:
-    return int(np.sum([(ord(c) - 64) * 26**i for i, c in enumerate(reversed(letter))]))
+    """A -> 1, Z -> 26, AA -> 27: sorts findings left to right."""
+    number = 0
+    for char in letter:
+        number = number * 26 + ord(char) - 64
+    return number
 
 
 def validate(register: Register, as_of: dt.date | None = None) -> Validation:
