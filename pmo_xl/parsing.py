@@ -109,11 +109,16 @@ def parse_enum(raw: pd.Series, column: Column) -> Parsed:
     lookup = {" ".join(v.split()).casefold(): v for v in column.allowed}
     lookup.update(column.shorthand)
     text = parse_text(raw)
-    # Map each distinct spelling once, then spread the answers back over the rows.
+    # Map each distinct spelling once, then spread the answers back over the rows as a
+    # Categorical of the allowed values (-1, i.e. missing, for blanks and unknown spellings).
     codes, distinct = pd.factorize(text.values)
-    canonical = [lookup.get(" ".join(str(v).split()).casefold()) for v in distinct]
-    values = pd.Series(np.array([*canonical, None], dtype=object)[codes], index=raw.index)
-    bad = values.isna() & ~text.blank
+    position = {value: i for i, value in enumerate(column.allowed)}
+    known = [position.get(lookup.get(" ".join(str(v).split()).casefold()), -1)
+             for v in distinct]
+    category_codes = np.array([*known, -1], dtype=np.int8)[codes]
+    values = pd.Series(pd.Categorical.from_codes(category_codes, categories=column.allowed),
+                       index=raw.index)
+    bad = pd.Series(category_codes < 0, index=raw.index) & ~text.blank
     return Parsed(values, text.blank, bad)
 
 
