@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEMO   := build/demo
 WORKBOOK := workbooks/PMO_Register.xlsm
 
-.PHONY: demo test lint docs bench workbook pictures clean
+.PHONY: demo test lint docs bench workbook pictures reports clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "pmo-xl needs Python >= 3.11"'
@@ -20,7 +20,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-## demo: install, write the sample register, validate it and roll it up, build the workbook
+## demo: install, write the sample register, validate it and roll it up, build the workbook,
+## write the status reports
 demo: $(VENV)/.installed
 	mkdir -p $(DEMO)
 	$(BIN)/pmo-xl sample $(DEMO)/PMO_Register.xlsx --force
@@ -30,14 +31,23 @@ demo: $(VENV)/.installed
 	$(BIN)/pmo-xl new $(DEMO)/PMO_Register.xlsm --sample --force
 	@echo "Demo register: $(DEMO)/PMO_Register.xlsx  roll-up JSON: $(DEMO)/rollup.json"
 	@echo "Demo workbook with buttons and macros: $(DEMO)/PMO_Register.xlsm"
+	$(MAKE) --no-print-directory reports
+
+## reports: status reports of the demo register (HTML and PDF) into build/demo/reports
+reports: $(VENV)/.installed
+	@test -f $(DEMO)/PMO_Register.xlsx || $(BIN)/pmo-xl sample $(DEMO)/PMO_Register.xlsx
+	$(BIN)/pmo-xl report $(DEMO)/PMO_Register.xlsx --out $(DEMO)/reports
+	@echo "Status reports: open $(DEMO)/reports/index.html"
 
 ## workbook: rebuild the committed register workbook (sample portfolio, standalone macros)
 workbook: $(VENV)/.installed
 	$(BIN)/pmo-xl new $(WORKBOOK) --sample --force
 
-## pictures: the README's pictures of the workbook (LibreOffice and poppler-utils needed)
+## pictures: the README's pictures of the workbook and the reports (LibreOffice, poppler-utils
+## and a PDF engine needed)
 pictures: $(VENV)/.installed
 	docs/render_pictures.sh $(WORKBOOK)
+	docs/render_report_pictures.sh
 
 ## test: install with test extras, lint, run the whole suite
 test: $(VENV)/.installed-test
@@ -55,6 +65,7 @@ docs: $(VENV)/.installed
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_workbook.py
+	$(BIN)/python bench/bench_reports.py
 
 clean:
 	rm -rf build .pytest_cache

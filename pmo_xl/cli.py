@@ -72,7 +72,52 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--addin", action="store_true", help="call the xlwings add-in instead "
                      "of embedding xlwings' VBA module (standalone, the default)")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    _report_parser(commands)
     return parser
+
+
+def _formats(text: str) -> list[str]:
+    from .batch import parse_formats
+
+    try:
+        return parse_formats(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _report_parser(commands: Any) -> None:
+    report = commands.add_parser(
+        "report", help="status reports: one page per project, a portfolio summary (HTML, PDF)",
+        description="Write status reports of a register into a folder: one A4 page per "
+                    "project and a portfolio summary, as self-contained HTML and PDF, with "
+                    "index.html and manifest.json. Reports whose inputs are unchanged are "
+                    "skipped. Exit 0: all written; 1: some report failed; 2: unusable input.")
+    report.add_argument("register", type=Path, help="the register workbook (.xlsx or .xlsm)")
+    report.add_argument("--project", action="append", default=[], metavar="ID",
+                        help="a project to report on (repeat for more)")
+    report.add_argument("--all", action="store_true", help="every project of the register")
+    report.add_argument("--portfolio", action="store_true", help="the portfolio summary "
+                        "(without --project, --all or --portfolio: all projects and the "
+                        "portfolio summary)")
+    report.add_argument("--format", type=_formats, metavar="html,pdf",
+                        help="formats (default: Settings Report Formats, else html,pdf)")
+    report.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: "
+                        "Settings Output Folder, taken from the register's folder)")
+    report.add_argument("--templates", type=Path, metavar="DIR", help="a folder of templates "
+                        "that win over the bundled ones with the same name")
+    report.add_argument("--jobs", type=_positive, metavar="N",
+                        help="PDFs converted at once: pages of one browser (chromium) or "
+                        "worker processes (weasyprint); default: the number of CPUs")
+    report.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD",
+                        help="as-of date (default: Settings Report Date, else today)")
+    report.add_argument("--pdf-engine", choices=("auto", "chromium", "weasyprint"),
+                        default="auto", help="auto (default): chromium when a Chromium, "
+                        "Chrome or Edge is installed, else weasyprint")
+    report.add_argument("--skip-invalid", action="store_true", help="no report for projects "
+                        "whose rows have validation errors (default: a report with a "
+                        "data-issues box)")
+    report.add_argument("--force", action="store_true",
+                        help="rewrite reports even when their inputs are unchanged")
 
 
 def _register_arguments(parser: argparse.ArgumentParser) -> None:
@@ -169,12 +214,48 @@ def _new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report(args: argparse.Namespace) -> int:
+    import os
+
+    from .batch import parse_formats, write_reports
+    from .pdf import PdfEngineError
+    from .reader import read_register
+    from .reportout import ReportProgress, print_report_summary
+
+    if args.templates is not None and not args.templates.is_dir():
+        raise RegisterError(args.templates, "is not a folder of templates")
+    formats, out = args.format, args.out
+    if formats is None or out is None:
+        settings = read_register(args.register).settings
+        if formats is None:
+            try:
+                formats = parse_formats(settings.report_formats)
+            except ValueError:
+                formats = ["html", "pdf"]  # validation reports the bad setting
+        out = out or args.register.parent / settings.output_folder
+    everything = not (args.project or args.all or args.portfolio)
+    try:
+        with ReportProgress() as progress:
+            result = write_reports(
+                args.register, out, project_ids=args.project, all_projects=args.all or
+                everything, portfolio=args.portfolio or everything, formats=formats,
+                templates=args.templates, jobs=args.jobs or os.cpu_count() or 1,
+                as_of=args.as_of, pdf_engine=args.pdf_engine, force=args.force,
+                skip_invalid=args.skip_invalid, progress=progress.update)
+    except PdfEngineError as error:
+        print(f"pmo-xl: error: PDF engine: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    print_report_summary(result)
+    return EXIT_FINDINGS if result.failed else EXIT_OK
+
+
 def _print_json(data: dict[str, Any]) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
     sys.stdout.write("\n")
 
 
-_COMMANDS = {"validate": _validate, "rollup": _rollup, "sample": _sample, "new": _new}
+_COMMANDS = {"validate": _validate, "rollup": _rollup, "sample": _sample, "new": _new,
+             "report": _report}
 
 
 if __name__ == "__main__":

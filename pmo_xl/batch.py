@@ -1,0 +1,317 @@
+"""Writing a batch of status reports to a folder: names, atomic files, manifest, skipping,
+parallel PDF rendering and one failure never stopping the rest.
+
+`write_reports(register_path, out_dir, ...)` reads, validates and rolls up the register once,
+renders the HTML of every selected report in this process (Jinja2 renders thousands a
+second), and hands them to `pdf.render_pdfs`, which converts `jobs` of them at once (pages
+of one browser, or WeasyPrint worker processes). Every file is written to a hidden temporary
+name and renamed, so an interrupted run leaves only complete reports. `manifest.json` records the
+register's sha256, the as-of date, the template set's hash, the pmo-xl version and, per file,
+the hash of its inputs and how long it took; a re-run skips a report whose inputs hash is
+unchanged and whose file is still there. `index.html` links every report in the folder.
+
+Progress goes to an optional callback; this module prints nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import RegisterError
+from .fileio import remove_leftovers, write_atomic
+from .metrics import rollup
+from .pdf import PdfEngineError, check_engine, render_pdfs, resolve_engine
+from .reader import read_register
+from .reports import (
+    INDEX_TEMPLATE,
+    PORTFOLIO_STEM,
+    PORTFOLIO_TEMPLATE,
+    PROJECT_TEMPLATE,
+    ReportRenderer,
+    report_data,
+)
+from .validation import validate
+
+FORMATS = ("html", "pdf")
+MANIFEST = "manifest.json"
+INDEX = "index.html"
+
+WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
+
+
+@dataclass
+class FileResult:
+    """What happened to one report file of the batch."""
+
+    name: str
+    format: str
+    kind: str  # "project" or "portfolio"
+    project_id: str | None
+    status: str
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class BatchResult:
+    out_dir: Path
+    files: list[FileResult]
+    pdf_engine: str | None
+    skipped_invalid: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(f.status == status for f in self.files)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == FAILED]
+
+
+Progress = Callable[[FileResult, int, int], None]
+
+
+@dataclass
+class _Report:
+    """One report to produce: its data, file stem, and the hash of everything it shows."""
+
+    kind: str
+    stem: str
+    template: str
+    context: dict[str, Any]
+    info: dict[str, Any]  # what index.html shows about it
+    inputs: str = ""
+    html: str | None = None
+    error: str | None = None
+
+
+def parse_formats(text: str) -> list[str]:
+    """'HTML, PDF' or 'html,pdf' → ['html', 'pdf']; raises ValueError for anything else."""
+    formats = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if not formats or unknown:
+        raise ValueError(f"'{text}' is not a list of report formats (HTML, PDF)")
+    return [f for f in FORMATS if f in formats]
+
+
+def write_reports(register_path: Path, out_dir: Path, *, project_ids: Sequence[str] = (),
+                  all_projects: bool = False, portfolio: bool = False,
+                  formats: Sequence[str] = FORMATS, templates: Path | None = None,
+                  jobs: int = 1, as_of: dt.date | None = None, pdf_engine: str = "auto",
+                  force: bool = False, skip_invalid: bool = False,
+                  progress: Progress | None = None) -> BatchResult:
+    """Write the selected reports of a register into out_dir (see the module docstring).
+
+    Raises RegisterError for an unusable register or an unknown project ID, and
+    PdfEngineError when PDF is asked for and the engine cannot run here.
+    """
+    register = read_register(register_path)
+    data = report_data(register, validate(register, as_of), rollup(register, as_of))
+    renderer = ReportRenderer(templates)
+    engine = resolve_engine(pdf_engine) if "pdf" in formats else None
+    if engine:
+        check_engine(engine)
+    selected = _select(register_path, data.projects, project_ids, all_projects)
+    invalid = [p["project_id"] for p in selected if p["issues"]] if skip_invalid else []
+    chosen = {id(p) for p in selected if not (skip_invalid and p["issues"])}
+    reports = [_project_report(p, stem) for p, stem in zip(data.projects, data.stems,
+                                                           strict=True) if id(p) in chosen]
+    if portfolio:
+        reports.append(_Report("portfolio", PORTFOLIO_STEM, PORTFOLIO_TEMPLATE,
+                               {"portfolio": data.portfolio},
+                               {"kind": "portfolio", "project_id": None}))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(out_dir)
+    templates_hash = renderer.template_set_hash()
+    for report in reports:
+        report.inputs = _digest(report.kind, report.context, data.common, templates_hash)
+    batch = _Batch(out_dir, formats, engine, force, progress, _load_manifest(out_dir), len(
+        reports) * len(formats))
+    generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    try:
+        batch.run(reports, renderer, data.common, generated, jobs)
+    finally:
+        # Also after Ctrl-C: record what was done, so that a re-run skips it.
+        entries = batch.entries()
+        _write_index(out_dir, renderer, data.common, generated, entries)
+        _write_manifest(out_dir, register_path, data.common, templates_hash, engine, entries,
+                        batch.results, generated)
+    return BatchResult(out_dir, batch.results, engine, invalid)
+
+
+def _select(path: Path, projects: list[dict[str, Any]], ids: Sequence[str],
+            all_projects: bool) -> list[dict[str, Any]]:
+    if all_projects:
+        return projects
+    wanted = {i.strip().casefold(): i for i in ids}
+    chosen = [p for p in projects if str(p["project_id"] or "").strip().casefold() in wanted]
+    found = {str(p["project_id"]).strip().casefold() for p in chosen}
+    missing = [original for key, original in wanted.items() if key not in found]
+    if missing:
+        raise RegisterError(path, f"no project {', '.join(missing)} on the Projects sheet")
+    return chosen
+
+
+def _project_report(project: dict[str, Any], stem: str) -> _Report:
+    info = {key: project[key] for key in ("project_id", "project_name", "overall_rag",
+                                          "phase")}
+    return _Report("project", stem, PROJECT_TEMPLATE, {"project": project},
+                   {"kind": "project", **info})
+
+
+def _digest(kind: str, context: dict[str, Any], common: dict[str, Any],
+            templates_hash: str) -> str:
+    """The hash of all a report shows (its data, the templates, the pmo-xl version); the
+    generation time is left out, so unchanged data gives the same hash."""
+    text = json.dumps({"kind": kind, "context": context, "common": common,
+                       "templates": templates_hash}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _file_hash(inputs: str, fmt: str, engine: str | None) -> str:
+    return hashlib.sha256(f"{inputs}|{fmt}|{engine if fmt == 'pdf' else ''}".encode()
+                          ).hexdigest()
+
+
+class _Batch:
+    """The run over all reports: skip, render HTML, write, hand PDFs to the engines."""
+
+    def __init__(self, out_dir: Path, formats: Sequence[str], engine: str | None, force: bool,
+                 progress: Progress | None, previous: dict[str, Any], total: int) -> None:
+        self.out_dir, self.formats, self.engine, self.force = out_dir, formats, engine, force
+        self.progress, self.total = progress, total
+        self.previous = previous.get("files", {}) if isinstance(previous, dict) else {}
+        self.results: list[FileResult] = []
+        self.recorded: dict[str, dict[str, Any]] = {}
+
+    def run(self, reports: list[_Report], renderer: ReportRenderer, common: dict[str, Any],
+            generated: str, jobs: int) -> None:
+        pdf_jobs: list[tuple[str, str]] = []
+        by_name: dict[str, tuple[_Report, str]] = {}
+        for report in reports:
+            for fmt in self.formats:
+                name = f"{report.stem}.{fmt}"
+                digest = _file_hash(report.inputs, fmt, self.engine)
+                if self._unchanged(name, digest):
+                    self._done(report, fmt, name, SKIPPED, digest, self.previous[name])
+                    continue
+                html = self._html(report, renderer, common, generated)
+                if html is None:
+                    self._done(report, fmt, name, FAILED, digest, error=report.error)
+                elif fmt == "html":
+                    started = time.perf_counter()
+                    write_atomic(self.out_dir / name, html.encode("utf-8"))
+                    self._done(report, fmt, name, WRITTEN, digest,
+                               seconds=time.perf_counter() - started)
+                else:
+                    pdf_jobs.append((name, html))
+                    by_name[name] = (report, digest)
+        for name, seconds, error in render_pdfs(pdf_jobs, self.out_dir, self.engine or "",
+                                                renderer.folders, jobs):
+            report, digest = by_name[name]
+            self._done(report, "pdf", name, FAILED if error else WRITTEN, digest,
+                       seconds=seconds, error=error)
+
+    def _unchanged(self, name: str, digest: str) -> bool:
+        old = self.previous.get(name)
+        return (not self.force and isinstance(old, dict) and old.get("inputs_sha256") == digest
+                and (self.out_dir / name).is_file())
+
+    @staticmethod
+    def _html(report: _Report, renderer: ReportRenderer, common: dict[str, Any],
+              generated: str) -> str | None:
+        if report.html is None and report.error is None:
+            try:
+                report.html = renderer.render(report.template, common, generated,
+                                              **report.context)
+            except Exception as error:  # one report's failure must not stop the batch
+                report.error = f"{type(error).__name__}: {error}"
+        return report.html
+
+    def _done(self, report: _Report, fmt: str, name: str, status: str, digest: str,
+              previous: dict[str, Any] | None = None, seconds: float = 0.0,
+              error: str | None = None) -> None:
+        result = FileResult(name, fmt, report.kind, report.info.get("project_id"), status,
+                            round(seconds, 4), error)
+        self.results.append(result)
+        if status == WRITTEN:
+            self.recorded[name] = {**report.info, "format": fmt, "inputs_sha256": digest,
+                                   "seconds": result.seconds}
+        elif status == SKIPPED and previous is not None:
+            self.recorded[name] = previous
+        if self.progress:
+            self.progress(result, len(self.results), self.total)
+
+    def entries(self) -> dict[str, dict[str, Any]]:
+        """Manifest entries of every report file now in the folder: this run's, plus earlier
+        runs' files that still exist (a run for one project keeps the others listed)."""
+        kept = {name: entry for name, entry in self.previous.items()
+                if isinstance(entry, dict) and (self.out_dir / name).is_file()}
+        failed = {r.name for r in self.results if r.status == FAILED}
+        return {name: entry for name, entry in {**kept, **self.recorded}.items()
+                if name not in failed or (self.out_dir / name).is_file()}
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def _load_manifest(out_dir: Path) -> dict[str, Any]:
+    try:
+        loaded = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _write_index(out_dir: Path, renderer: ReportRenderer, common: dict[str, Any],
+                 generated: str, entries: dict[str, dict[str, Any]]) -> None:
+    projects: dict[str, dict[str, Any]] = {}
+    portfolio_files = []
+    for name in sorted(entries):
+        entry = entries[name]
+        link = {"name": name, "kind": str(entry.get("format", "")).upper()}
+        if entry.get("kind") == "portfolio":
+            portfolio_files.append(link)
+            continue
+        stem = name.rsplit(".", 1)[0]
+        row = projects.setdefault(stem, {**entry, "files": []})
+        row["files"].append(link)
+    html = renderer.render(INDEX_TEMPLATE, common, generated, entries=list(projects.values()),
+                           portfolio_files=portfolio_files)
+    write_atomic(out_dir / INDEX, html.encode("utf-8"))
+
+
+def _write_manifest(out_dir: Path, register_path: Path, common: dict[str, Any],
+                    templates_hash: str, engine: str | None,
+                    entries: dict[str, dict[str, Any]], results: list[FileResult],
+                    generated: str) -> None:
+    manifest = {
+        "pmo_xl_version": __version__,
+        "register": {"file": register_path.name, "sha256": _sha256(register_path)},
+        "as_of": common["as_of"],
+        "templates_sha256": templates_hash,
+        "pdf_engine": engine,
+        "generated": generated,
+        "files": entries,
+        "failures": [asdict(r) for r in results if r.status == FAILED],
+    }
+    text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+    write_atomic(out_dir / MANIFEST, text.encode("utf-8"))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+__all__ = ["BatchResult", "FileResult", "PdfEngineError", "parse_formats", "write_reports"]

@@ -1,0 +1,287 @@
+"""HTML → PDF with two engines behind one small interface, `render_pdfs`.
+
+- **chromium**: an installed Chromium-family browser (Chromium, Chrome or Edge), driven
+  headless through Playwright with `executable_path` — never a browser download. One browser
+  for the whole batch, with several pages converting at once (`parallel` pages); starting a
+  browser per report would cost ~0.75 s each instead of ~0.1 s. JavaScript is off.
+- **weasyprint**: pure Python on pango; slower (~0.25–0.5 s per one-page report) but needs no
+  browser. It is single-threaded, so a batch runs in `parallel` worker processes, each
+  keeping one engine. This module imports nothing heavy, so that a worker starts quickly.
+
+Both engines load nothing but data: URIs and files inside the template folders: every other
+request (network, other local files) is refused, so a register's text cannot make a report
+fetch anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import queue
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from .fileio import write_atomic
+
+ENGINES = ("chromium", "weasyprint")
+# A WeasyPrint worker process costs ~1 s to start; one more pays off only when it has this
+# many PDFs to convert.
+PDFS_PER_WORKER = 4
+_PDF_OPTIONS = {"format": "A4", "print_background": True, "prefer_css_page_size": True}
+BROWSER_ENV = "PMO_XL_BROWSER"  # the full path of a browser to use instead of searching
+# Flags for a headless browser in containers and CI (no sandbox user namespace, no GPU,
+# small /dev/shm) and without background traffic.
+CHROMIUM_FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking")
+_BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
+                  "microsoft-edge", "microsoft-edge-stable", "msedge", "chrome")
+_BROWSER_PATHS = {
+    "win32": (r"%ProgramFiles(x86)%\Microsoft\Edge\Application\msedge.exe",
+              r"%ProgramFiles%\Microsoft\Edge\Application\msedge.exe",
+              r"%ProgramFiles%\Google\Chrome\Application\chrome.exe",
+              r"%ProgramFiles(x86)%\Google\Chrome\Application\chrome.exe",
+              r"%LocalAppData%\Google\Chrome\Application\chrome.exe"),
+    "darwin": ("/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+               "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+               "/Applications/Chromium.app/Contents/MacOS/Chromium"),
+}
+
+
+_NO_BROWSER = (f"no Chromium, Chrome or Edge found (install one, e.g. Debian 'chromium', or "
+               f"set {BROWSER_ENV} to its path); or use --pdf-engine weasyprint")
+
+
+class PdfEngineError(Exception):
+    """The chosen PDF engine cannot run here; the message says what to install."""
+
+
+def find_browser() -> str | None:
+    """The path of an installed Chromium-family browser, or None."""
+    override = os.environ.get(BROWSER_ENV)
+    if override:
+        return override if Path(override).is_file() else None
+    for name in _BROWSER_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    for candidate in _BROWSER_PATHS.get(sys.platform, ()):
+        path = Path(os.path.expandvars(candidate))
+        if path.is_file():
+            return str(path)
+    return None
+
+
+def resolve_engine(choice: str) -> str:
+    """`auto` → chromium when a browser is installed, else weasyprint; others as given."""
+    if choice != "auto":
+        return choice
+    return "chromium" if find_browser() else "weasyprint"
+
+
+def check_engine(name: str) -> None:
+    """Raise PdfEngineError unless the named engine can run here (cheap: starts nothing)."""
+    if name == "chromium":
+        if find_browser() is None:
+            raise PdfEngineError(_NO_BROWSER)
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError as error:
+            raise PdfEngineError(f"Playwright is not installed ({error})") from None
+    elif name == "weasyprint":
+        _import_weasyprint()
+    else:
+        raise PdfEngineError(f"unknown PDF engine '{name}' (use one of {', '.join(ENGINES)})")
+
+
+def _import_weasyprint() -> Any:
+    try:
+        import weasyprint
+    except (ImportError, OSError) as error:  # OSError: pango libraries missing
+        raise PdfEngineError(f"WeasyPrint cannot run here ({error}); it needs pango "
+                             "(Debian: libpango-1.0-0 libpangoft2-1.0-0)") from None
+    return weasyprint
+
+
+def allowed_url(url: str, folders: Sequence[Path]) -> bool:
+    """data: URIs, and file: URLs of files inside one of the folders; nothing else."""
+    parts = urlsplit(url)
+    if parts.scheme == "data":
+        return True
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return False
+    path = Path(unquote(parts.path)).resolve()
+    return any(path.is_relative_to(folder.resolve()) for folder in folders)
+
+
+class WeasyPrintEngine:
+    """WeasyPrint with a URL fetcher that refuses everything outside the template folders."""
+
+    name = "weasyprint"
+
+    def __init__(self, allowed_folders: Sequence[Path]) -> None:
+        weasyprint = _import_weasyprint()
+        self._weasyprint = weasyprint
+        folders = list(allowed_folders)
+
+        class _Fetcher(weasyprint.URLFetcher):
+            def fetch(self, url: str, headers: Any = None) -> Any:
+                if not allowed_url(url, folders):
+                    raise ValueError(f"pmo-xl reports load no external resources: {url}")
+                return super().fetch(url, headers)
+
+        self._fetcher = _Fetcher(allowed_protocols=("data", "file"))
+
+    def pdf(self, html: str) -> bytes:
+        return self._weasyprint.HTML(string=html, url_fetcher=self._fetcher).write_pdf()
+
+
+
+# --- a batch ----------------------------------------------------------------------------------
+
+Result = tuple[str, float, "str | None"]  # file name, seconds, error (None: written)
+
+
+def render_pdfs(jobs: list[tuple[str, str]], out_dir: Path, engine: str,
+                folders: Sequence[Path], parallel: int) -> Iterator[Result]:
+    """Convert each (file name, HTML) job into out_dir/<file name>, written atomically, and
+    yield (file name, seconds, error or None) as each finishes. One job's failure is its
+    own; the others go on."""
+    if not jobs:
+        return
+    if engine == "chromium":
+        yield from _chromium_pdfs(jobs, out_dir, folders, max(1, parallel))
+    elif engine == "weasyprint":
+        yield from _weasyprint_pdfs(jobs, out_dir, folders, parallel)
+    else:
+        raise PdfEngineError(f"unknown PDF engine '{engine}' (use one of {', '.join(ENGINES)})")
+
+
+def _failure(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+# Chromium: one browser, `pages` pages converting at once. Playwright's async API runs in a
+# thread of its own, so that results reach the caller (and its progress bar) as they finish.
+
+_DONE = object()
+
+
+def _chromium_pdfs(jobs: list[tuple[str, str]], out_dir: Path, folders: Sequence[Path],
+                   pages: int) -> Iterator[Result]:
+    executable = find_browser()
+    if executable is None:
+        raise PdfEngineError(_NO_BROWSER)
+    results: queue.Queue[object] = queue.Queue()
+
+    def run() -> None:
+        try:
+            asyncio.run(_chromium_batch(jobs, out_dir, folders, executable, pages, results.put))
+        except BaseException as error:  # handed to the caller's thread below
+            results.put(error)
+        finally:
+            results.put(_DONE)
+
+    # A daemon thread: after Ctrl-C the process exits, and Playwright's driver and the
+    # browser end with it.
+    threading.Thread(target=run, name="pmo-xl-chromium", daemon=True).start()
+    while (item := results.get()) is not _DONE:
+        if isinstance(item, BaseException):
+            raise PdfEngineError(f"cannot run {executable}: {item}") from item
+        yield item  # type: ignore[misc]
+
+
+async def _chromium_batch(jobs: list[tuple[str, str]], out_dir: Path,
+                          folders: Sequence[Path], executable: str, pages: int,
+                          emit: Callable[[Result], None]) -> None:
+    from playwright.async_api import async_playwright
+
+    async def guard(route: Any) -> None:
+        if allowed_url(route.request.url, folders):
+            await route.continue_()
+        else:
+            await route.abort("blockedbyclient")
+
+    todo: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+    for job in jobs:
+        todo.put_nowait(job)
+
+    async def convert(context: Any) -> None:
+        page = await context.new_page()
+        while not todo.empty():
+            name, html = todo.get_nowait()
+            started = time.perf_counter()
+            try:
+                await page.set_content(html, wait_until="load")
+                write_atomic(out_dir / name, await page.pdf(**_PDF_OPTIONS))
+            except Exception as error:  # this file failed; the page goes on with the next
+                emit((name, time.perf_counter() - started, _failure(error)))
+            else:
+                emit((name, time.perf_counter() - started, None))
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable,
+                                                   args=list(CHROMIUM_FLAGS))
+        try:
+            context = await browser.new_context(java_script_enabled=False)
+            await context.route("**/*", guard)
+            await asyncio.gather(*(convert(context) for _ in range(min(pages, len(jobs)))))
+        finally:
+            await browser.close()
+
+
+# WeasyPrint: in this process for a few PDFs, else in worker processes.
+
+_worker_engine: WeasyPrintEngine | None = None
+
+
+def _weasyprint_pdfs(jobs: list[tuple[str, str]], out_dir: Path, folders: Sequence[Path],
+                     parallel: int) -> Iterator[Result]:
+    workers = min(parallel, max(1, len(jobs) // PDFS_PER_WORKER))
+    if workers <= 1:
+        engine = WeasyPrintEngine(folders)
+        for name, html in jobs:
+            yield _convert(engine, name, html, out_dir)
+        return
+    # spawn, not fork: the parent may hold threads (pandas, Playwright) that fork would copy.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(list(folders),)) as pool:
+        futures: dict[Future, str] = {pool.submit(_worker_job, name, html, out_dir): name
+                                      for name, html in jobs}
+        try:
+            for future in as_completed(futures):
+                try:
+                    yield future.result()
+                except Exception as error:  # e.g. a worker died: that file failed
+                    yield futures[future], 0.0, _failure(error)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _start_worker(folders: list[Path]) -> None:
+    global _worker_engine
+    _worker_engine = WeasyPrintEngine(folders)
+
+
+def _worker_job(name: str, html: str, out_dir: Path) -> Result:
+    if _worker_engine is None:
+        raise PdfEngineError("worker started without a PDF engine")
+    return _convert(_worker_engine, name, html, out_dir)
+
+
+def _convert(engine: WeasyPrintEngine, name: str, html: str, out_dir: Path) -> Result:
+    started = time.perf_counter()
+    try:
+        write_atomic(out_dir / name, engine.pdf(html))
+    except Exception as error:  # reported for this file; the batch goes on
+        return name, time.perf_counter() - started, _failure(error)
+    return name, time.perf_counter() - started, None

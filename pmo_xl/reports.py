@@ -1,0 +1,303 @@
+"""Status reports: the data each report shows, and the Jinja2 templates that lay it out.
+
+`report_data(register, validation, portfolio)` turns a register, its validation and its roll-up
+into plain JSON-ready records: one per project (the roll-up's per-project figures exactly as
+`pmo-xl rollup --format json` gives them, plus the register's people, dates and narrative, the
+project's milestones, lessons and data issues) and one for the portfolio (the roll-up's
+`to_dict()`, plus the exception list and the milestones to watch). Nothing is computed here
+that the roll-up already computes; templates only format and lay out.
+
+`ReportRenderer` renders those records through the bundled templates (`report_templates/`,
+installed as `pmo_xl.report_templates`), each of which a user may override by name from a
+folder of their own. Autoescaping is on, so register text never becomes markup, and undefined
+names fail loudly instead of printing blanks.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import math
+import mimetypes
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    pass_context,
+)
+
+from . import __version__
+from . import formatting as fmt
+from .metrics import Rollup
+from .reader import Register
+from .rules import PERFORMANCE_TOLERANCE
+from .schema import CLOSED
+from .validation import Validation
+
+TEMPLATES_PACKAGE = "pmo_xl.report_templates"
+PROJECT_TEMPLATE = "project.html.j2"
+PORTFOLIO_TEMPLATE = "portfolio.html.j2"
+INDEX_TEMPLATE = "index.html.j2"
+PORTFOLIO_STEM = "portfolio-summary"
+
+# Register columns a project report shows besides the roll-up's own figures.
+_REGISTER_FIELDS = ("business_unit", "sponsor", "project_manager", "schedule_rag", "cost_rag",
+                    "priority", "start_date", "baseline_finish", "forecast_finish",
+                    "actual_finish", "status_date", "status_summary", "key_risks", "next_steps")
+_LESSON_FIELDS = ("lesson_id", "date_logged", "category", "type", "lesson", "recommendation",
+                  "owner", "action_status")
+
+
+# --- report data ------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportData:
+    """Everything the reports of one register show, as JSON-ready records."""
+
+    common: dict[str, Any]
+    projects: list[dict[str, Any]]
+    portfolio: dict[str, Any]
+    stems: list[str] = field(default_factory=list)  # file name stem of each project's report
+
+
+def report_data(register: Register, validation: Validation, portfolio: Rollup) -> ReportData:
+    """The records behind every report of this register (see the module docstring)."""
+    common = {"organisation": register.settings.organisation,
+              "currency": register.settings.currency, "as_of": portfolio.as_of.isoformat(),
+              "source": register.path.name, "version": __version__}
+    records = portfolio.per_project()
+    details = _plain_records(register.projects.values, _REGISTER_FIELDS)
+    milestones = _milestones_by_project(register, portfolio)
+    lessons = _lessons_by_project(register)
+    issues = _issues_by_project(register, validation)
+    projects = []
+    for record, detail in zip(records, details, strict=True):
+        key = _id_key(record["project_id"])
+        projects.append({**record, **detail,
+                         "milestones": milestones.get(key, []),
+                         "lessons": lessons.get(key, []),
+                         "issues": issues.get(record["row"], [])})
+    summary = portfolio.to_dict(per_project=False)
+    summary["exceptions"] = exceptions(projects)
+    summary["watch_milestones"] = _watch_milestones(projects)
+    summary["red_projects"] = [p["project_id"] for p in projects
+                               if p["overall_rag"] == "Red" and p["phase"] != CLOSED]
+    return ReportData(common, projects, summary, report_stems(projects))
+
+
+def exceptions(projects: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Active projects that need management attention, each with the reasons why."""
+    found = []
+    for p in projects:
+        if p["phase"] == CLOSED:
+            continue
+        reasons = []
+        if p["overall_rag"] in ("Red", "Amber"):
+            reasons.append(f"Overall RAG {p['overall_rag']}")
+        if (p["slip_days"] or 0) > 0:
+            reasons.append(f"finish slipped {p['slip_days']} days")
+        if p["stale"]:
+            reasons.append("no status update" if p["days_since_update"] is None else
+                           f"status {p['days_since_update']} days old")
+        for name in ("cpi", "spi"):
+            if p[name] is not None and p[name] < PERFORMANCE_TOLERANCE:
+                reasons.append(f"{name.upper()} {fmt.ratio(p[name])} < {PERFORMANCE_TOLERANCE}")
+        if reasons:
+            found.append({"project_id": p["project_id"], "project_name": p["project_name"],
+                          "overall_rag": p["overall_rag"], "reasons": reasons})
+    order = {"Red": 0, "Amber": 1}
+    return sorted(found, key=lambda e: order.get(e["overall_rag"], 2))
+
+
+def _watch_milestones(projects: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Milestones overdue or due within the roll-up's due-soon window, soonest first."""
+    watch = [{**m, "project_id": p["project_id"], "project_name": p["project_name"]}
+             for p in projects for m in p["milestones"] if m["overdue"] or m["due_soon"]]
+    return sorted(watch, key=lambda m: (m["expected_date"] or "", m["project_id"] or ""))
+
+
+def _id_key(project_id: object) -> str:
+    return str(project_id).strip().casefold() if project_id is not None else ""
+
+
+def _plain(value: object) -> object:
+    """One cell as a JSON-ready value: ISO dates, whole days as int, blanks as None."""
+    if value is None or value is pd.NaT or value is pd.NA or (
+            isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, pd.Timestamp | dt.date):
+        return value.strftime("%Y-%m-%d")
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()  # type: ignore[union-attr]
+    return value
+
+
+def _plain_records(frame: pd.DataFrame, fields: Iterable[str]) -> list[dict[str, Any]]:
+    names = list(fields)
+    columns = [[_plain(v) for v in frame[name].tolist()] for name in names]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _milestones_by_project(register: Register, portfolio: Rollup) -> dict[str, list[dict]]:
+    m = portfolio.milestones
+    if m is None or register.milestones is None:
+        return {}
+    frame = m.assign(forecast_date=register.milestones.values["forecast_date"],
+                     slip_days=m["slip_days"].astype("Int64"))
+    fields = ("project_id", "milestone", "baseline_date", "forecast_date", "actual_date",
+              "slip_days", "overdue", "due_soon", "expected_date", "row")
+    grouped: dict[str, list[dict]] = {}
+    for record in _plain_records(frame, fields):
+        grouped.setdefault(_id_key(record["project_id"]), []).append(record)
+    return grouped
+
+
+def _lessons_by_project(register: Register) -> dict[str, list[dict]]:
+    if register.lessons is None:
+        return {}
+    frame = register.lessons.values.assign(row=register.lessons.rows)
+    grouped: dict[str, list[dict]] = {}
+    for record in _plain_records(frame, ("project_id", *_LESSON_FIELDS, "row")):
+        grouped.setdefault(_id_key(record["project_id"]), []).append(record)
+    return grouped
+
+
+def _issues_by_project(register: Register, validation: Validation) -> dict[int, list[dict]]:
+    """Validation errors of each project's row and of its milestones' and lessons' rows,
+    keyed by the project's Excel row."""
+    errors = validation.findings[validation.findings["severity"] == "error"]
+    if errors.empty:
+        return {}
+    projects = register.projects
+    owner = {(projects.sheet, int(row)): int(row) for row in projects.rows}
+    rows_by_id: dict[str, int] = {}
+    for pid, row in zip(projects.values["project_id"], projects.rows, strict=True):
+        rows_by_id.setdefault(_id_key(pid), int(row))
+    for table in (register.milestones, register.lessons):
+        if table is None:
+            continue
+        for pid, row in zip(table.values["project_id"], table.rows, strict=True):
+            if _id_key(pid) in rows_by_id:
+                owner[(table.sheet, int(row))] = rows_by_id[_id_key(pid)]
+    issues: dict[int, list[dict]] = {}
+    for f in errors[["sheet", "row", "cell", "rule", "message"]].to_dict("records"):
+        project_row = owner.get((f["sheet"], int(f["row"])))
+        if project_row is not None:
+            issues.setdefault(project_row, []).append(
+                {"cell": f["cell"], "rule": f["rule"], "message": f["message"]})
+    return issues
+
+
+# --- file names ---------------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                     *(f"LPT{i}" for i in range(1, 10))}
+
+
+def slug(text: object, limit: int = 60) -> str:
+    """A file-name-safe slug: ASCII letters, digits, '.', '_' and '-' only, no leading dots,
+    never a Windows device name, at most `limit` characters."""
+    ascii_text = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore")
+    cleaned = _UNSAFE.sub("-", ascii_text.decode()).strip("-._")[:limit].strip("-._")
+    if cleaned.split(".")[0].upper() in _WINDOWS_RESERVED:
+        cleaned = f"_{cleaned}"
+    return cleaned
+
+
+def report_stems(projects: Iterable[dict[str, Any]]) -> list[str]:
+    """`<ProjectID>-<slug-of-name>` per project, made unique by the Excel row when two
+    projects would share a name (duplicate IDs happen in real registers)."""
+    stems: list[str] = []
+    seen: set[str] = set()
+    for p in projects:
+        stem = "-".join(s for s in (slug(p["project_id"], 30), slug(p["project_name"])) if s)
+        stem = stem or f"row-{p['row']}"
+        if stem.casefold() in seen or stem == PORTFOLIO_STEM:
+            stem = f"{stem}-row-{p['row']}"
+        seen.add(stem.casefold())
+        stems.append(stem)
+    return stems
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def bundled_templates() -> Path:
+    """The folder of the bundled templates (a real folder in a checkout and when installed)."""
+    return Path(str(resources.files(TEMPLATES_PACKAGE)))
+
+
+class ReportRenderer:
+    """The Jinja2 environment of the reports: a user's template folder first, then the
+    bundled templates; autoescaped; strict about undefined names."""
+
+    def __init__(self, user_templates: Path | None = None) -> None:
+        self.folders = [*([user_templates.resolve()] if user_templates else []),
+                        bundled_templates()]
+        self.env = Environment(
+            loader=ChoiceLoader([FileSystemLoader(str(f)) for f in self.folders]),
+            autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.env.globals.update(data_uri=self.data_uri, has_asset=self.has_asset,
+                                tolerance=PERFORMANCE_TOLERANCE)
+        self.env.filters.update(money=_money, ratio=fmt.ratio, percent=fmt.percent, day=_day)
+
+    def template_set_hash(self) -> str:
+        """sha256 over every template file in effect (a user's file wins over the bundled)."""
+        effective: dict[str, Path] = {}
+        for folder in reversed(self.folders):
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".py":
+                    effective[path.relative_to(folder).as_posix()] = path
+        digest = hashlib.sha256()
+        for name in sorted(effective):
+            digest.update(name.encode() + b"\0" + effective[name].read_bytes() + b"\0")
+        return digest.hexdigest()
+
+    def _asset(self, name: str) -> Path | None:
+        for folder in self.folders:
+            path = (folder / name).resolve()
+            if path.is_relative_to(folder) and path.is_file():
+                return path
+        return None
+
+    def has_asset(self, name: str) -> bool:
+        return self._asset(name) is not None
+
+    def data_uri(self, name: str) -> str:
+        """A file of the template folders (logo, font) inlined as a data: URI, so that every
+        report is one self-contained file."""
+        path = self._asset(name)
+        if path is None:
+            raise TemplateNotFound(name)
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+    def render(self, template: str, common: dict[str, Any], generated: str,
+               **context: Any) -> str:
+        return self.env.get_template(template).render(common=common, generated=generated,
+                                                      **context)
+
+
+@pass_context
+def _money(context: Any, value: float | None, decimals: int = 0) -> str:
+    """Money in the register's currency (Settings), from the roll-up's figure."""
+    return fmt.money(value, context["common"]["currency"], decimals=decimals)
+
+
+def _day(iso: str | None) -> str:
+    """An ISO date as people read it on a report: 31 Mar 2026."""
+    return "–" if not iso else dt.date.fromisoformat(iso).strftime("%d %b %Y")
