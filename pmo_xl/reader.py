@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .cells import cell_ref, column_letter
 from .errors import RegisterError
 from .parsing import Parsed, parse_column
 from .schema import (
@@ -115,28 +116,6 @@ class Register:
 
     def tables(self) -> list[Table]:
         return [t for t in (self.projects, self.lessons, self.milestones) if t is not None]
-
-
-def sheet_prefix(sheet: str) -> str:
-    """'Projects!' — or "'My Sheet'!" when Excel needs the name quoted."""
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet):
-        return f"{sheet}!"
-    return "'{}'!".format(sheet.replace("'", "''"))
-
-
-def cell_ref(sheet: str, letter: str, row: int) -> str:
-    """An Excel cell reference such as Projects!M12."""
-    return f"{sheet_prefix(sheet)}{letter}{row}"
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 @contextmanager

@@ -17,8 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .cells import sheet_prefix
 from .metrics import project_metrics, resolve_as_of
-from .reader import Register, Table, sheet_prefix
+from .reader import Register, Table
 from .rules import PERFORMANCE_TOLERANCE, Severity, rule
 from .schema import CLOSED, SHEETS, Kind
 

@@ -36,6 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .cells import column_letter
 from .sample import SamplePortfolio, write_cell
 from .schema import (
     RAG,
@@ -345,7 +346,7 @@ class _ValueLists:
         if (name, values) in self.columns:
             return
         col = len(self.columns)
-        letter = _column_letter(col)
+        letter = column_letter(col)
         self.columns.append((name, values))
         self._sources[(name, *values)] = (f"={LISTS_SHEET}!${letter}$2:${letter}$"
                                           f"{len(values) + 1}")
@@ -353,15 +354,6 @@ class _ValueLists:
     def source(self, name: str, values: tuple[str, ...]) -> str:
         """The list validation source of a column or setting, e.g. '=Lists!$A$2:$A$6'."""
         return self._sources[(name, *values)]
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 # --- Dashboard -----------------------------------------------------------------------------
@@ -521,7 +513,7 @@ def _dropdown(name: str, allowed: tuple[str, ...], lists: _ValueLists) -> dict[s
 def _rag_colours(sheet: Any, col: int, last_row: int, formats: _Formats) -> None:
     """Green, amber and red fills; the RAG initials G, A and R count too (case-insensitive,
     like Excel's text comparison)."""
-    cell = f"${_column_letter(col)}2"
+    cell = f"${column_letter(col)}2"
     initials = {name: letter.upper() for letter, name in RAG_SHORTHAND.items()}
     for name in RAG:
         sheet.conditional_format(1, col, last_row, col, {

@@ -18,7 +18,8 @@ from registers import (
     write_workbook,
 )
 
-from pmo_xl.reader import column_letter, read_register
+from pmo_xl.cells import column_letter
+from pmo_xl.reader import read_register
 from pmo_xl.schema import LESSONS, MILESTONES, PROJECTS, SHEETS, normalise_header
 from pmo_xl.validation import validate
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from registers import VALID_LESSON, VALID_MILESTONE, VALID_PROJECT, project, register
 
-from pmo_xl.reader import column_letter, read_register
+from pmo_xl.cells import column_letter
+from pmo_xl.reader import read_register
 from pmo_xl.rules import RULES
 from pmo_xl.sample import SamplePortfolio, sample_portfolio, write_register
 from pmo_xl.schema import PROJECTS, sheet_schema

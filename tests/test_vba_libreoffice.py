@@ -13,44 +13,22 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import json
-import os
 import random
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import xlsxwriter
+from libreoffice import inspect_workbook, lo_body, require_libreoffice
 
 from pmo_xl.vba import DEFAULT_REFERENCES, XLWINGS_ADDIN_REFERENCE, VBAModule, build_vba_project
 
-LO_PYTHON = os.environ.get("PMO_XL_LO_PYTHON", "/usr/bin/python3")
-INSPECT = Path(__file__).with_name("lo_inspect.py")
 TIMEOUT_S = 120
-# Lines LibreOffice adds to imported VBA modules.
-LO_ADDED_PREFIXES = ("Rem Attribute VBA_ModuleType=", "Option VBASupport ", "Option ClassModule")
-
-
-def _libreoffice_missing() -> str | None:
-    if shutil.which("soffice") is None:
-        return "soffice is not installed (Debian: libreoffice-calc-nogui)"
-    try:
-        subprocess.run([LO_PYTHON, "-c", "import uno"], check=True, capture_output=True)
-    except (OSError, subprocess.CalledProcessError):
-        return f"{LO_PYTHON} cannot import uno (Debian: libreoffice-script-provider-python)"
-    return None
 
 
 @pytest.fixture(scope="module")
 def libreoffice() -> None:
-    reason = _libreoffice_missing()
-    if reason is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"LibreOffice is required in CI: {reason}")
-    pytest.skip(reason)
+    require_libreoffice()
 
 
 def _generated_code(size: int) -> str:
@@ -95,16 +73,6 @@ MODULES = [
 LO_MODULE_TYPES = {"standard": "normal", "document": "document", "class": "class"}
 
 
-def _normalise(source: str) -> str:
-    lines = source.replace("\r\n", "\n").split("\n")
-    kept = [
-        line
-        for line in lines
-        if not line.startswith(LO_ADDED_PREFIXES) and not line.startswith("Attribute ")
-    ]
-    return "\n".join(kept).strip("\n")
-
-
 def _body(code: str) -> str:
     """The source LibreOffice should show: no export header, no attribute lines (it drops
     module and procedure attributes alike)."""
@@ -130,14 +98,7 @@ def inspected(libreoffice: None, tmp_path_factory: pytest.TempPathFactory) -> di
     workbook.add_vba_project(io.BytesIO(project), is_stream=True)
     workbook.close()
 
-    result = subprocess.run(
-        [LO_PYTHON, str(INSPECT), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = inspect_workbook(path, timeout=TIMEOUT_S)
     report["expected_modules"] = modules
     return report
 
@@ -149,7 +110,7 @@ def test_libreoffice_sees_every_module_with_its_source(inspected: dict[str, Any]
     for module in expected:
         seen = modules[module.name]
         assert seen["type"] == LO_MODULE_TYPES[module.kind], module.name
-        assert _normalise(seen["source"]) == _body(module.code), module.name
+        assert lo_body(seen["source"]) == _body(module.code), module.name
 
 
 def test_libreoffice_sees_code_names_and_button_macros(inspected: dict[str, Any]) -> None:

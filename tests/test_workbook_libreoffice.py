@@ -12,15 +12,12 @@ them locally, failed without them under ``CI=true``.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from libreoffice import inspect_workbook, lo_body, require_libreoffice
 from workbook_content import body
 
 from pmo_xl.sample import SamplePortfolio
@@ -35,43 +32,15 @@ from pmo_xl.workbook import (
     xlwings_modules,
 )
 
-LO_PYTHON = os.environ.get("PMO_XL_LO_PYTHON", "/usr/bin/python3")
-INSPECT = Path(__file__).with_name("lo_inspect.py")
 TIMEOUT_S = 180
-# Lines LibreOffice adds to the modules it imports from a VBA project.
-LO_ADDED = re.compile(r"^(Rem Attribute VBA_ModuleType=|Option VBASupport |Option ClassModule)")
-
-
-def _libreoffice_missing() -> str | None:
-    if shutil.which("soffice") is None:
-        return "soffice is not installed (Debian: libreoffice-calc-nogui)"
-    try:
-        subprocess.run([LO_PYTHON, "-c", "import uno"], check=True, capture_output=True)
-    except (OSError, subprocess.CalledProcessError):
-        return f"{LO_PYTHON} cannot import uno (Debian: libreoffice-script-provider-python)"
-    return None
 
 
 @pytest.fixture(scope="module")
 def seen(tmp_path_factory: pytest.TempPathFactory, sample: SamplePortfolio) -> dict[str, Any]:
-    reason = _libreoffice_missing()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"LibreOffice is required in CI: {reason}")
-        pytest.skip(reason)
+    require_libreoffice()
     folder = tmp_path_factory.mktemp("lo-workbook")
     workbook = build_workbook(folder / "PMO_Register.xlsm", sample)
-    result = subprocess.run(
-        [LO_PYTHON, str(INSPECT), str(workbook), "--pdf", str(folder / "PMO_Register.pdf")],
-        capture_output=True, text=True, timeout=TIMEOUT_S)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def _lo_body(source: str) -> str:
-    lines = [line for line in source.replace("\r\n", "\n").split("\n")
-             if not LO_ADDED.match(line) and not line.startswith("Attribute ")]
-    return "\n".join(lines).strip("\n")
+    return inspect_workbook(workbook, "--pdf", str(folder / "PMO_Register.pdf"), timeout=TIMEOUT_S)
 
 
 def _editor_body(code: str) -> str:
@@ -87,7 +56,7 @@ def test_libreoffice_lists_our_modules_with_their_source(seen: dict[str, Any]) -
     xlwings = xlwings_modules()
     assert set(modules) == documents | {m.name for m in ours + xlwings}
     for module in ours + xlwings:
-        assert _lo_body(modules[module.name]["source"]) == _editor_body(module.code)
+        assert lo_body(modules[module.name]["source"]) == _editor_body(module.code)
     assert {name: modules[name]["type"] for name in documents} == dict.fromkeys(
         documents, "document")
     assert modules["PmoButtons"]["type"] == "normal"
