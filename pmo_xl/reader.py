@@ -83,6 +83,7 @@ class Settings:
     """The Settings sheet, with defaults for anything not given."""
 
     organisation: str = ""
+    logo: str = ""
     report_date: dt.date | None = None
     currency: str = "EUR"
     stale_after_days: int = 30

@@ -40,6 +40,7 @@ from jinja2 import (
 
 from . import __version__
 from . import formatting as fmt
+from .errors import RegisterError
 from .metrics import Rollup
 from .reader import Register
 from .rules import PERFORMANCE_TOLERANCE
@@ -62,6 +63,30 @@ _LESSON_FIELDS = ("lesson_id", "date_logged", "category", "type", "lesson", "rec
 
 # --- report data ------------------------------------------------------------------------------
 
+LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+              ".svg": "image/svg+xml"}
+LOGO_MAX_BYTES = 1024 * 1024  # a logo, not a photo: keeps every e-mailed report small
+
+
+def logo_data_uri(register: Register) -> str | None:
+    """The Settings Logo (relative to the register's folder) as a data: URI, or None."""
+    name = register.settings.logo.strip()
+    if not name:
+        return None
+    path = (register.path.parent / name).resolve()
+    kind = LOGO_TYPES.get(path.suffix.lower())
+    if kind is None:
+        raise RegisterError(register.path, f"Settings Logo '{name}' is not a PNG, JPEG or SVG "
+                                           "file")
+    if not path.is_file():
+        raise RegisterError(register.path, f"Settings Logo '{name}' not found (looked for "
+                                           f"{path})")
+    data = path.read_bytes()
+    if len(data) > LOGO_MAX_BYTES:
+        raise RegisterError(register.path, f"Settings Logo '{name}' is larger than 1 MB")
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
+
+
 
 @dataclass
 class ReportData:
@@ -76,6 +101,7 @@ class ReportData:
 def report_data(register: Register, validation: Validation, portfolio: Rollup) -> ReportData:
     """The records behind every report of this register (see the module docstring)."""
     common = {"organisation": register.settings.organisation,
+              "logo": logo_data_uri(register),
               "currency": register.settings.currency, "as_of": portfolio.as_of.isoformat(),
               "source": register.path.name, "version": __version__}
     records = portfolio.per_project()

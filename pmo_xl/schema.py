@@ -232,6 +232,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("Output Folder", "output_folder", Kind.TEXT, "Reports",
             hint="Where reports are saved; a relative folder is taken from the workbook's "
                  "folder."),
+    Setting("Logo", "logo", Kind.TEXT, "",
+            hint="Optional image for the reports (PNG, JPEG or SVG file), relative to the "
+                 "register's folder."),
 )
 def sheet_schema(name: str) -> SheetSchema:
     """The schema of a data sheet by its (case-insensitive) name."""

@@ -379,6 +379,36 @@ def test_user_templates_win_and_logo_is_inlined(tmp_path: Path, xss_register: Pa
     assert "#123456" in text and 'src="data:image/svg+xml;base64,' in text
 
 
+# The smallest valid PNG: one transparent pixel.
+_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
+
+
+def test_logo_from_settings_is_inlined(tmp_path: Path) -> None:
+    (tmp_path / "brand").mkdir()
+    (tmp_path / "brand" / "logo.png").write_bytes(_PNG)
+    path = register(tmp_path / "Register.xlsx", settings={"Logo": "brand/logo.png"})
+    write_reports(path, tmp_path / "out", all_projects=True, formats=["html"])
+    [html] = (tmp_path / "out").glob("PRJ-001-*.html")
+    text = html.read_text(encoding="utf-8")
+    assert 'class="logo" src="data:image/png;base64,' in text
+    _assert_self_contained(text, html.name)
+
+
+@pytest.mark.parametrize(("logo", "problem"), [("missing.png", "not found"),
+                                               ("notes.txt", "is not a PNG, JPEG or SVG")])
+def test_unusable_logo_setting_is_a_clear_failure(tmp_path: Path, logo: str,
+                                                  problem: str) -> None:
+    (tmp_path / "notes.txt").write_text("not an image", encoding="utf-8")
+    path = register(tmp_path / "Register.xlsx", settings={"Logo": logo})
+    result = subprocess.run([sys.executable, "-m", "pmo_xl.cli", "report", str(path), "--out",
+                             str(tmp_path / "out"), "--format", "html"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert f"Settings Logo '{logo}' {problem}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_installed_package_carries_the_report_templates(tmp_path: Path) -> None:
     """A wheel built from the checkout ships report_templates/ as pmo_xl.report_templates."""
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
