@@ -29,7 +29,15 @@ from pmo_xl import read_register, rollup, validate
 from pmo_xl.batch import MANIFEST, write_reports
 from pmo_xl.cli import main
 from pmo_xl.fileio import PART_SUFFIX
-from pmo_xl.pdf import BROWSER_ENV, allowed_url, render_pdfs, resolve_engine
+from pmo_xl.pdf import (
+    BROWSER_ENV,
+    REPORTS_PER_PRINT,
+    allowed_url,
+    combined_document,
+    print_groups,
+    render_pdfs,
+    resolve_engine,
+)
 from pmo_xl.reports import (
     PORTFOLIO_STEM,
     PROJECT_TEMPLATE,
@@ -377,6 +385,46 @@ def test_user_templates_win_and_logo_is_inlined(tmp_path: Path, xss_register: Pa
     [html] = (tmp_path / "out").glob("PRJ-001-*.html")
     text = html.read_text(encoding="utf-8")
     assert "#123456" in text and 'src="data:image/svg+xml;base64,' in text
+
+
+def _page_doc(title: str, paragraphs: int) -> str:
+    style = "<style>@page { size: A4; margin: 12mm; } p { font-size: 12pt; }</style>"
+    body = "".join(f"<p>{title} line {i}</p>" for i in range(paragraphs))
+    return f"<html><head><title>{title}</title>{style}</head><body>{body}</body></html>"
+
+
+def test_reports_are_printed_several_to_a_document_and_split() -> None:
+    jobs = [(f"r{i}.pdf", _page_doc(f"Report {i}", 3)) for i in range(REPORTS_PER_PRINT + 2)]
+    jobs.append(("other.pdf", "<html><head><style>p{color:red}</style></head><body>x</body>"
+                              "</html>"))
+    groups = print_groups(jobs)
+    assert [len(g) for g in groups] == [REPORTS_PER_PRINT, 2, 1]  # order kept, CSS apart
+    combined = combined_document(groups[1])
+    assert combined.count('break-before: page') == 1 and "Report 9 line 2" in combined
+
+
+def test_a_report_longer_than_a_page_is_printed_on_its_own(tmp_path: Path) -> None:
+    _require_engine("chromium")
+    jobs = [("a.pdf", _page_doc("Alpha", 3)), ("b.pdf", _page_doc("Bravo", 120)),
+            ("c.pdf", _page_doc("Charlie", 3))]
+    results = list(render_pdfs(jobs, tmp_path, "chromium", [bundled_templates()], 1))
+    assert sorted(name for name, _s, error in results if error is None) == [
+        "a.pdf", "b.pdf", "c.pdf"]
+    pages = {name: pdf_text(tmp_path / name) for name, _html in jobs}
+    assert pages["a.pdf"][0] == 1 and "Alpha line 2" in pages["a.pdf"][1]
+    assert pages["b.pdf"][0] > 1 and "Bravo line 119" in pages["b.pdf"][1]
+    assert pages["c.pdf"][0] == 1 and "Charlie" in pages["c.pdf"][1]
+    assert "Alpha" not in pages["c.pdf"][1]
+
+
+def test_split_reports_keep_their_own_title(tmp_path: Path) -> None:
+    _require_engine("chromium")
+    jobs = [(f"r{i}.pdf", _page_doc(f"Report {i}", 2)) for i in range(3)]
+    list(render_pdfs(jobs, tmp_path, "chromium", [bundled_templates()], 1))
+    from pypdf import PdfReader
+
+    assert [PdfReader(tmp_path / f"r{i}.pdf").metadata.title for i in range(3)] == [
+        "Report 0", "Report 1", "Report 2"]
 
 
 # The smallest valid PNG: one transparent pixel.
