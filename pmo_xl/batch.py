@@ -101,18 +101,33 @@ def parse_formats(text: str) -> list[str]:
     return [f for f in FORMATS if f in formats]
 
 
-def write_reports(register_path: Path, out_dir: Path, *, project_ids: Sequence[str] = (),
-                  all_projects: bool = False, portfolio: bool = False,
-                  formats: Sequence[str] = FORMATS, templates: Path | None = None,
+def _settings_formats(text: str) -> list[str]:
+    try:
+        return parse_formats(text)
+    except ValueError:
+        return list(FORMATS)  # an unusable setting: both; validation reports it
+
+
+def write_reports(register_path: Path, out_dir: Path | None, *,
+                  project_ids: Sequence[str] = (), all_projects: bool = False,
+                  portfolio: bool = False, formats: Sequence[str] | None = FORMATS,
+                  templates: Path | None = None,
                   jobs: int = 1, as_of: dt.date | None = None, pdf_engine: str = "auto",
                   force: bool = False, skip_invalid: bool = False,
                   progress: Progress | None = None) -> BatchResult:
     """Write the selected reports of a register into out_dir (see the module docstring).
 
+    `out_dir=None` and `formats=None` take the register's Settings (Output Folder, relative
+    to the register's folder, and Report Formats).
+
     Raises RegisterError for an unusable register or an unknown project ID, and
     PdfEngineError when PDF is asked for and the engine cannot run here.
     """
     register = read_register(register_path)
+    if out_dir is None:
+        out_dir = register_path.parent / register.settings.output_folder
+    if formats is None:
+        formats = _settings_formats(register.settings.report_formats)
     data = report_data(register, validate(register, as_of), rollup(register, as_of))
     renderer = ReportRenderer(templates)
     engine = resolve_engine(pdf_engine) if "pdf" in formats else None

@@ -217,28 +217,18 @@ def _new(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     import os
 
-    from .batch import parse_formats, write_reports
+    from .batch import write_reports
     from .pdf import PdfEngineError
-    from .reader import read_register
     from .reportout import ReportProgress, print_report_summary
 
     if args.templates is not None and not args.templates.is_dir():
         raise RegisterError(args.templates, "is not a folder of templates")
-    formats, out = args.format, args.out
-    if formats is None or out is None:
-        settings = read_register(args.register).settings
-        if formats is None:
-            try:
-                formats = parse_formats(settings.report_formats)
-            except ValueError:
-                formats = ["html", "pdf"]  # validation reports the bad setting
-        out = out or args.register.parent / settings.output_folder
     everything = not (args.project or args.all or args.portfolio)
     try:
         with ReportProgress() as progress:
             result = write_reports(
-                args.register, out, project_ids=args.project, all_projects=args.all or
-                everything, portfolio=args.portfolio or everything, formats=formats,
+                args.register, args.out, project_ids=args.project, all_projects=args.all or
+                everything, portfolio=args.portfolio or everything, formats=args.format,
                 templates=args.templates, jobs=args.jobs or os.cpu_count() or 1,
                 as_of=args.as_of, pdf_engine=args.pdf_engine, force=args.force,
                 skip_invalid=args.skip_invalid, progress=progress.update)
