@@ -16,7 +16,7 @@ import datetime as dt
 import gc
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -45,6 +45,7 @@ _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 # A real register is a few MB unpacked; refuse archives that expand absurdly (zip bombs).
 _MAX_UNPACKED_BYTES = 2 * 1024**3
 _MAX_RATIO = 200
+_BLANK = ("", None)  # calamine gives "" for a blank cell, Excel (xlwings) None
 
 
 @dataclass
@@ -138,28 +139,45 @@ def read_register(path: str | Path) -> Register:
         return _read_register(Path(path))
 
 
+def read_sheets(path: str | Path, sheets: Mapping[str, Sequence[Sequence[object]]]) -> Register:
+    """Parse a register from cell values already in memory, e.g. read from Excel.
+
+    `sheets` maps each sheet name to its rows from A1 (blank cells as None or ""), in the
+    workbook's order; `path` is the workbook the values come from (for messages and for
+    finding files next to it). Raises RegisterError like `read_register`.
+    """
+    with _gc_paused():
+        return _register(Path(path), list(sheets), lambda name: sheets[name])
+
+
 def _read_register(path: Path) -> Register:
     check_workbook_file(path)
     book = _open(path)
-    sheets = {name.casefold(): name for name in book.sheet_names}
+    return _register(path, list(book.sheet_names), lambda name: _sheet_rows(path, book, name))
+
+
+def _register(path: Path, sheet_names: list[str],
+              rows_of: Callable[[str], Sequence[Sequence[object]]]) -> Register:
+    sheets = {name.casefold(): name for name in sheet_names}
 
     settings_sheet = sheets.get(SETTINGS_SHEET.casefold())
     settings, problems = Settings(), []
     if settings_sheet is not None:
-        settings, problems = _read_settings(path, book, settings_sheet)
+        settings, problems = _read_settings(rows_of(settings_sheet), settings_sheet)
 
     projects_sheet = sheets.get(PROJECTS.name.casefold())
     if projects_sheet is None:
-        listed = ", ".join(book.sheet_names) or "none"
+        listed = ", ".join(sheet_names) or "none"
         raise RegisterError(path, f"no '{PROJECTS.name}' sheet (the workbook has: {listed})")
-    projects = _read_table(path, book, projects_sheet, PROJECTS, settings.date_order)
+    projects = _read_table(path, rows_of(projects_sheet), projects_sheet, PROJECTS,
+                           settings.date_order)
     if projects is None:
         raise RegisterError(path, f"sheet '{projects_sheet}' is empty")
     optional = {}
     for schema in (LESSONS, MILESTONES):
         name = sheets.get(schema.name.casefold())
-        optional[schema.name] = (
-            _read_table(path, book, name, schema, settings.date_order) if name else None)
+        optional[schema.name] = (_read_table(path, rows_of(name), name, schema,
+                                             settings.date_order) if name else None)
     return Register(path, projects, optional[LESSONS.name], optional[MILESTONES.name],
                     settings, problems, settings_sheet)
 
@@ -260,10 +278,9 @@ def _map_columns(path: Path, sheet: str, header: Sequence[object],
     return positions
 
 
-def _read_table(path: Path, book, sheet: str, schema: SheetSchema,  # noqa: ANN001
-                date_order: str) -> Table | None:
-    rows = _sheet_rows(path, book, sheet)
-    if not any(any(v != "" for v in row) for row in rows):
+def _read_table(path: Path, rows: Sequence[Sequence[object]], sheet: str,
+                schema: SheetSchema, date_order: str) -> Table | None:
+    if not any(any(v not in _BLANK for v in row) for row in rows):
         return None
     header_index = _find_header(rows, schema.header_lookup())
     if header_index is None:
@@ -303,13 +320,13 @@ def _absent(index: pd.Index) -> pd.Series:
     return pd.Series(None, index=index, dtype=object)
 
 
-def _read_settings(path: Path, book, sheet: str,  # noqa: ANN001
+def _read_settings(rows: Sequence[Sequence[object]], sheet: str,
                    ) -> tuple[Settings, list[SettingProblem]]:
     """Settings are Setting | Value pairs anywhere in the sheet's first columns."""
     by_name = {normalise_header(s.name): s for s in SETTINGS}
     values: dict[str, object] = {}
     problems: list[SettingProblem] = []
-    for r, row in enumerate(_sheet_rows(path, book, sheet)):
+    for r, row in enumerate(rows):
         for c, text in enumerate(row[:-1]):
             setting = by_name.get(normalise_header(text)) if isinstance(text, str) else None
             if setting is None or setting.key in values:
