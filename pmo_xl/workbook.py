@@ -4,14 +4,19 @@
 officers work in. All of it comes from code, so it always matches `pmo_xl.schema` and can be
 regenerated at any time:
 
-- **Dashboard** (first sheet): title, as-of date, the four buttons, a short how-to, and the
-  area the roll-up writes to (the defined name `RollupFigures`). No register data.
+- **Dashboard** (first sheet): title, as-of date, the four buttons, the Report for cell
+  (`ReportProject`), a short how-to, the area the roll-up writes to (`RollupFigures`) and a
+  chart of RAG counts per roll-up. No register data.
 - **Projects, Lessons, Milestones**: one Excel Table each, header in row 1 (frozen), the
   schema's headers, widths and hints (as input messages on the header cells), a dropdown for
   every enum column (lists on the Lists sheet), number formats by kind and RAG colours. With
   a sample portfolio its rows go in, planted problems included; otherwise one empty row.
+- **Validation** and **History**: laid out here, filled by the Validate entries and Roll up
+  portfolio buttons (`excel.py`); the Dashboard's chart shows History's RAG trend.
 - **Settings** (Setting | Value | About) with defaults, **Lists** (hidden) and
   **xlwings.conf** (the interpreter and PYTHONPATH that xlwings' RunPython reads).
+- One very hidden "<sheet> highlights" sheet per checked sheet, and conditional formats that
+  turn its marks into red and amber fills (see `layout`).
 - The VBA project (`pmo_xl.vba`): `ThisWorkbook` and one document module per sheet, named
   like the sheets' code names (`shtDashboard`, ...); the button macros from
   `macros/*.bas`; and either xlwings' own VBA module with its Dictionary class, taken
@@ -37,8 +42,32 @@ from pathlib import Path
 from typing import Any
 
 from .cells import column_letter
+from .layout import (
+    DASHBOARD,
+    ERROR_MARK,
+    HIGHLIGHT_COLOURS,
+    HIGHLIGHT_COLUMNS,
+    HIGHLIGHTED_SHEETS,
+    HISTORY,
+    HISTORY_FORMATS,
+    HISTORY_HEADER,
+    HISTORY_WIDTHS,
+    REPORT_PROJECT_NAME,
+    ROLLUP_NAME,
+    TREND_COLUMN,
+    TREND_HEADER,
+    TREND_ROWS,
+    VALIDATION,
+    VALIDATION_FIRST_ROW,
+    VALIDATION_HEADER,
+    VALIDATION_WIDTHS,
+    WARNING_MARK,
+    highlight_rule,
+    highlight_sheet,
+)
 from .sample import SamplePortfolio, write_cell
 from .schema import (
+    PROJECTS,
     RAG,
     RAG_SHORTHAND,
     SETTINGS,
@@ -54,11 +83,9 @@ from .vba import DEFAULT_REFERENCES, XLWINGS_ADDIN_REFERENCE, VBAModule, build_v
 __all__ = ["BUTTONS", "Button", "MacroError", "build_workbook", "button_modules", "code_name",
            "sheet_names", "xlwings_modules", "xlwings_version"]
 
-DASHBOARD = "Dashboard"
 LISTS_SHEET = "Lists"
 XLWINGS_CONF = "xlwings.conf"  # the sheet name xlwings looks for
 WORKBOOK_CODE_NAME = "ThisWorkbook"
-ROLLUP_NAME = "RollupFigures"  # where the roll-up writes its figures
 MACROS_PACKAGE = "pmo_xl.macros"
 VBA_ENCODING = "cp1252"  # VBA stores module source in the project's code page
 
@@ -93,11 +120,13 @@ class Button:
 
 BUTTONS: tuple[Button, ...] = (
     Button("Validate entries", "PmoButtons.ValidateEntries",
-           "checks every entry of the register and names the cell of each problem."),
+           "checks every entry, highlights the cells with problems and lists them on "
+           "Validation."),
     Button("Roll up portfolio", "PmoButtons.RollupPortfolio",
-           "writes the portfolio figures (counts, budget, earned value, slippage) below."),
+           "writes the portfolio figures below and a snapshot to History for the trend."),
     Button("Generate report", "PmoButtons.GenerateReport",
-           "writes the status report of the project whose row is selected on Projects."),
+           "writes the status report of the project in Report for (or of the selected row "
+           "on Projects) and opens it."),
     Button("Generate all reports", "PmoButtons.GenerateAllReports",
            "writes a status report for every project, into the Output Folder (Settings)."),
 )
@@ -233,7 +262,8 @@ def _vba_project(sheets: Sequence[str], addin: bool, macros: Path | None) -> byt
 
 def sheet_names() -> list[str]:
     """The workbook's sheets, in tab order."""
-    return [DASHBOARD, *(s.name for s in SHEETS), SETTINGS_SHEET, LISTS_SHEET, XLWINGS_CONF]
+    return [DASHBOARD, *(s.name for s in SHEETS), VALIDATION, HISTORY, SETTINGS_SHEET,
+            LISTS_SHEET, XLWINGS_CONF, *map(highlight_sheet, HIGHLIGHTED_SHEETS)]
 
 
 def build_workbook(path: str | Path, portfolio: SamplePortfolio | None = None, *,
@@ -287,9 +317,13 @@ def _fill(book: Any, portfolio: SamplePortfolio | None) -> None:
     for schema in SHEETS:
         rows = portfolio.rows(schema.name) if portfolio else []
         _data_sheet(book, formats, schema, rows, lists)
+    _validation_sheet(book, formats)
+    _history_sheet(book, formats)
     _settings_sheet(book, formats, settings, settings_rows, lists)
     _lists_sheet(book, formats, lists)
     _xlwings_sheet(book, formats)
+    for name in HIGHLIGHTED_SHEETS:
+        _highlight_sheet(book, name)
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -320,6 +354,14 @@ class _Formats:
                       "percent": self.kinds[Kind.PERCENT], "points": add({"num_format": "0"})}
         self.rag = {name: add({"bg_color": fill, "font_color": font})
                     for name, (fill, font) in RAG_COLOURS.items()}
+        self.highlight = {mark: add({"bg_color": fill, "font_color": font, "border": 2,
+                                     "border_color": border})
+                          for mark, (fill, font, border) in HIGHLIGHT_COLOURS.items()}
+        self.severity = {"Error": self.rag["Red"], "Warning": self.rag["Amber"]}
+        self.date_time = add({"num_format": "dd-mmm-yyyy hh:mm", "align": "left"})
+        self.history = [add({"num_format": fmt}) for fmt in HISTORY_FORMATS]
+        self.input = add({"bg_color": "#FFF2CC", "border": 1, "border_color": "#BF8F00",
+                          "bold": True})
         left = {"align": "left"}
         self.setting_value = add(left)
         self.setting_cells = {"date": add({"num_format": DATE_FORMAT, **left}),
@@ -416,6 +458,17 @@ def _dashboard(book: Any, formats: _Formats, settings: dict[str, object],
             "macro": button.macro, "caption": button.caption, "width": width,
             "height": height, "x_offset": 4, "description": button.does})
 
+    report_button = next(n for n, b in enumerate(BUTTONS) if b.caption == "Generate report")
+    report_col = 1 + 2 * report_button
+    sheet.write_string(_BUTTON_ROW + 1, report_col, "Report for:", formats.bold)
+    sheet.write_blank(_BUTTON_ROW + 1, report_col + 1, None, formats.input)
+    sheet.data_validation(_BUTTON_ROW + 1, report_col + 1, _BUTTON_ROW + 1, report_col + 1, {
+        "validate": "list", "source": _project_ids_source(), "error_type": "warning",
+        "input_title": "Report for", "input_message": "The Project ID whose status report "
+        "Generate report writes (or select the project's row on Projects)."})
+    book.define_name(REPORT_PROJECT_NAME,
+                     f"={DASHBOARD}!${column_letter(report_col + 1)}${_BUTTON_ROW + 2}")
+
     heading = _BUTTON_ROW + 3
     sheet.write_string(heading, 1, "How to use this workbook", formats.heading)
     _underline(sheet, heading, formats)
@@ -436,7 +489,17 @@ def _dashboard(book: Any, formats: _Formats, settings: dict[str, object],
     sheet.write_string(row + 1, 1, "Press Roll up portfolio to fill in this area.",
                        formats.note)
     book.define_name(ROLLUP_NAME, f"={DASHBOARD}!$B${row + 2}")
+    sheet.insert_chart(row, _DASHBOARD_COLUMNS + 1, _trend_chart(book),
+                       {"x_offset": 12, "x_scale": 1.1, "y_scale": 1.2})
     _print_setup(sheet, pages_wide=1, title_rows=False)
+
+
+def _project_ids_source() -> str:
+    """The dropdown of Project IDs: the Projects sheet's ID column, as far down as it is
+    filled."""
+    letter = column_letter(PROJECTS.columns.index(PROJECTS.column("project_id")))
+    column = f"{PROJECTS.name}!${letter}:${letter}"
+    return f"=OFFSET({PROJECTS.name}!${letter}$2,0,0,MAX(1,COUNTA({column})-1),1)"
 
 
 def _underline(sheet: Any, row: int, formats: _Formats) -> None:
@@ -473,6 +536,7 @@ def _data_sheet(book: Any, formats: _Formats, schema: SheetSchema,
         "columns": [{"header": column.name, "header_format": formats.header}
                     for column in columns]})
     sheet.set_row(0, HEADER_ROW_HEIGHT)
+    _highlight_formats(sheet, schema.name, formats)
     for c, column in enumerate(columns):
         sheet.data_validation(0, c, 0, c, _header_hint(column))
         if column.kind is Kind.ENUM:
@@ -544,6 +608,88 @@ def _print_setup(sheet: Any, pages_wide: int, title_rows: bool = True) -> None:
         sheet.repeat_columns(0, PRINT_KEY_COLUMNS - 1)
 
 
+# --- highlights, Validation, History --------------------------------------------------------
+
+
+def _highlight_formats(sheet: Any, name: str, formats: _Formats) -> None:
+    """Fill a cell red (error) or amber (warning) while its row's marks on the highlight sheet
+    name its column (see `layout`); these rules come first, so they win over RAG colours."""
+    for mark in (ERROR_MARK, WARNING_MARK):
+        sheet.conditional_format(1, 0, _LAST_ROW, HIGHLIGHT_COLUMNS - 1, {
+            "type": "formula", "criteria": highlight_rule(name, mark),
+            "format": formats.highlight[mark], "stop_if_true": True})
+
+
+_LAST_ROW = 1_048_575  # 0-based
+
+
+def _highlight_sheet(book: Any, name: str) -> None:
+    sheet = book.add_worksheet(highlight_sheet(name))
+    sheet.set_vba_name(code_name(highlight_sheet(name)))
+    sheet.very_hidden()  # Python's bookkeeping: nothing to see or edit
+
+
+def _validation_sheet(book: Any, formats: _Formats) -> None:
+    """Filled by Validate entries; laid out here so that it looks right from the start."""
+    sheet = book.add_worksheet(VALIDATION)
+    sheet.set_vba_name(code_name(VALIDATION))
+    sheet.write_string(0, 0, "Validation of the register", formats.title)
+    sheet.set_row(0, 30)
+    sheet.write_string(1, 0, "Press Validate entries on the Dashboard to fill in this sheet.",
+                       formats.note)
+    header = VALIDATION_FIRST_ROW - 2
+    sheet.write_row(header, 0, VALIDATION_HEADER, formats.header)
+    for c, width in enumerate(VALIDATION_WIDTHS):
+        sheet.set_column(c, c, width)
+    sheet.set_column(1, 1, VALIDATION_WIDTHS[1], formats.date_time)
+    sheet.set_column(3, 3, VALIDATION_WIDTHS[3], formats.setting_cells["date"])
+    severity = VALIDATION_HEADER.index("Severity")
+    for text, cell_format in formats.severity.items():
+        sheet.conditional_format(header + 1, severity, _LAST_ROW, severity, {
+            "type": "cell", "criteria": "==", "value": f'"{text}"', "format": cell_format})
+    sheet.freeze_panes(header + 1, 0)
+    _print_setup(sheet, pages_wide=1, title_rows=False)
+    sheet.repeat_rows(header)
+
+
+def _history_sheet(book: Any, formats: _Formats) -> None:
+    """One row per project per roll-up (Roll up portfolio appends), and the RAG trend the
+    Dashboard's chart shows."""
+    sheet = book.add_worksheet(HISTORY)
+    sheet.set_vba_name(code_name(HISTORY))
+    sheet.write_row(0, 0, HISTORY_HEADER, formats.header)
+    for c, (width, cell_format) in enumerate(zip(HISTORY_WIDTHS, formats.history, strict=True)):
+        sheet.set_column(c, c, width, cell_format)
+    sheet.write_row(0, TREND_COLUMN, TREND_HEADER, formats.header)
+    sheet.set_column(TREND_COLUMN, TREND_COLUMN, 12, formats.setting_cells["date"])
+    sheet.set_column(TREND_COLUMN + 1, TREND_COLUMN + len(TREND_HEADER) - 1, 8)
+    sheet.set_row(0, HEADER_ROW_HEIGHT)
+    sheet.freeze_panes(1, 0)
+    _print_setup(sheet, pages_wide=1)
+
+
+def _trend_chart(book: Any) -> Any:
+    """Open projects by RAG over the latest roll-ups (History's trend block)."""
+    chart = book.add_chart({"type": "column", "subtype": "stacked"})
+    last = TREND_ROWS  # 0-based: rows 1..TREND_ROWS under the header
+    categories = [HISTORY, 1, TREND_COLUMN, last, TREND_COLUMN]
+    colours = {"Green": "#70AD47", "Amber": "#FFC000", "Red": "#C00000", "Unset": "#A6A6A6"}
+    for offset, name in enumerate(TREND_HEADER[1:], start=1):
+        chart.add_series({"name": [HISTORY, 0, TREND_COLUMN + offset],
+                          "categories": categories,
+                          "values": [HISTORY, 1, TREND_COLUMN + offset, last,
+                                     TREND_COLUMN + offset],
+                          "fill": {"color": colours[name]}, "gap": 60})
+    chart.set_title({"name": "Open projects by RAG, per roll-up",
+                     "name_font": {"size": 11, "bold": True}})
+    chart.set_x_axis({"date_axis": False, "num_format": "dd-mmm", "num_font": {"size": 8}})
+    chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+                      "num_font": {"size": 8}})
+    chart.set_legend({"position": "bottom"})
+    chart.show_blanks_as("gap")
+    return chart
+
+
 # --- Settings, Lists, xlwings.conf -----------------------------------------------------------
 
 
@@ -552,6 +698,7 @@ def _settings_sheet(book: Any, formats: _Formats, values: dict[str, object],
     sheet = book.add_worksheet(SETTINGS_SHEET)
     sheet.set_vba_name(code_name(SETTINGS_SHEET))
     sheet.write_row(0, 0, ("Setting", "Value", "About"), formats.header)
+    _highlight_formats(sheet, SETTINGS_SHEET, formats)
     for setting in SETTINGS:
         r = settings_rows[setting.key] - 1
         sheet.write_string(r, 0, setting.name, formats.bold)

@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,16 @@ from workbook_content import body, column_widths, validation_summary, vml_button
 
 from pmo_xl import excel
 from pmo_xl.cli import main
+from pmo_xl.layout import (
+    HISTORY_HEADER,
+    REPORT_PROJECT_NAME,
+    TREND_COLUMN,
+    TREND_HEADER,
+    TREND_ROWS,
+    VALIDATION_FIRST_ROW,
+    VALIDATION_HEADER,
+    highlight_rule,
+)
 from pmo_xl.reader import read_register
 from pmo_xl.sample import SamplePortfolio, sample_portfolio
 from pmo_xl.schema import (
@@ -43,8 +52,10 @@ from pmo_xl.workbook import (
 
 MACROS = Path(__file__).resolve().parents[1] / "macros"  # the repository's VBA sources
 RUN_PYTHON = re.compile(r'^\s*RunPython "import pmo_xl\.excel; pmo_xl\.excel\.(\w+)\(\)"\s*$')
-SHEET_ORDER = [DASHBOARD, "Projects", "Lessons", "Milestones", "Settings", LISTS_SHEET,
-               XLWINGS_CONF]
+HIGHLIGHT_SHEETS = ["Projects highlights", "Lessons highlights", "Milestones highlights",
+                    "Settings highlights"]
+SHEET_ORDER = [DASHBOARD, "Projects", "Lessons", "Milestones", "Validation", "History",
+               "Settings", LISTS_SHEET, XLWINGS_CONF, *HIGHLIGHT_SHEETS]
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +90,7 @@ def test_sheets_in_order_with_code_names(book: Any) -> None:
     assert code_name(XLWINGS_CONF) == "shtXlwingsConf"
     states = {ws.title: ws.sheet_state for ws in book.worksheets}
     assert states.pop(LISTS_SHEET) == "hidden"
+    assert [states.pop(name) for name in HIGHLIGHT_SHEETS] == ["veryHidden"] * 4
     assert set(states.values()) == {"visible"}
     assert book.active.title == DASHBOARD
 
@@ -141,11 +153,61 @@ def test_rag_columns_are_coloured_green_amber_red(book: Any) -> None:
     for cf in ws.conditional_formatting:
         for rule in cf.rules:
             (formula,) = rule.formula
+            if "highlights" in formula:
+                continue  # Validate entries' highlights, tested below
             name = re.search(r'"(Green|Amber|Red)"', formula)[1]
             rules.setdefault(str(cf.sqref), {})[name] = rule.dxf.fill.bgColor.rgb
     assert set(rules) == {f"{letter}2:{letter}{ws.max_row}" for letter in rag_letters}
     for colours in rules.values():
         assert colours == {"Green": "FFC6EFCE", "Amber": "FFFFEB9C", "Red": "FFFFC7CE"}
+
+
+def test_checked_sheets_turn_their_highlight_marks_into_fills_first(book: Any) -> None:
+    """Validate entries marks cells on the very hidden highlight sheet (a row's marks in its
+    column A); conditional formats over the whole sheet (before the RAG colours) turn them
+    into red or amber fills."""
+    for sheet, twin in zip(["Projects", "Lessons", "Milestones", "Settings"], HIGHLIGHT_SHEETS,
+                           strict=True):
+        ws = book[sheet]
+        ranges = list(ws.conditional_formatting)
+        first = ranges[0]
+        assert str(first.sqref) == f"A2:BH{1_048_576}"
+        assert [(r.formula, r.stopIfTrue, r.priority) for r in first.rules] == [
+            ([highlight_rule(sheet, "E")[1:]], True, 1),
+            ([highlight_rule(sheet, "W")[1:]], True, 2)]
+        assert f"'{twin}'!$A2" in highlight_rule(sheet, "E")
+        fills = [r.dxf.fill.bgColor.rgb for r in first.rules]
+        assert fills == ["FFFFC7CE", "FFFFEB9C"]
+        others = [r.priority for cf in ranges[1:] for r in cf.rules]
+        assert all(priority > 2 for priority in others)
+        assert book[twin].max_row == 1 and book[twin]["A1"].value is None
+
+
+def test_validation_and_history_sheets_are_laid_out(book: Any) -> None:
+    validation = book["Validation"]
+    assert [c.value for c in validation[VALIDATION_FIRST_ROW - 1]] == list(VALIDATION_HEADER)
+    assert validation.freeze_panes == f"A{VALIDATION_FIRST_ROW}"
+    history = book["History"]
+    assert [c.value for c in history[1]][:len(HISTORY_HEADER)] == list(HISTORY_HEADER)
+    assert history.cell(1, TREND_COLUMN + 1).value == TREND_HEADER[0]
+
+
+def test_dashboard_has_a_report_for_dropdown_and_a_rag_trend_chart(sample_xlsm: Path,
+                                                                   book: Any) -> None:
+    ws = book[DASHBOARD]
+    target = book.defined_names[REPORT_PROJECT_NAME].attr_text
+    sheet, cell = target.split("!")
+    assert sheet == DASHBOARD
+    cell = cell.replace("$", "")
+    [dropdown] = [dv for dv in ws.data_validations.dataValidation if cell in str(dv.sqref)]
+    assert dropdown.type == "list" and "Projects!$A$2" in dropdown.formula1
+    label = ws[cell].offset(column=-1).value
+    assert label == "Report for:"
+    with zipfile.ZipFile(sample_xlsm) as archive:
+        [chart] = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+        xml = archive.read(chart).decode()
+    assert xml.count("<c:ser>") == 4
+    assert f"History!$K$2:$K${TREND_ROWS + 1}" in xml
 
 
 def test_number_formats_by_kind(book: Any, sample: SamplePortfolio) -> None:
@@ -165,6 +227,8 @@ def test_number_formats_by_kind(book: Any, sample: SamplePortfolio) -> None:
 
 def test_every_sheet_prints_landscape_fitted_to_width(book: Any) -> None:
     for ws in book.worksheets:
+        if ws.sheet_state == "veryHidden":
+            continue  # the highlight marks: never shown, never printed
         assert ws.page_setup.orientation == "landscape", ws.title
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert ws.page_setup.fitToHeight == 0, ws.title  # as many pages down as needed
@@ -338,40 +402,6 @@ def test_every_button_runs_one_python_function_that_exists() -> None:
 def test_excel_module_imports_without_xlwings() -> None:
     code = "import sys, pmo_xl.excel; assert 'xlwings' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
-
-
-@pytest.fixture
-def calling_book(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A workbook on xlwings' own remote engine, set as the caller of RunPython.
-
-    The remote engine (xlwings.pro) is licensed PolyForm Noncommercial: its key is set here,
-    for the tests only, never in pmo-xl's runtime path.
-    """
-    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
-    import xlwings as xw
-
-    book = xw.Book(json={
-        "client": "VBA", "version": xw.__version__,
-        "book": {"name": "PMO_Register.xlsm", "active_sheet_index": 0, "selection": "A1"},
-        "names": [], "sheets": [{"name": "Dashboard", "values": [[""]], "tables": [],
-                                  "pictures": []}]})
-    book.set_mock_caller()
-    yield book
-    del xw.Book._mock_caller  # set_mock_caller stores the book on the class
-
-
-@pytest.mark.parametrize(("function", "action"), [
-    (excel.validate_entries, "Validate entries"), (excel.rollup_portfolio, "Roll up portfolio"),
-    (excel.generate_report, "Generate report"),
-    (excel.generate_all_reports, "Generate all reports")])
-def test_functions_say_they_are_not_available_yet(calling_book: Any, function: Any,
-                                                  action: str) -> None:
-    function()  # as RunPython calls it: the book comes from xlwings.Book.caller()
-    [alert] = calling_book.json()["actions"]
-    prompt, title, buttons, mode, _callback = alert["args"]
-    assert alert["func"] == "alert"
-    assert prompt.startswith(f"{action} is not available yet in this version of pmo-xl")
-    assert (title, buttons, mode) == ("pmo-xl", "ok", "info")
 
 
 def test_installed_package_carries_the_macros(tmp_path: Path) -> None:

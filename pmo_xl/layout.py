@@ -1,0 +1,72 @@
+"""Where things live in the register workbook: the sheets and cells that the workbook builder
+lays out and the Excel buttons write to, declared once for both.
+
+Nothing here reads or writes a workbook; `workbook.py` builds from these declarations and
+`excel.py` writes results into the places they name.
+"""
+
+from __future__ import annotations
+
+from .cells import sheet_prefix
+from .schema import SETTINGS_SHEET, SHEETS
+
+DASHBOARD = "Dashboard"
+VALIDATION = "Validation"
+HISTORY = "History"
+
+ROLLUP_NAME = "RollupFigures"  # top-left cell of the roll-up area on the Dashboard
+REPORT_PROJECT_NAME = "ReportProject"  # the Dashboard cell naming the project to report on
+
+# --- highlights ------------------------------------------------------------------------------
+# Validate entries does not colour cells itself. Each checked sheet has a very hidden twin
+# ("Projects highlights", ...) whose column A holds, on the same row, the marks of that row's
+# cells with findings, e.g. "|5E|16W|" (column 5 has an error, column 16 a warning); the
+# checked sheet has conditional formats that fill a cell red or amber when its row's marks
+# name its column. So one write (one cell per row) marks any number of cells, one clear
+# removes exactly the previous run's highlights, and the user's own fills, borders and
+# formats are never touched.
+HIGHLIGHTED_SHEETS: tuple[str, ...] = (*(s.name for s in SHEETS), SETTINGS_SHEET)
+ERROR_MARK = "E"
+WARNING_MARK = "W"
+# Excel's "Bad" and "Neutral" styles, with a border that tells them apart from RAG fills.
+HIGHLIGHT_COLOURS = {ERROR_MARK: ("#FFC7CE", "#9C0006", "#C00000"),
+                     WARNING_MARK: ("#FFEB9C", "#9C5700", "#BF8F00")}  # fill, font, border
+HIGHLIGHT_COLUMNS = 60  # columns A..BH of a checked sheet can be highlighted
+
+
+def highlight_sheet(sheet: str) -> str:
+    """The very hidden sheet that holds the highlight marks of `sheet`."""
+    return f"{sheet} highlights"
+
+
+def row_marks(marks: dict[int, str]) -> str:
+    """The marks of one row's cells (1-based column -> ERROR_MARK or WARNING_MARK)."""
+    return "|" + "".join(f"{column}{mark}|" for column, mark in sorted(marks.items()))
+
+
+def highlight_rule(sheet: str, mark: str) -> str:
+    """The conditional-format formula (for cell A2 of `sheet`, relative) that is true while
+    the cell is marked `mark`."""
+    twin = sheet_prefix(highlight_sheet(sheet))
+    return f'=ISNUMBER(FIND("|"&COLUMN()&"{mark}|",{twin}$A2))'
+
+
+# --- Validation sheet ------------------------------------------------------------------------
+VALIDATION_HEADER = ("Cell", "Sheet", "Row", "Column", "Severity", "Rule", "Message")
+VALIDATION_FIRST_ROW = 6  # findings start here; rows 1-5: title, when, counts, header
+VALIDATION_WIDTHS = (16, 12, 7, 20, 10, 20, 90)
+
+# --- History sheet ---------------------------------------------------------------------------
+HISTORY_HEADER = ("As of", "Project ID", "Phase", "Overall RAG", "% Complete", "Actual Cost",
+                  "Earned Value", "Planned Value", "Forecast Finish")
+# The roll-up's per-project fields (metrics.Rollup.per_project), as_of aside. Forecast Finish
+# is the roll-up's projected finish: actual, else forecast, else baseline.
+HISTORY_FIELDS = ("as_of", "project_id", "phase", "overall_rag", "percent_complete", "ac",
+                  "ev", "pv", "finish")
+HISTORY_FORMATS = ("dd-mmm-yyyy", "@", "@", "@", "0%", "#,##0", "#,##0", "#,##0",
+                   "dd-mmm-yyyy")
+HISTORY_WIDTHS = (12, 12, 11, 11, 11, 13, 13, 13, 14)
+# The RAG trend the Dashboard's chart shows: one row per roll-up, the latest at the bottom.
+TREND_COLUMN = 10  # 0-based: column K of History
+TREND_HEADER = ("Roll-up of", "Green", "Amber", "Red", "Unset")
+TREND_ROWS = 24  # the latest 24 roll-ups
