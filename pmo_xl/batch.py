@@ -29,7 +29,7 @@ from .errors import RegisterError
 from .fileio import remove_leftovers, write_atomic
 from .metrics import rollup
 from .pdf import PdfEngineError, check_engine, render_pdfs, resolve_engine
-from .reader import read_register
+from .reader import Register, read_register
 from .reports import (
     INDEX_TEMPLATE,
     PORTFOLIO_STEM,
@@ -114,16 +114,21 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
                   templates: Path | None = None,
                   jobs: int = 1, as_of: dt.date | None = None, pdf_engine: str = "auto",
                   force: bool = False, skip_invalid: bool = False,
-                  progress: Progress | None = None) -> BatchResult:
+                  progress: Progress | None = None,
+                  register: Register | None = None) -> BatchResult:
     """Write the selected reports of a register into out_dir (see the module docstring).
 
     `out_dir=None` and `formats=None` take the register's Settings (Output Folder, relative
     to the register's folder, and Report Formats).
 
     Raises RegisterError for an unusable register or an unknown project ID, and
-    PdfEngineError when PDF is asked for and the engine cannot run here.
+    PdfEngineError when PDF is asked for and the engine cannot run here. `register` is the
+    register already read (e.g. from the workbook open in Excel, unsaved edits included);
+    without it the file at `register_path` is read.
     """
-    register = read_register(register_path)
+    source = "file" if register is None else "open workbook"
+    if register is None:
+        register = read_register(register_path)
     if out_dir is None:
         out_dir = register_path.parent / register.settings.output_folder
     if formats is None:
@@ -156,8 +161,8 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
         # Also after Ctrl-C: record what was done, so that a re-run skips it.
         entries = batch.entries()
         _write_index(out_dir, renderer, data.common, generated, entries)
-        _write_manifest(out_dir, register_path, data.common, templates_hash, engine, entries,
-                        batch.results, generated)
+        _write_manifest(out_dir, register_path, source, data.common, templates_hash, engine,
+                        entries, batch.results, generated)
     return BatchResult(out_dir, batch.results, engine, invalid)
 
 
@@ -303,13 +308,16 @@ def _write_index(out_dir: Path, renderer: ReportRenderer, common: dict[str, Any]
     write_atomic(out_dir / INDEX, html.encode("utf-8"))
 
 
-def _write_manifest(out_dir: Path, register_path: Path, common: dict[str, Any],
+def _write_manifest(out_dir: Path, register_path: Path, source: str, common: dict[str, Any],
                     templates_hash: str, engine: str | None,
                     entries: dict[str, dict[str, Any]], results: list[FileResult],
                     generated: str) -> None:
     manifest = {
         "pmo_xl_version": __version__,
-        "register": {"file": register_path.name, "sha256": _sha256(register_path)},
+        # read_from "open workbook": the values on screen in Excel, which may differ from the
+        # file's last saved state that sha256 describes.
+        "register": {"file": register_path.name, "read_from": source,
+                     "sha256": _sha256(register_path) if register_path.is_file() else None},
         "as_of": common["as_of"],
         "templates_sha256": templates_hash,
         "pdf_engine": engine,

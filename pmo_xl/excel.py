@@ -3,47 +3,148 @@
 Each button on the workbook's Dashboard runs a one-line VBA Sub (``macros/*.bas``) that
 calls xlwings' ``RunPython "import pmo_xl.excel; pmo_xl.excel.<function>()"``. Python then
 starts with the workbook available as ``xlwings.Book.caller()``. The functions here stay thin:
-read the register from the workbook, call the same core functions as the command line, and
-write the results back. Each takes ``book=None`` and falls back to the calling workbook, so
-the same function runs from Excel and from a script.
+read the register's cells from the open workbook (what the user sees, saved or not), call the
+same core functions as the command line, and write the results back. Each takes
+``book=None`` and falls back to the calling workbook, so the same function runs from Excel, from
+a script, and on xlwings' remote engine in the tests.
+
+Rules every button keeps:
+
+- **Bulk.** Each sheet is read with one call and each result block written with one call; the
+  number of Excel calls does not depend on the number of rows or findings. Cell highlights are
+  marks on very hidden sheets that conditional formats turn into fills (see `layout`).
+- **Only its own cells.** Python writes to the Validation and History sheets, the Dashboard's
+  roll-up area and the highlight sheets; never to the register's own cells or formats.
+- **Text stays text.** Text that Excel would turn into a formula, number or date (``=SUM(…)``,
+  ``+44 …``, ``-``, ``@x``, ``00123``) is written with Excel's text prefix.
+- **Clear failure.** Expected problems end in a one-line alert; anything unexpected in an alert
+  naming a log file next to the workbook that holds the traceback. The status bar is always
+  given back to Excel.
 
 xlwings is imported inside the functions, never at module level, so that ``import
 pmo_xl.excel`` works on any machine, with or without Excel.
-
-In this version the buttons are wired end to end, but their work comes in a later release:
-each function tells the user so in an Excel alert.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .cells import sheet_prefix
+from .errors import RegisterError
+from .layout import (
+    DASHBOARD,
+    ERROR_MARK,
+    HIGHLIGHT_COLUMNS,
+    HIGHLIGHTED_SHEETS,
+    HISTORY,
+    HISTORY_FIELDS,
+    HISTORY_FORMATS,
+    HISTORY_HEADER,
+    REPORT_PROJECT_NAME,
+    ROLLUP_NAME,
+    TREND_COLUMN,
+    TREND_HEADER,
+    TREND_ROWS,
+    VALIDATION,
+    VALIDATION_FIRST_ROW,
+    VALIDATION_HEADER,
+    WARNING_MARK,
+    highlight_sheet,
+    row_marks,
+)
+from .schema import CLOSED, LESSONS, MILESTONES, PROJECTS, RAG, SETTINGS_SHEET
 
-__all__ = ["generate_all_reports", "generate_report", "rollup_portfolio", "validate_entries"]
+__all__ = ["ButtonProblem", "as_text", "generate_all_reports", "generate_report", "local_path",
+           "open_report", "rollup_block", "rollup_portfolio", "validate_entries"]
 
 ALERT_TITLE = "pmo-xl"
-NOT_AVAILABLE = "{action} is not available yet in this version of pmo-xl ({version})."
+LOG_NAME = "pmo-xl-error.log"
+DATE_TIME_FORMAT = "dd-mmm-yyyy hh:mm"
+DATE_FORMAT = "dd-mmm-yyyy"
+MONEY_FORMAT = "#,##0"
+RATIO_FORMAT = "0.00"
+STATUS_INTERVAL = 0.5  # seconds between status-bar updates during a batch
+HISTORY_PHASE = HISTORY_FIELDS.index("phase")
+HISTORY_RAG = HISTORY_FIELDS.index("overall_rag")
+READ_SHEETS = (PROJECTS.name, LESSONS.name, MILESTONES.name, SETTINGS_SHEET)
+
+
+class ButtonProblem(Exception):
+    """Something the user can put right; the message is the alert's one line."""
+
+
+@dataclass
+class Outcome:
+    """What a button tells the user when it is done."""
+
+    message: str
+    mode: str = "info"  # xlwings alert modes: "info" or "critical"
+
+
+# --- the buttons -----------------------------------------------------------------------------
 
 
 def validate_entries(book: Any = None) -> None:
-    """Check every entry of the register and show the findings (Validate entries)."""
-    _not_available_yet("Validate entries", book)
+    """Check every entry of the register, highlight the cells with problems and list them on
+    the Validation sheet (Validate entries)."""
+    _button(book, "Validate entries", _validate_entries)
 
 
 def rollup_portfolio(book: Any = None) -> None:
-    """Write the portfolio figures onto the Dashboard (Roll up portfolio)."""
-    _not_available_yet("Roll up portfolio", book)
+    """Write the portfolio figures onto the Dashboard and a snapshot onto History
+    (Roll up portfolio)."""
+    _button(book, "Roll up portfolio", _rollup_portfolio)
 
 
 def generate_report(book: Any = None) -> None:
-    """Write the status report of the project on the selected row (Generate report)."""
-    _not_available_yet("Generate report", book)
+    """Write the status report of one project and open it (Generate report)."""
+    _button(book, "Generate report", _generate_report)
 
 
 def generate_all_reports(book: Any = None) -> None:
-    """Write a status report for every project (Generate all reports)."""
-    _not_available_yet("Generate all reports", book)
+    """Write a status report for every project and the portfolio summary
+    (Generate all reports)."""
+    _button(book, "Generate all reports", _generate_all_reports)
+
+
+def open_report(path: Path) -> None:
+    """Show a written report with the system's default application."""
+    if sys.platform == "win32":
+        os.startfile(path)  # type: ignore[attr-defined]  # noqa: S606 - our own output file
+    else:
+        opener = "open" if sys.platform == "darwin" else "xdg-open"
+        subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL,  # noqa: S603
+                         stderr=subprocess.DEVNULL)
+
+
+# --- running a button ------------------------------------------------------------------------
+
+
+def _button(book: Any, action: str, work: Callable[[Any, _StatusBar], Outcome]) -> None:
+    book = _caller(book)
+    status = _StatusBar(book)
+    try:
+        outcome = work(book, status)
+    except (ButtonProblem, RegisterError) as problem:
+        outcome = Outcome(_one_line(problem), "critical")
+    except Exception:  # noqa: BLE001 - the user gets an alert and a log, never a traceback
+        outcome = Outcome(_log_unexpected(book, action), "critical")
+    finally:
+        status.reset()
+    book.app.alert(outcome.message, title=f"{ALERT_TITLE}: {action}", mode=outcome.mode)
 
 
 def _caller(book: Any) -> Any:
@@ -54,6 +155,569 @@ def _caller(book: Any) -> Any:
     return xw.Book.caller()
 
 
-def _not_available_yet(action: str, book: Any) -> None:
-    message = NOT_AVAILABLE.format(action=action, version=__version__)
-    _caller(book).app.alert(message, title=ALERT_TITLE, mode="info")
+def _one_line(problem: BaseException) -> str:
+    return " ".join(str(problem).split())
+
+
+def _log_unexpected(book: Any, action: str) -> str:
+    """Write the traceback next to the workbook (or to the temp folder when the workbook has
+    no folder yet) and return the alert's text."""
+    error = sys.exc_info()[1]
+    folder = _folder_or_none(book)
+    log = (folder or Path(tempfile.gettempdir())) / LOG_NAME
+    stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    entry = (f"--- {stamp} pmo-xl {__version__}, {action}, workbook {book.fullname}\n"
+             f"{traceback.format_exc()}\n")
+    try:
+        with log.open("a", encoding="utf-8") as stream:
+            stream.write(entry)
+        where = f"Details are in {log}."
+    except OSError:
+        where = "The details could not be written to a log file."
+    return (f"{action} stopped on an unexpected error: {type(error).__name__}: "
+            f"{_one_line(error)[:200]}. {where} Please send it to whoever looks after pmo-xl.")
+
+
+class _StatusBar:
+    """Excel's status bar, given back to Excel however the button ends. xlwings' remote
+    engines have no status bar; there this does nothing."""
+
+    def __init__(self, book: Any) -> None:
+        self._app = book.app
+        self._changed = False
+        self._shown = 0.0
+
+    def show(self, text: str, *, throttle: bool = False) -> None:
+        now = time.monotonic()
+        if throttle and now - self._shown < STATUS_INTERVAL:
+            return
+        self._shown = now
+        with suppress(AttributeError, NotImplementedError):
+            self._app.status_bar = text
+            self._changed = True
+
+    def reset(self) -> None:
+        if self._changed:
+            with suppress(Exception):  # Excel may be busy closing; nothing else to do then
+                self._app.status_bar = False
+            self._changed = False
+
+
+# --- reading the open workbook ---------------------------------------------------------------
+
+
+def _sheet_names(book: Any) -> list[str]:
+    return [sheet.name for sheet in book.sheets]
+
+
+def _find_sheet(book: Any, names: list[str], wanted: str) -> Any | None:
+    folded = {name.casefold(): name for name in names}
+    name = folded.get(wanted.casefold())
+    return book.sheets[name] if name is not None else None
+
+
+def _sheet_rows(sheet: Any) -> list[list[object]]:
+    """All cells of a sheet from A1 to its last used cell, in one read."""
+    last = sheet.used_range.last_cell
+    rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value or []
+    # Excel hands every number over as a float; a whole number typed as an ID (1001) must read
+    # as "1001", the way the file reader sees it, not "1001.0".
+    return [[int(v) if v.__class__ is float and v.is_integer() else v for v in row]
+            for row in rows]
+
+
+def _workbook_path(book: Any) -> Path:
+    """Where the workbook is (or would be): its full name, mapped from a OneDrive URL to the
+    synced folder when possible."""
+    return local_path(book.fullname)
+
+
+def local_path(fullname: str, environ: dict[str, str] | None = None) -> Path:
+    """The local path of a workbook Excel names `fullname`.
+
+    Workbooks opened from a OneDrive or SharePoint folder that is synced to the computer have
+    an https:// full name in Excel. The personal OneDrive's URLs
+    (``https://d.docs.live.net/<id>/<path>``) map to the folder in %OneDrive%, and a work or
+    school OneDrive's (``https://<tenant>-my.sharepoint.com/personal/<user>/Documents/<path>``)
+    to %OneDriveCommercial%. Anything else comes back unchanged.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    personal = re.match(r"https://d\.docs\.live\.net/[0-9A-Fa-f]+/(.+)$", fullname)
+    business = re.match(r"https://[^/]+-my\.sharepoint\.com/personal/[^/]+/Documents/(.+)$",
+                        fullname)
+    for match, variables in ((personal, ("OneDriveConsumer", "OneDrive")),
+                             (business, ("OneDriveCommercial", "OneDrive"))):
+        if match is None:
+            continue
+        from urllib.parse import unquote
+
+        parts = unquote(match.group(1)).split("/")
+        for variable in variables:
+            if environ.get(variable):
+                return Path(environ[variable], *parts)
+    return Path(fullname)
+
+
+def _folder_or_none(book: Any) -> Path | None:
+    with suppress(Exception):
+        path = _workbook_path(book)
+        if path.is_absolute() and path.parent.is_dir():
+            return path.parent
+    return None
+
+
+def _saved_workbook(book: Any) -> Path:
+    """The workbook's path on disk; a ButtonProblem when it has none (never saved, or a web
+    location that is not synced to this computer)."""
+    fullname = str(book.fullname)
+    path = _workbook_path(book)
+    if fullname.lower().startswith(("http://", "https://")) and not path.is_absolute():
+        raise ButtonProblem(
+            f"The workbook is opened from a web location ({fullname}). Reports need a folder "
+            "on this computer: open the workbook from a synced OneDrive folder, or save a copy "
+            "on this computer.")
+    if not path.is_absolute() or not path.parent.is_dir():
+        raise ButtonProblem("Save the workbook first: reports are written into a folder next "
+                            "to it (Output Folder on Settings).")
+    return path
+
+
+def _read(book: Any) -> Any:
+    """The register as it is in the open workbook, one read per sheet."""
+    from .reader import read_sheets
+
+    names = _sheet_names(book)
+    wanted = [name for name in names if name.casefold() in
+              {s.casefold() for s in READ_SHEETS}]
+    return read_sheets(_workbook_path(book), {name: _sheet_rows(book.sheets[name])
+                                              for name in wanted})
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+# Text that Excel would read as a formula (= + - @), a number, a date or a logical value when
+# assigned to a cell gets Excel's text prefix, an apostrophe that Excel does not display.
+_COERCED = re.compile(r"^\s*([=+\-@']|[0-9.,(]|\$|€|£|true$|false$)", re.IGNORECASE)
+
+
+def as_text(value: object) -> object:
+    """A value ready to be assigned to a cell: text that Excel would not keep as typed gets
+    the text prefix; everything else is unchanged."""
+    if isinstance(value, str) and _COERCED.match(value):
+        return "'" + value
+    return value
+
+
+def _cells(rows: Sequence[Sequence[object]]) -> list[list[object]]:
+    return [[as_text(v) for v in row] for row in rows]
+
+
+def _write(sheet: Any, row: int, column: int, rows: Sequence[Sequence[object]]) -> None:
+    """Write a rectangular block with one call (row and column 1-based)."""
+    if rows:
+        sheet.range((row, column)).value = _cells(rows)
+
+
+def _clear(sheet: Any, row: int, column: int, last_column: int) -> None:
+    """Clear the contents (not the formats) from `row` to the bottom of the sheet."""
+    sheet.range((row, column), (_LAST_ROW, last_column)).clear_contents()
+
+
+_LAST_ROW = 1_048_576
+
+
+def _ensure_sheet(book: Any, names: list[str], name: str) -> Any:
+    sheet = _find_sheet(book, names, name)
+    if sheet is None:
+        sheet = book.sheets.add(name, after=book.sheets[names[-1]])
+        names.append(name)
+    return sheet
+
+
+# --- Validate entries ------------------------------------------------------------------------
+
+
+def _validate_entries(book: Any, status: _StatusBar) -> Outcome:
+    from .metrics import resolve_as_of
+    from .validation import validate
+
+    status.show("pmo-xl: checking the register…")
+    register = _read(book)
+    as_of = resolve_as_of(register)
+    findings = validate(register, as_of).findings
+    names = _sheet_names(book)
+    missing = _write_highlights(book, names, findings)
+    _write_validation_sheet(book, names, findings, as_of)
+    errors = int((findings["severity"] == "error").sum())
+    warnings = len(findings) - errors
+    if not len(findings):
+        message = "No problems found: every entry is complete and consistent."
+    else:
+        message = (f"{errors} error{'s' * (errors != 1)}, {warnings} "
+                   f"warning{'s' * (warnings != 1)} — see the Validation sheet.")
+    if missing:
+        message += (f" Cells are not highlighted on {', '.join(missing)}: this workbook was "
+                    "built by an older pmo-xl (pmo-xl new makes a current one).")
+    return Outcome(message)
+
+
+def _write_highlights(book: Any, names: list[str], findings: Any) -> list[str]:
+    """Replace the previous marks with this run's: one clear and one write per sheet. Returns
+    the checked sheets whose highlight sheet is missing."""
+    missing = []
+    for sheet_name in HIGHLIGHTED_SHEETS:
+        if _find_sheet(book, names, sheet_name) is None:
+            continue
+        marks_sheet = _find_sheet(book, names, highlight_sheet(sheet_name))
+        mine = findings[findings["sheet"].str.casefold() == sheet_name.casefold()]
+        if marks_sheet is None:
+            if len(mine):
+                missing.append(sheet_name)
+            continue
+        marks_sheet.clear_contents()
+        block = _marks_block(mine)
+        if block is not None:
+            top, left, rows = block
+            _write(marks_sheet, top, left, rows)
+    return missing
+
+
+def _marks_block(findings: Any) -> tuple[int, int, list[list[object]]] | None:
+    """Column A of the highlight sheet from the first to the last row with findings: each
+    row's marks (`layout.row_marks`; an error wins over a warning in the same cell)."""
+    by_row: dict[int, dict[int, str]] = {}
+    for cell, severity in zip(findings["cell"], findings["severity"], strict=True):
+        row, col = _row_col(cell)
+        if col > HIGHLIGHT_COLUMNS:
+            continue
+        marks = by_row.setdefault(row, {})
+        if marks.get(col) != ERROR_MARK:
+            marks[col] = ERROR_MARK if severity == "error" else WARNING_MARK
+    if not by_row:
+        return None
+    top, bottom = min(by_row), max(by_row)
+    rows: list[list[object]] = [[row_marks(by_row[r]) if r in by_row else None]
+                                for r in range(top, bottom + 1)]
+    return top, 1, rows
+
+
+_CELL = re.compile(r"([A-Z]+)(\d+)$")
+
+
+def _row_col(cell: str) -> tuple[int, int]:
+    """'Projects!M12' -> (12, 13)."""
+    match = _CELL.search(cell)
+    if match is None:
+        raise ValueError(f"not a cell reference: {cell}")
+    col = 0
+    for letter in match.group(1):
+        col = col * 26 + ord(letter) - 64
+    return int(match.group(2)), col
+
+
+def _write_validation_sheet(book: Any, names: list[str], findings: Any,
+                            as_of: dt.date) -> None:
+    sheet = _ensure_sheet(book, names, VALIDATION)
+    errors = int((findings["severity"] == "error").sum())
+    width = len(VALIDATION_HEADER)
+    head: list[list[object]] = [
+        ["Validation of the register", *[None] * (width - 1)],
+        ["Checked", dt.datetime.now().replace(microsecond=0), "As of", as_of,
+         *[None] * (width - 4)],
+        ["Errors", errors, "Warnings", len(findings) - errors, *[None] * (width - 4)],
+        [None] * width,
+        list(VALIDATION_HEADER),
+    ]
+    _write(sheet, 1, 1, head)
+    sheet.range("B2").number_format = DATE_TIME_FORMAT
+    sheet.range("D2").number_format = DATE_FORMAT
+    _clear(sheet, VALIDATION_FIRST_ROW, 1, width)
+    if not len(findings):
+        _write(sheet, VALIDATION_FIRST_ROW, 1, [["No problems found.", *[None] * (width - 1)]])
+        return
+    rows = [[_link(sheet_name, cell), sheet_name, row, column, severity.capitalize(), rule,
+             message]
+            for sheet_name, row, column, cell, rule, severity, message in zip(
+                findings["sheet"], findings["row"], findings["column"], findings["cell"],
+                findings["rule"], findings["severity"], findings["message"], strict=True)]
+    # The hyperlinks are formulas: written with the values in the same single call, where
+    # one Hyperlinks.Add per finding would be one Excel call per row.
+    sheet.range((VALIDATION_FIRST_ROW, 1)).value = [
+        [row[0], *(as_text(v) for v in row[1:])] for row in rows]
+
+
+def _link(sheet: str, cell: str) -> str:
+    """A HYPERLINK formula that jumps to the cell: =HYPERLINK("#'Projects'!M12","Projects!M12")."""
+    address = cell.rsplit("!", 1)[-1]
+    target = "#'{}'!{}".format(sheet.replace("'", "''"), address)
+    shown = f"{sheet_prefix(sheet)}{address}"
+    return '=HYPERLINK("{}","{}")'.format(target.replace('"', '""'), shown.replace('"', '""'))
+
+
+# --- Roll up portfolio -----------------------------------------------------------------------
+
+
+def _rollup_portfolio(book: Any, status: _StatusBar) -> Outcome:
+    from .metrics import rollup
+
+    status.show("pmo-xl: rolling up the portfolio…")
+    register = _read(book)
+    portfolio = rollup(register)
+    names = _sheet_names(book)
+    dashboard = _find_sheet(book, names, DASHBOARD)
+    if dashboard is None:
+        raise ButtonProblem(f"The workbook has no '{DASHBOARD}' sheet to write the roll-up to.")
+    _write_rollup(book, dashboard, portfolio, register.settings.currency)
+    snapshots = _write_history(book, names, portfolio)
+    counts = portfolio.counts()
+    rag = counts["by_rag"]
+    return Outcome(
+        f"Rolled up {counts['total']} projects as of {portfolio.as_of:%d-%b-%Y}: "
+        f"{rag['Red']} Red, {rag['Amber']} Amber, {rag['Green']} Green among "
+        f"{counts['active']} open. History holds {snapshots} roll-up"
+        f"{'s' * (snapshots != 1)}.")
+
+
+def _rollup_origin(book: Any, dashboard: Any) -> tuple[int, int]:
+    """Row and column of the roll-up area's top-left cell (the name RollupFigures)."""
+    try:
+        cell = dashboard.range(ROLLUP_NAME)
+        return cell.row, cell.column
+    except Exception:  # noqa: BLE001 - a deleted name: the place the builder puts it
+        return ROLLUP_FALLBACK
+
+
+ROLLUP_FALLBACK = (23, 2)
+ROLLUP_WIDTH = 8  # columns B..I
+
+
+def rollup_block(portfolio: Any, currency: str) -> tuple[list[list[object]],
+                                                         dict[str, list[tuple[int, int]]]]:
+    """The Dashboard's roll-up area as rows of ROLLUP_WIDTH cells, and the number format of
+    each formatted cell (offsets from the area's top-left cell). All numbers come from the
+    roll-up (`metrics.Rollup`)."""
+    from .reports import exceptions
+
+    figures = portfolio.to_dict(per_project=False)  # what `pmo-xl rollup` reports
+    counts, money, schedule = figures["projects"], figures["finance"], figures["schedule"]
+    stale = len(figures["stale"])
+    formats: dict[str, list[tuple[int, int]]] = {DATE_TIME_FORMAT: [(0, 1)],
+                                                 DATE_FORMAT: [(0, 3)]}
+    rows: list[list[object]] = [
+        ["Rolled up", dt.datetime.now().replace(microsecond=0), "As of", portfolio.as_of,
+         f"Money in {currency}", None, None, None],
+        [None] * ROLLUP_WIDTH,
+        ["Projects", counts["total"], "Open", counts["active"], "Budget", money["budget"],
+         "Actual cost", money["actual_cost"]],
+        ["Earned value", money["earned_value"], "Planned value", money["planned_value"],
+         "CPI", money["cpi"], "SPI", money["spi"]],
+        ["Cost variance", money["cost_variance"], "Schedule variance",
+         money["schedule_variance"], "Forecast cost", money["forecast_cost"],
+         "Variance at completion", money["variance_at_completion"]],
+        ["Slipped projects", len(schedule["slipped"]), "Average slip (days)",
+         schedule["average_slip_days"], "Stale updates", stale, "Overdue milestones",
+         schedule["overdue_milestones"]],
+        [None] * ROLLUP_WIDTH,
+    ]
+    formats[MONEY_FORMAT] = [(2, 5), (2, 7), (3, 1), (3, 3), (4, 1), (4, 3), (4, 5), (4, 7)]
+    formats[RATIO_FORMAT] = [(3, 5), (3, 7)]
+    by_rag = list(counts["by_rag"].items())
+    by_phase = list(counts["by_phase"].items())
+    rows.append(["Open projects by RAG", None, None, "Projects by phase", None, None, None,
+                 None])
+    for i in range(max(len(by_rag), len(by_phase))):
+        rag = by_rag[i] if i < len(by_rag) else (None, None)
+        phase = by_phase[i] if i < len(by_phase) else (None, None)
+        rows.append([*rag, None, *phase, None, None, None])
+    rows.append([None] * ROLLUP_WIDTH)
+    found = exceptions(portfolio.per_project())
+    rows.append([f"Exceptions: {len(found)} open project{'s' * (len(found) != 1)} need "
+                 "attention", *[None] * (ROLLUP_WIDTH - 1)])
+    rows.append(["Project ID", "Project", None, "RAG", "Why", None, None, None])
+    for item in found:
+        rows.append([item["project_id"], item["project_name"], None, item["overall_rag"],
+                     "; ".join(item["reasons"]), None, None, None])
+    return rows, formats
+
+
+def _write_rollup(book: Any, dashboard: Any, portfolio: Any, currency: str) -> None:
+    top, left = _rollup_origin(book, dashboard)
+    rows, formats = rollup_block(portfolio, currency)
+    _clear(dashboard, top, left, left + ROLLUP_WIDTH - 1)
+    _write(dashboard, top, left, rows)
+    for number_format, cells in formats.items():
+        for r, c in cells:  # a fixed handful of cells, whatever the portfolio's size
+            dashboard.range((top + r, left + c)).number_format = number_format
+
+
+def _write_history(book: Any, names: list[str], portfolio: Any) -> int:
+    """Add this roll-up's snapshot to History, replacing one of the same as-of date; write
+    from the first changed row only. Returns how many roll-ups History holds."""
+    sheet = _ensure_sheet(book, names, HISTORY)
+    width = len(HISTORY_HEADER)
+    old = [row[:width] for row in _sheet_rows(sheet)[1:]]
+    old = [row + [None] * (width - len(row)) for row in old if any(v is not None for v in row)]
+    kept = [row for row in old if _as_date(row[0]) != portfolio.as_of]
+    snapshot = _snapshot(portfolio)
+    new = sorted(kept + snapshot, key=lambda row: _as_date(row[0]) or dt.date.min)
+    first = next((i for i, (a, b) in enumerate(zip(old, new, strict=False))
+                  if not _same_row(a, b)), min(len(old), len(new)))
+    _write(sheet, 1, 1, [list(HISTORY_HEADER)])
+    _clear(sheet, first + 2, 1, width)
+    _write(sheet, first + 2, 1, new[first:])
+    for c, number_format in enumerate(HISTORY_FORMATS, start=1):
+        if number_format != "@":
+            sheet.range((2, c), (max(2, len(new) + 1), c)).number_format = number_format
+    trend = _trend(new)
+    _write(sheet, 1, TREND_COLUMN + 1, [list(TREND_HEADER), *trend])
+    sheet.range((2, TREND_COLUMN + 1), (TREND_ROWS + 1, TREND_COLUMN + 1)).number_format = (
+        DATE_FORMAT)
+    return len({_as_date(row[0]) for row in new})
+
+
+def _snapshot(portfolio: Any) -> list[list[object]]:
+    """One History row per project, with the figures `pmo-xl rollup --json` gives."""
+    rows = []
+    for project in portfolio.per_project():
+        row: list[object] = [portfolio.as_of]
+        for field in HISTORY_FIELDS[1:]:
+            value = project[field]
+            row.append(dt.date.fromisoformat(value) if field == "finish" and value else value)
+        rows.append(row)
+    return rows
+
+
+def _same_row(a: Sequence[object], b: Sequence[object]) -> bool:
+    return all(_comparable(x) == _comparable(y) for x, y in zip(a, b, strict=True))
+
+
+def _comparable(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, str):
+        return _as_date(value) or value
+    return value
+
+
+def _as_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        with suppress(ValueError):
+            return dt.datetime.fromisoformat(value).date()
+    return None
+
+
+def _trend(history: list[list[object]]) -> list[list[object]]:
+    """Open projects by RAG for the latest TREND_ROWS roll-ups, the latest last; blank rows on
+    top while History is shorter, so the chart always ends with the latest roll-up."""
+    from .metrics import UNSET
+
+    counts: dict[dt.date, dict[str, int]] = {}
+    for row in history:
+        day = _as_date(row[0])
+        if day is None or row[HISTORY_PHASE] == CLOSED:
+            continue
+        rag = row[HISTORY_RAG] if row[HISTORY_RAG] in RAG else UNSET
+        by_rag = counts.setdefault(day, dict.fromkeys((*RAG, UNSET), 0))
+        by_rag[rag] += 1
+    latest = sorted(counts)[-TREND_ROWS:]
+    rows: list[list[object]] = [[None] * len(TREND_HEADER)
+                                for _ in range(TREND_ROWS - len(latest))]
+    rows += [[day, *(counts[day][name] for name in TREND_HEADER[1:])] for day in latest]
+    return rows
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def _generate_report(book: Any, status: _StatusBar) -> Outcome:
+    from .batch import write_reports
+
+    path = _saved_workbook(book)
+    register = _read(book)
+    project_id = _chosen_project(book, register)
+    status.show(f"pmo-xl: writing the status report of {project_id}…")
+    result = _reports(write_reports, path, register, project_ids=[project_id])
+    written = [f for f in result.files if f.status != "failed"]
+    if result.failed:
+        raise ButtonProblem(f"The report of {project_id} could not be written: "
+                            f"{result.failed[0].error}")
+    shown = sorted(written, key=lambda f: f.format != "html")  # HTML first: opens anywhere
+    report = result.out_dir / shown[0].name
+    open_report(report)
+    files = ", ".join(f.name for f in written)
+    return Outcome(f"Wrote {files} to {result.out_dir}.")
+
+
+def _chosen_project(book: Any, register: Any) -> str:
+    """The project of the active cell's row on Projects, or else the one named in the
+    Dashboard's Report for cell (the buttons sit on the Dashboard)."""
+    projects = register.projects
+    active = book.sheets.active
+    if active.name.casefold() == projects.sheet.casefold():
+        row = book.selection.row
+        match = projects.rows[projects.rows == row]
+        if match.empty:
+            raise ButtonProblem(f"Row {row} of {projects.sheet} is not a project: select a "
+                                "cell in a project's row, then press Generate report.")
+        return _project_id(register, match.index[0], row)
+    chosen = None
+    with suppress(Exception):  # an older workbook has no Report for cell
+        chosen = active.range(REPORT_PROJECT_NAME).value if active.name == DASHBOARD else (
+            book.sheets[DASHBOARD].range(REPORT_PROJECT_NAME).value)
+    if chosen is None or not str(chosen).strip():
+        raise ButtonProblem("Pick a project in the Report for cell next to the button (or "
+                            "select a project's row on Projects), then press Generate report.")
+    if isinstance(chosen, float) and chosen.is_integer():
+        chosen = int(chosen)
+    return str(chosen).strip()
+
+
+def _project_id(register: Any, index: Any, row: int) -> str:
+    value = register.projects.value("project_id").loc[index]
+    if value is None or (isinstance(value, float) and value != value):
+        raise ButtonProblem(f"The project on row {row} of {register.projects.sheet} has no "
+                            "Project ID; fill it in first.")
+    return str(value)
+
+
+def _generate_all_reports(book: Any, status: _StatusBar) -> Outcome:
+    from .batch import write_reports
+
+    path = _saved_workbook(book)
+    register = _read(book)
+    status.show("pmo-xl: writing status reports…")
+
+    def progress(_file: Any, done: int, total: int) -> None:
+        status.show(f"pmo-xl: {done} of {total} report files written…", throttle=True)
+
+    result = _reports(write_reports, path, register, all_projects=True, portfolio=True,
+                      jobs=2, progress=progress)
+    written = result.count("written")
+    skipped = result.count("skipped")
+    failed = result.failed
+    parts = [f"Wrote {written} report file{'s' * (written != 1)} to {result.out_dir}"]
+    if skipped:
+        parts.append(f"{skipped} unchanged since the last run were kept")
+    if failed:
+        names = ", ".join(f.name for f in failed[:3]) + (" …" if len(failed) > 3 else "")
+        parts.append(f"{len(failed)} failed ({names}); see manifest.json in that folder")
+    parts.append("index.html lists them all")
+    return Outcome("; ".join(parts) + ".", "critical" if failed else "info")
+
+
+def _reports(write_reports: Callable[..., Any], path: Path, register: Any,
+             **options: Any) -> Any:
+    from .pdf import PdfEngineError
+
+    try:
+        return write_reports(path, None, formats=None, register=register, **options)
+    except PdfEngineError as problem:
+        raise ButtonProblem(f"{_one_line(problem)} Or set Report Formats on Settings to "
+                            "HTML.") from None
+

@@ -1,0 +1,542 @@
+"""The Excel buttons (pmo_xl.excel) on real workbooks, through xlwings' own remote engine.
+
+Each test builds a real .xlsm with `build_workbook`, sends it to the button function as
+xlwings' VBA client would (tests/xlremote.py), applies the actions the function returns to a
+copy of the file the way the VBA client would, and reads the copy back with openpyxl. The
+expected figures come from the command line (`pmo-xl validate/rollup --format json`) on the
+same file, never from the glue itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from openpyxl.utils import get_column_letter
+from registers import AS_OF, VALID_LESSON, VALID_MILESTONE, VALID_PROJECT
+from xlremote import (
+    apply_actions,
+    payload_from_workbook,
+    remote_bas_actions,
+    remote_book,
+    remote_payload_book,
+)
+
+from pmo_xl import excel
+from pmo_xl.layout import (
+    HISTORY_HEADER,
+    REPORT_PROJECT_NAME,
+    ROLLUP_NAME,
+    TREND_COLUMN,
+    TREND_HEADER,
+    TREND_ROWS,
+    VALIDATION_FIRST_ROW,
+    VALIDATION_HEADER,
+    highlight_sheet,
+)
+from pmo_xl.reports import exceptions
+from pmo_xl.sample import SamplePortfolio, sample_portfolio
+from pmo_xl.schema import LESSONS, MILESTONES, PROJECTS, SETTINGS_SHEET
+from pmo_xl.workbook import build_workbook
+
+CHECKED = ("Projects", "Lessons", "Milestones", "Settings")
+
+
+@dataclass
+class Press:
+    """One press of a button: the actions xlwings returned, the alerts, and the workbook as
+    it is after the VBA client applied the actions."""
+
+    actions: list[dict[str, Any]]
+    alerts: list[dict[str, str]]
+    after: Path
+
+    @property
+    def alert(self) -> dict[str, str]:
+        [alert] = self.alerts
+        return alert
+
+    def book(self) -> Any:
+        return openpyxl.load_workbook(self.after)
+
+
+def press(path: Path, button: str, *, active_sheet: str | None = None,
+          selection: str = "A1", saved: bool = True, name: str | None = None) -> Press:
+    """Press `button` in the workbook at `path`. `saved`: the workbook has a full path (as
+    Excel's FullName gives on the COM engine); otherwise only a name, as a new unsaved book."""
+    book_name = str(path) if saved else "Book1"
+    with remote_book(path, active_sheet=active_sheet, selection=selection,
+                     book_name=book_name) as book:
+        getattr(excel, button)()  # as RunPython calls it: the book is xw.Book.caller()
+        actions = book.json()["actions"]
+    after = path.with_name(f"{path.stem}.{name or button}.xlsm")
+    alerts = apply_actions(path, actions, after)
+    return Press(actions, alerts, after)
+
+
+def cli_json(command: str, path: Path) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "pmo_xl", command, "--format", "json",
+                           str(path)], capture_output=True, text=True, timeout=120)
+    return json.loads(done.stdout)
+
+
+def edit(path: Path, target: Path, change: Any) -> Path:
+    """A copy of the workbook changed with openpyxl (a test copy, never a user's file)."""
+    book = openpyxl.load_workbook(path, keep_vba=True)
+    change(book)
+    book.save(target)
+    return target
+
+
+def set_setting(name: str, value: Any) -> Any:
+    def change(book: Any) -> None:
+        ws = book[SETTINGS_SHEET]
+        [row] = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == name]
+        ws.cell(row, 2).value = value
+    return change
+
+
+@pytest.fixture(scope="module")
+def portfolio() -> SamplePortfolio:
+    return sample_portfolio(40)
+
+
+@pytest.fixture
+def register(tmp_path: Path, portfolio: SamplePortfolio) -> Path:
+    """The 40-project sample with its planted problems; reports as HTML (quick, no browser)."""
+    portfolio.settings["report_formats"] = "HTML"
+    return build_workbook(tmp_path / "Register.xlsm", portfolio)
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
+    """The reports the buttons open. Opening one starts the desktop's browser or PDF viewer,
+    which a test machine has no display for; the paths are recorded instead."""
+    seen: list[Path] = []
+    monkeypatch.setattr(excel, "open_report", seen.append)
+    yield seen
+
+
+def marks(book: Any, sheet: str) -> dict[str, str]:
+    """Cell -> mark, read from the highlight sheet: column A holds each row's marks, e.g.
+    '|5E|16W|' (layout.row_marks); nothing else on the sheet is used."""
+    ws = book[highlight_sheet(sheet)]
+    found = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is None:
+                continue
+            assert cell.column == 1, f"a mark outside column A: {cell.coordinate}"
+            for column, mark in re.findall(r"\|(\d+)([EW])(?=\|)", cell.value):
+                found[f"{get_column_letter(int(column))}{cell.row}"] = mark
+    return found
+
+
+def expected_marks(findings: list[dict[str, Any]], sheet: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for f in findings:
+        if f["sheet"] == sheet:
+            address = f["cell"].split("!")[-1]
+            if found.get(address) != "E":
+                found[address] = "E" if f["severity"] == "error" else "W"
+    return found
+
+
+# --- Validate entries ------------------------------------------------------------------------
+
+
+def test_validate_highlights_exactly_the_cells_of_the_findings(register: Path) -> None:
+    findings = cli_json("validate", register)["findings"]
+    assert findings  # the sample has planted problems
+    book = press(register, "validate_entries").book()
+    for sheet in CHECKED:
+        assert marks(book, sheet) == expected_marks(findings, sheet), sheet
+    assert sum(len(marks(book, s)) for s in CHECKED) == len({f["cell"] for f in findings})
+
+
+def test_validation_sheet_lists_every_finding_with_a_link_to_its_cell(register: Path) -> None:
+    findings = cli_json("validate", register)["findings"]
+    done = press(register, "validate_entries")
+    ws = done.book()["Validation"]
+    errors = sum(f["severity"] == "error" for f in findings)
+    warnings = len(findings) - errors
+    assert (ws["A3"].value, ws["B3"].value, ws["C3"].value, ws["D3"].value) == (
+        "Errors", errors, "Warnings", warnings)
+    assert isinstance(ws["B2"].value, dt.datetime)  # when it was checked
+    assert ws["D2"].value.date() == AS_OF  # the Settings' Report Date
+    assert [c.value for c in ws[VALIDATION_FIRST_ROW - 1]] == list(VALIDATION_HEADER)
+    rows = list(ws.iter_rows(min_row=VALIDATION_FIRST_ROW, values_only=True))
+    assert len(rows) == len(findings)
+    for row, f in zip(rows, findings, strict=True):
+        sheet, address = f["sheet"], f["cell"].split("!")[-1]
+        assert row[0] == f'=HYPERLINK("#\'{sheet}\'!{address}","{f["cell"]}")'
+        assert row[1:] == (sheet, f["row"], f["column"], f["severity"].capitalize(),
+                           f["rule"], f["message"])
+    alert = done.alert
+    assert alert["prompt"] == (f"{errors} errors, {warnings} warnings — see the Validation "
+                               "sheet.")
+    assert (alert["title"], alert["mode"]) == ("pmo-xl: Validate entries", "info")
+
+
+def _clean_register(book: Any) -> None:
+    """Replace every table's rows by one valid record: the next run finds nothing."""
+    for schema, record in ((PROJECTS, VALID_PROJECT), (LESSONS, VALID_LESSON),
+                           (MILESTONES, VALID_MILESTONE)):
+        ws = book[schema.name]
+        headers = [c.value for c in ws[1]]
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                cell.value = None
+        for col, header in enumerate(headers, start=1):
+            ws.cell(2, col).value = record.get(header)
+    set_setting("Report Date", AS_OF)(book)
+
+
+def test_a_clean_run_clears_the_previous_highlights_and_nothing_else(register: Path) -> None:
+    first = press(register, "validate_entries", name="first")
+    assert marks(first.book(), "Projects")
+
+    def fix_and_format(book: Any) -> None:
+        _clean_register(book)
+        # The user's own fill on a cell that was highlighted: it must survive.
+        highlighted = next(iter(marks(book, "Projects")))
+        book["Projects"][highlighted].fill = openpyxl.styles.PatternFill("solid",
+                                                                          fgColor="FF00B0F0")
+        book["Projects"]["Z40"] = "my note"
+    fixed = edit(first.after, register.with_name("fixed.xlsm"), fix_and_format)
+    user_cell = next(iter(marks(openpyxl.load_workbook(fixed), "Projects")))
+
+    second = press(fixed, "validate_entries", name="second")
+    book = second.book()
+    assert all(marks(book, sheet) == {} for sheet in CHECKED)
+    assert book["Projects"][user_cell].fill.fgColor.rgb == "FF00B0F0"
+    assert book["Projects"]["Z40"].value == "my note"
+    assert len(book["Projects"].conditional_formatting) == len(
+        openpyxl.load_workbook(fixed)["Projects"].conditional_formatting)
+    ws = book["Validation"]
+    assert (ws["B3"].value, ws["D3"].value) == (0, 0)
+    rows = list(ws.iter_rows(min_row=VALIDATION_FIRST_ROW, values_only=True))
+    assert rows == [("No problems found.", *[None] * (len(VALIDATION_HEADER) - 1))]
+    assert second.alert["prompt"].startswith("No problems found")
+
+
+# --- Roll up portfolio -----------------------------------------------------------------------
+
+
+def rollup_area(book: Any) -> tuple[Any, int, int]:
+    sheet, cell = book.defined_names[ROLLUP_NAME].attr_text.split("!")
+    ws = book[sheet]
+    anchor = ws[cell.replace("$", "")]
+    return ws, anchor.row, anchor.column
+
+
+def test_rollup_writes_the_figures_of_pmo_xl_rollup_on_the_dashboard(register: Path) -> None:
+    expected = cli_json("rollup", register)
+    book = press(register, "rollup_portfolio").book()
+    ws, top, left = rollup_area(book)
+
+    def pairs(row: int) -> dict[str, Any]:
+        cells = [ws.cell(top + row, left + c).value for c in range(8)]
+        return dict(zip(cells[0::2], cells[1::2], strict=True))
+
+    counts, money, schedule = (expected["projects"], expected["finance"],
+                               expected["schedule"])
+    assert ws.cell(top, left + 3).value.date().isoformat() == expected["as_of"]
+    assert pairs(2) == {"Projects": counts["total"], "Open": counts["active"],
+                        "Budget": money["budget"], "Actual cost": money["actual_cost"]}
+    assert pairs(3) == {"Earned value": money["earned_value"],
+                        "Planned value": money["planned_value"], "CPI": pytest.approx(
+                            money["cpi"], abs=1e-4), "SPI": pytest.approx(money["spi"],
+                                                                          abs=1e-4)}
+    assert pairs(4) == {"Cost variance": money["cost_variance"],
+                        "Schedule variance": money["schedule_variance"],
+                        "Forecast cost": money["forecast_cost"],
+                        "Variance at completion": money["variance_at_completion"]}
+    assert pairs(5) == {"Slipped projects": len(schedule["slipped"]),
+                        "Average slip (days)": schedule["average_slip_days"],
+                        "Stale updates": len(expected["stale"]),
+                        "Overdue milestones": schedule["overdue_milestones"]}
+    assert ws.cell(top + 2, left + 5).number_format == "#,##0"
+
+    by_rag = {ws.cell(r, left).value: ws.cell(r, left + 1).value
+              for r in range(top + 8, top + 8 + len(counts["by_rag"]))}
+    by_phase = {ws.cell(r, left + 3).value: ws.cell(r, left + 4).value
+                for r in range(top + 8, top + 8 + len(counts["by_phase"]))}
+    assert by_rag == counts["by_rag"] and by_phase == counts["by_phase"]
+
+    found = exceptions(expected["per_project"])
+    header = next(r for r in range(top, ws.max_row + 1)
+                  if ws.cell(r, left).value == "Project ID")
+    listed = [(ws.cell(r, left).value, ws.cell(r, left + 3).value, ws.cell(r, left + 4).value)
+              for r in range(header + 1, header + 1 + len(found))]
+    assert listed == [(e["project_id"], e["overall_rag"], "; ".join(e["reasons"]))
+                      for e in found]
+    assert ws.cell(header + 1 + len(found), left).value is None
+
+
+def history(book: Any) -> list[tuple[Any, ...]]:
+    ws = book["History"]
+    return [row[:len(HISTORY_HEADER)] for row in ws.iter_rows(min_row=2, values_only=True)
+            if row[0] is not None]
+
+
+def test_history_keeps_one_snapshot_per_as_of_date(register: Path) -> None:
+    expected = cli_json("rollup", register)["per_project"]
+    first = press(register, "rollup_portfolio", name="first")
+    rows = history(first.book())
+    assert [c.value for c in first.book()["History"][1]][:len(HISTORY_HEADER)] == list(
+        HISTORY_HEADER)
+    assert [(r[0].date(), *r[1:8]) for r in rows] == [
+        (AS_OF, p["project_id"], p["phase"], p["overall_rag"], p["percent_complete"], p["ac"],
+         p["ev"], p["pv"]) for p in expected]
+    assert [r[8].date().isoformat() for r in rows] == [p["finish"] for p in expected]
+
+    again = press(first.after, "rollup_portfolio", name="again")  # same as-of: replaced
+    assert history(again.book()) == rows
+    assert "History holds 1 roll-up." in again.alert["prompt"]
+
+    later = AS_OF + dt.timedelta(days=31)
+    moved = edit(again.after, register.with_name("later.xlsm"),
+                 set_setting("Report Date", later))
+    third = press(moved, "rollup_portfolio", name="third")
+    rows3 = history(third.book())
+    assert len(rows3) == 2 * len(rows)
+    assert [r[0].date() for r in rows3] == [AS_OF] * len(rows) + [later] * len(rows)
+    assert "History holds 2 roll-ups." in third.alert["prompt"]
+
+    trend = [row[TREND_COLUMN:TREND_COLUMN + len(TREND_HEADER)] for row in
+             third.book()["History"].iter_rows(min_row=1, max_row=TREND_ROWS + 1,
+                                                values_only=True)]
+    assert trend[0] == TREND_HEADER
+    assert all(v is None for row in trend[1:-2] for v in row)  # the latest two at the bottom
+    open_rag = [p["overall_rag"] or "Unset" for p in expected if p["phase"] != "Closed"]
+    for row, day in zip(trend[-2:], (AS_OF, later), strict=True):
+        assert row[0].date() == day
+        assert dict(zip(TREND_HEADER[1:], row[1:], strict=True)) == {
+            name: open_rag.count(name) for name in TREND_HEADER[1:]}
+
+
+def test_text_that_excel_would_read_as_a_formula_is_written_as_text(
+        tmp_path: Path) -> None:
+    portfolio = sample_portfolio(5)
+    tricky = {0: ("=1+2", "=HYPERLINK(\"http://example.invalid\")"), 1: ("+44 20", "@risk"),
+              2: ("-17", "2024-001-05")}
+    for index, (project_id, name) in tricky.items():
+        portfolio.projects[index].update(project_id=project_id, project_name=name,
+                                         overall_rag="Red", phase="Execution")
+    path = build_workbook(tmp_path / "Tricky.xlsm", portfolio)
+    book = press(path, "rollup_portfolio").book()
+    ws, top, left = rollup_area(book)
+    written = {ws.cell(r, left).value: ws.cell(r, left + 1) for r in range(top, ws.max_row + 1)}
+    for project_id, name in tricky.values():
+        assert written[project_id].value == name
+        assert written[project_id].data_type == "s"  # text, not a formula or a date
+    ids = {row[1] for row in history(book)}
+    assert {p for p, _ in tricky.values()} <= ids
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def test_generate_report_writes_the_selected_rows_project_and_opens_it(
+        register: Path, portfolio: SamplePortfolio, opened: list[Path]) -> None:
+    project = portfolio.projects[3]  # Excel row 5: the header is row 1
+    done = press(register, "generate_report", active_sheet="Projects", selection="C5")
+    folder = register.parent / "Reports"
+    [report] = folder.glob(f"{project['project_id']}-*.html")
+    assert opened == [report]
+    assert project["project_name"] in report.read_text(encoding="utf-8")
+    assert not list(folder.glob("*.pdf"))  # Report Formats: HTML
+    assert done.alert["prompt"] == f"Wrote {report.name} to {folder}."
+    assert [a["func"] for a in done.actions] == ["alert"]  # the workbook is not touched
+
+
+def test_generate_report_from_the_dashboards_report_for_cell(
+        register: Path, portfolio: SamplePortfolio, opened: list[Path]) -> None:
+    project_id = portfolio.projects[6]["project_id"]
+
+    def choose(book: Any) -> None:
+        sheet, cell = book.defined_names[REPORT_PROJECT_NAME].attr_text.split("!")
+        book[sheet][cell.replace("$", "")] = project_id
+    chosen = edit(register, register.with_name("chosen.xlsm"), choose)
+    press(chosen, "generate_report", active_sheet="Dashboard")
+    [report] = opened
+    assert report.name.startswith(f"{project_id}-") and report.exists()
+
+
+@pytest.mark.parametrize(("sheet", "selection", "saved", "says"), [
+    ("Projects", "B1", True, "Row 1 of Projects is not a project"),
+    ("Projects", "B900", True, "Row 900 of Projects is not a project"),
+    ("Dashboard", "B2", True, "Pick a project in the Report for cell"),
+    ("Projects", "B5", False, "Save the workbook first"),
+])
+def test_generate_report_explains_what_to_do(register: Path, opened: list[Path], sheet: str,
+                                             selection: str, saved: bool, says: str) -> None:
+    done = press(register, "generate_report", active_sheet=sheet, selection=selection,
+                 saved=saved)
+    assert done.alert["prompt"].startswith(says)
+    assert "\n" not in done.alert["prompt"]
+    assert done.alert["mode"] == "critical"
+    assert opened == [] and not (register.parent / "Reports").exists()
+
+
+def test_generate_all_reports_writes_every_report_and_says_where(
+        register: Path, portfolio: SamplePortfolio) -> None:
+    done = press(register, "generate_all_reports")
+    folder = register.parent / "Reports"
+    html = sorted(p.name for p in folder.glob("*.html"))
+    assert len(html) == len(portfolio.projects) + 2  # the projects, the portfolio, the index
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["register"]["read_from"] == "open workbook"
+    assert done.alert["prompt"].startswith(
+        f"Wrote {len(portfolio.projects) + 1} report files to {folder}")
+    again = press(register, "generate_all_reports", name="again")
+    assert "Wrote 0 report files" in again.alert["prompt"]
+    assert f"{len(portfolio.projects) + 1} unchanged" in again.alert["prompt"]
+
+
+def test_reports_follow_the_settings_output_folder(register: Path, opened: list[Path]) -> None:
+    moved = edit(register, register.with_name("moved.xlsm"),
+                 set_setting("Output Folder", "Status reports/2026"))
+    press(moved, "generate_report", active_sheet="Projects", selection="A2")
+    [report] = opened
+    assert report.parent == register.parent / "Status reports" / "2026"
+
+
+# --- failures --------------------------------------------------------------------------------
+
+
+def test_an_unusable_register_gives_a_one_line_alert(register: Path) -> None:
+    def drop_id(book: Any) -> None:
+        book["Projects"]["A1"] = "Reference"
+    broken = edit(register, register.with_name("broken.xlsm"), drop_id)
+    done = press(broken, "validate_entries")
+    assert [a["func"] for a in done.actions] == ["alert"]
+    assert "missing required column Project ID" in done.alert["prompt"]
+    assert done.alert["mode"] == "critical" and "\n" not in done.alert["prompt"]
+
+
+def test_an_unexpected_error_is_logged_next_to_the_workbook(
+        register: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pmo_xl.validation
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("something nobody expected")
+    monkeypatch.setattr(pmo_xl.validation, "validate", broken)
+    done = press(register, "validate_entries")
+    log = register.parent / excel.LOG_NAME
+    assert done.alert["prompt"].startswith(
+        "Validate entries stopped on an unexpected error: RuntimeError: something nobody "
+        "expected.")
+    assert str(log) in done.alert["prompt"]
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text and "in broken" in text
+
+
+def test_the_status_bar_is_given_back_to_excel_after_an_error(register: Path) -> None:
+    """The remote engine has no status bar, so an object with the one property stands in
+    for Excel's Application here; the button must hand it back (False) however it ends."""
+    class App:
+        def __init__(self) -> None:
+            self.shown: list[object] = []
+            self.alerts: list[str] = []
+
+        @property
+        def status_bar(self) -> object:
+            return self.shown[-1] if self.shown else False
+
+        @status_bar.setter
+        def status_bar(self, value: object) -> None:
+            self.shown.append(value)
+
+        def alert(self, prompt: str, **_kwargs: Any) -> None:
+            self.alerts.append(prompt)
+
+    class Book:
+        app = App()
+        fullname = str(register)
+
+        @property
+        def sheets(self) -> list[Any]:
+            raise OSError("Excel is busy")  # fails after the status bar was set
+    book = Book()
+    excel.rollup_portfolio(book)
+    assert book.app.shown[0] == "pmo-xl: rolling up the portfolio…"
+    assert book.app.shown[-1] is False
+    assert "OSError: Excel is busy" in book.app.alerts[0]
+
+
+# --- what the VBA client can apply ---------------------------------------------------------------
+
+
+def _actions_per_button(path: Path, selection: str = "A2") -> dict[str, list[str]]:
+    return {
+        "validate_entries": [a["func"] for a in press(path, "validate_entries").actions],
+        "rollup_portfolio": [a["func"] for a in press(path, "rollup_portfolio").actions],
+        "generate_report": [a["func"] for a in press(
+            path, "generate_report", active_sheet="Projects", selection=selection).actions],
+    }
+
+
+def test_every_action_is_one_xlwings_vba_client_applies(register: Path,
+                                                        opened: list[Path]) -> None:
+    funcs = {f for funcs in _actions_per_button(register).values() for f in funcs}
+    funcs |= {a["func"] for a in press(register, "generate_all_reports").actions}
+    assert funcs <= remote_bas_actions()
+    assert {"setValues", "sheetClearContents", "rangeClearContents", "setNumberFormat",
+            "alert"} <= funcs
+
+
+def test_excel_calls_do_not_grow_with_the_number_of_projects(tmp_path: Path,
+                                                             opened: list[Path]) -> None:
+    """Each button's actions (one per Excel call on the VBA client) for 1,000 and 10,000
+    projects: the same list. The payload is built once per workbook (seconds at 10k)."""
+    counts = {}
+    for projects in (1_000, 10_000):
+        portfolio = sample_portfolio(projects)
+        portfolio.settings["report_formats"] = "HTML"
+        path = build_workbook(tmp_path / f"Register{projects}.xlsm", portfolio)
+        payload = payload_from_workbook(path, book_name=str(path))
+        on_projects = {**payload, "book": {**payload["book"], "selection": "B2",
+                                           "active_sheet_index": 1}}
+        counts[projects] = {}
+        for button, sent in (("validate_entries", payload), ("rollup_portfolio", payload),
+                             ("generate_report", on_projects)):
+            with remote_payload_book(sent) as book:
+                getattr(excel, button)()
+                counts[projects][button] = [a["func"] for a in book.json()["actions"]]
+    assert counts[1_000] == counts[10_000]
+    assert all(len(funcs) < 40 for funcs in counts[10_000].values())
+
+
+@pytest.mark.parametrize(("text", "stored"), [
+    ("=SUM(A1)", "'=SUM(A1)"), ("+44 20", "'+44 20"), ("-", "'-"), ("@risk", "'@risk"),
+    ("00123", "'00123"), ("2024-001-05", "'2024-001-05"), ("TRUE", "'TRUE"),
+    ("'quoted", "''quoted"), ("Payroll", "Payroll"), ("", ""), (12.5, 12.5), (None, None)])
+def test_as_text_prefixes_only_what_excel_would_not_keep_as_typed(text: object,
+                                                                  stored: object) -> None:
+    assert excel.as_text(text) == stored
+
+
+@pytest.mark.parametrize(("fullname", "environ", "local"), [
+    ("https://d.docs.live.net/4f2a9c/Documents/PMO/Register.xlsm",
+     {"OneDrive": "C:/Users/ada/OneDrive"}, "C:/Users/ada/OneDrive/Documents/PMO/Register.xlsm"),
+    ("https://contoso-my.sharepoint.com/personal/ada_contoso_com/Documents/PMO%20Office/R.xlsm",
+     {"OneDriveCommercial": "C:/Users/ada/OneDrive - Contoso"},
+     "C:/Users/ada/OneDrive - Contoso/PMO Office/R.xlsm"),
+    ("https://contoso.sharepoint.com/sites/pmo/Shared Documents/R.xlsm", {"OneDrive": "X"},
+     "https://contoso.sharepoint.com/sites/pmo/Shared Documents/R.xlsm"),
+    ("/Users/ada/Register.xlsm", {}, "/Users/ada/Register.xlsm"),
+])
+def test_onedrive_addresses_map_to_the_synced_folder(fullname: str, environ: dict[str, str],
+                                                     local: str) -> None:
+    assert excel.local_path(fullname, environ) == Path(local)
