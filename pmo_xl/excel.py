@@ -67,8 +67,8 @@ from .layout import (
 )
 from .schema import CLOSED, LESSONS, MILESTONES, PROJECTS, RAG, SETTINGS_SHEET
 
-__all__ = ["ButtonProblem", "as_text", "generate_all_reports", "generate_report", "local_path",
-           "open_report", "rollup_block", "rollup_portfolio", "validate_entries"]
+__all__ = ["ButtonProblem", "as_text", "generate_all_reports", "generate_report", "open_report",
+           "rollup_block", "rollup_portfolio", "validate_entries"]
 
 ALERT_TITLE = "pmo-xl"
 LOG_NAME = "pmo-xl-error.log"
@@ -227,55 +227,40 @@ def _sheet_rows(sheet: Any) -> list[list[object]]:
 
 
 def _workbook_path(book: Any) -> Path:
-    """Where the workbook is (or would be): its full name, mapped from a OneDrive URL to the
-    synced folder when possible."""
-    return local_path(book.fullname)
-
-
-def local_path(fullname: str, environ: dict[str, str] | None = None) -> Path:
-    """The local path of a workbook Excel names `fullname`.
-
-    Workbooks opened from a OneDrive or SharePoint folder that is synced to the computer have
-    an https:// full name in Excel. The personal OneDrive's URLs
-    (``https://d.docs.live.net/<id>/<path>``) map to the folder in %OneDrive%, and a work or
-    school OneDrive's (``https://<tenant>-my.sharepoint.com/personal/<user>/Documents/<path>``)
-    to %OneDriveCommercial%. Anything else comes back unchanged.
-    """
-    environ = dict(os.environ) if environ is None else environ
-    personal = re.match(r"https://d\.docs\.live\.net/[0-9A-Fa-f]+/(.+)$", fullname)
-    business = re.match(r"https://[^/]+-my\.sharepoint\.com/personal/[^/]+/Documents/(.+)$",
-                        fullname)
-    for match, variables in ((personal, ("OneDriveConsumer", "OneDrive")),
-                             (business, ("OneDriveCommercial", "OneDrive"))):
-        if match is None:
-            continue
-        from urllib.parse import unquote
-
-        parts = unquote(match.group(1)).split("/")
-        for variable in variables:
-            if environ.get(variable):
-                return Path(environ[variable], *parts)
-    return Path(fullname)
+    """The workbook's path, or just its name when Excel gives no usable path (never saved;
+    a web location xlwings cannot map to a synced folder)."""
+    try:
+        return Path(book.fullname)
+    except Exception:  # noqa: BLE001 - any failure here just means "no path"
+        return Path(book.name)
 
 
 def _folder_or_none(book: Any) -> Path | None:
-    with suppress(Exception):
-        path = _workbook_path(book)
-        if path.is_absolute() and path.parent.is_dir():
-            return path.parent
-    return None
+    path = _workbook_path(book)
+    return path.parent if path.is_absolute() and path.parent.is_dir() else None
 
 
 def _saved_workbook(book: Any) -> Path:
-    """The workbook's path on disk; a ButtonProblem when it has none (never saved, or a web
-    location that is not synced to this computer)."""
-    fullname = str(book.fullname)
-    path = _workbook_path(book)
-    if fullname.lower().startswith(("http://", "https://")) and not path.is_absolute():
+    """The workbook's path on disk, or a ButtonProblem saying how to get one.
+
+    For a workbook in a OneDrive or SharePoint folder, Excel gives a web address; xlwings
+    maps it to the synced folder on this computer (from the OneDrive environment variables,
+    or the ONEDRIVE_CONSUMER_WIN/_MAC, ONEDRIVE_COMMERCIAL_WIN/_MAC and SHAREPOINT_WIN/_MAC
+    keys of the xlwings.conf sheet) and fails when it cannot.
+    """
+    try:
+        fullname = str(book.fullname)
+    except Exception as error:  # noqa: BLE001 - xlwings' XlwingsError, or COM's
+        raise ButtonProblem(
+            f"The workbook's folder on this computer was not found ({_one_line(error)}). For "
+            "a workbook on OneDrive or SharePoint, add its synced folder to the xlwings.conf "
+            "sheet (ONEDRIVE_COMMERCIAL_WIN, SHAREPOINT_WIN, …; see pmo-xl's README).") from None
+    if "://" in fullname:
         raise ButtonProblem(
             f"The workbook is opened from a web location ({fullname}). Reports need a folder "
-            "on this computer: open the workbook from a synced OneDrive folder, or save a copy "
-            "on this computer.")
+            "on this computer: open it from a synced OneDrive folder, or save a copy on this "
+            "computer.")
+    path = Path(fullname)
     if not path.is_absolute() or not path.parent.is_dir():
         raise ButtonProblem("Save the workbook first: reports are written into a folder next "
                             "to it (Output Folder on Settings).")

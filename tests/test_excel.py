@@ -527,16 +527,12 @@ def test_as_text_prefixes_only_what_excel_would_not_keep_as_typed(text: object,
     assert excel.as_text(text) == stored
 
 
-@pytest.mark.parametrize(("fullname", "environ", "local"), [
-    ("https://d.docs.live.net/4f2a9c/Documents/PMO/Register.xlsm",
-     {"OneDrive": "C:/Users/ada/OneDrive"}, "C:/Users/ada/OneDrive/Documents/PMO/Register.xlsm"),
-    ("https://contoso-my.sharepoint.com/personal/ada_contoso_com/Documents/PMO%20Office/R.xlsm",
-     {"OneDriveCommercial": "C:/Users/ada/OneDrive - Contoso"},
-     "C:/Users/ada/OneDrive - Contoso/PMO Office/R.xlsm"),
-    ("https://contoso.sharepoint.com/sites/pmo/Shared Documents/R.xlsm", {"OneDrive": "X"},
-     "https://contoso.sharepoint.com/sites/pmo/Shared Documents/R.xlsm"),
-    ("/Users/ada/Register.xlsm", {}, "/Users/ada/Register.xlsm"),
-])
-def test_onedrive_addresses_map_to_the_synced_folder(fullname: str, environ: dict[str, str],
-                                                     local: str) -> None:
-    assert excel.local_path(fullname, environ) == Path(local)
+def test_reports_from_a_web_location_ask_for_a_local_folder(register: Path) -> None:
+    """On the COM engine xlwings maps a synced OneDrive/SharePoint address to the local
+    folder; an address it leaves as a URL has no folder to write reports into."""
+    url = "https://contoso.sharepoint.com/sites/pmo/Shared Documents/Register.xlsm"
+    with remote_book(register, book_name=url) as book:
+        excel.generate_all_reports()
+        [alert] = book.json()["actions"]
+    assert alert["args"][0].startswith(f"The workbook is opened from a web location ({url})")
+    assert alert["args"][3] == "critical"
