@@ -69,6 +69,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_workbook.py
 	$(BIN)/python bench/bench_reports.py
+	$(BIN)/python bench/bench_buttons.py
 
 clean:
 	rm -rf build .pytest_cache
