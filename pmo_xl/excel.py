@@ -166,7 +166,7 @@ def _log_unexpected(book: Any, action: str) -> str:
     folder = _folder_or_none(book)
     log = (folder or Path(tempfile.gettempdir())) / LOG_NAME
     stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    entry = (f"--- {stamp} pmo-xl {__version__}, {action}, workbook {book.fullname}\n"
+    entry = (f"--- {stamp} pmo-xl {__version__}, {action}, workbook {_workbook_path(book)}\n"
              f"{traceback.format_exc()}\n")
     try:
         with log.open("a", encoding="utf-8") as stream:
@@ -174,8 +174,9 @@ def _log_unexpected(book: Any, action: str) -> str:
         where = f"Details are in {log}."
     except OSError:
         where = "The details could not be written to a log file."
-    return (f"{action} stopped on an unexpected error: {type(error).__name__}: "
-            f"{_one_line(error)[:200]}. {where} Please send it to whoever looks after pmo-xl.")
+    problem = _one_line(error)[:200].rstrip(".")
+    return (f"{action} stopped on an unexpected error: {type(error).__name__}: {problem}. "
+            f"{where} Please send it to whoever looks after pmo-xl.")
 
 
 class _StatusBar:
@@ -280,9 +281,12 @@ def _read(book: Any) -> Any:
 
 # --- writing ---------------------------------------------------------------------------------
 
-# Text that Excel would read as a formula (= + - @), a number, a date or a logical value when
-# assigned to a cell gets Excel's text prefix, an apostrophe that Excel does not display.
-_COERCED = re.compile(r"^\s*([=+\-@']|[0-9.,(]|\$|€|£|true$|false$)", re.IGNORECASE)
+# Text that Excel would read as a formula (= + - @), a number, a date ("12/3", "June 2026")
+# or a logical value when assigned to a cell gets Excel's text prefix, an apostrophe that
+# Excel does not display. Month names are matched by their first three letters: prefixing
+# "Marketing" too does no harm.
+_COERCED = re.compile(r"^\s*([=+\-@']|[0-9.,(]|\$|€|£|true$|false$|"
+                      r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.IGNORECASE)
 
 
 def as_text(value: object) -> object:

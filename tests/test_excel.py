@@ -521,7 +521,8 @@ def test_excel_calls_do_not_grow_with_the_number_of_projects(tmp_path: Path,
 @pytest.mark.parametrize(("text", "stored"), [
     ("=SUM(A1)", "'=SUM(A1)"), ("+44 20", "'+44 20"), ("-", "'-"), ("@risk", "'@risk"),
     ("00123", "'00123"), ("2024-001-05", "'2024-001-05"), ("TRUE", "'TRUE"),
-    ("'quoted", "''quoted"), ("Payroll", "Payroll"), ("", ""), (12.5, 12.5), (None, None)])
+    ("'quoted", "''quoted"), ("June 2026", "'June 2026"), ("Payroll", "Payroll"),
+    ("Error", "Error"), ("", ""), (12.5, 12.5), (None, None)])
 def test_as_text_prefixes_only_what_excel_would_not_keep_as_typed(text: object,
                                                                   stored: object) -> None:
     assert excel.as_text(text) == stored
