@@ -484,48 +484,62 @@ def rollup_block(portfolio: Any, currency: str) -> tuple[list[list[object]],
                                                          dict[str, list[tuple[int, int]]]]:
     """The Dashboard's roll-up area as rows of ROLLUP_WIDTH cells, and the number format of
     each formatted cell (offsets from the area's top-left cell). All numbers come from the
-    roll-up (`metrics.Rollup`)."""
+    roll-up (`metrics.Rollup.to_dict`, the figures `pmo-xl rollup` prints).
+
+    Two label/value pairs per row: labels in the 1st and 5th column (running over the empty
+    2nd and 6th), values in the 3rd and 7th."""
     from .reports import exceptions
 
-    figures = portfolio.to_dict(per_project=False)  # what `pmo-xl rollup` reports
+    figures = portfolio.to_dict(per_project=False)
     counts, money, schedule = figures["projects"], figures["finance"], figures["schedule"]
-    stale = len(figures["stale"])
-    formats: dict[str, list[tuple[int, int]]] = {DATE_TIME_FORMAT: [(0, 1)],
-                                                 DATE_FORMAT: [(0, 3)]}
+    kpis: list[tuple[str, object, str | None]] = [
+        ("Projects", counts["total"], None), ("Open projects", counts["active"], None),
+        ("Budget", money["budget"], MONEY_FORMAT),
+        ("Actual cost", money["actual_cost"], MONEY_FORMAT),
+        ("Earned value", money["earned_value"], MONEY_FORMAT),
+        ("Planned value", money["planned_value"], MONEY_FORMAT),
+        ("CPI", money["cpi"], RATIO_FORMAT), ("SPI", money["spi"], RATIO_FORMAT),
+        ("Cost variance", money["cost_variance"], MONEY_FORMAT),
+        ("Schedule variance", money["schedule_variance"], MONEY_FORMAT),
+        ("Forecast cost", money["forecast_cost"], MONEY_FORMAT),
+        ("Variance at completion", money["variance_at_completion"], MONEY_FORMAT),
+        ("Slipped projects", len(schedule["slipped"]), None),
+        ("Average slip (days)", schedule["average_slip_days"], None),
+        ("Stale status updates", len(figures["stale"]), None),
+        ("Overdue milestones", schedule["overdue_milestones"], None),
+    ]
+    formats: dict[str, list[tuple[int, int]]] = {DATE_FORMAT: [(0, 3)]}
+    rolled_up = dt.datetime.now()
     rows: list[list[object]] = [
-        ["Rolled up", dt.datetime.now().replace(microsecond=0), "As of", portfolio.as_of,
+        [f"Rolled up {rolled_up:%d-%b-%Y %H:%M}", None, "As of", portfolio.as_of,
          f"Money in {currency}", None, None, None],
         [None] * ROLLUP_WIDTH,
-        ["Projects", counts["total"], "Open", counts["active"], "Budget", money["budget"],
-         "Actual cost", money["actual_cost"]],
-        ["Earned value", money["earned_value"], "Planned value", money["planned_value"],
-         "CPI", money["cpi"], "SPI", money["spi"]],
-        ["Cost variance", money["cost_variance"], "Schedule variance",
-         money["schedule_variance"], "Forecast cost", money["forecast_cost"],
-         "Variance at completion", money["variance_at_completion"]],
-        ["Slipped projects", len(schedule["slipped"]), "Average slip (days)",
-         schedule["average_slip_days"], "Stale updates", stale, "Overdue milestones",
-         schedule["overdue_milestones"]],
-        [None] * ROLLUP_WIDTH,
     ]
-    formats[MONEY_FORMAT] = [(2, 5), (2, 7), (3, 1), (3, 3), (4, 1), (4, 3), (4, 5), (4, 7)]
-    formats[RATIO_FORMAT] = [(3, 5), (3, 7)]
+    for first in range(0, len(kpis), 2):
+        row: list[object] = [None] * ROLLUP_WIDTH
+        for offset, (label, value, number_format) in zip((0, 4), kpis[first:first + 2],
+                                                         strict=True):
+            row[offset], row[offset + 2] = label, value
+            if number_format:
+                formats.setdefault(number_format, []).append((len(rows), offset + 2))
+        rows.append(row)
+    rows.append([None] * ROLLUP_WIDTH)
     by_rag = list(counts["by_rag"].items())
     by_phase = list(counts["by_phase"].items())
-    rows.append(["Open projects by RAG", None, None, "Projects by phase", None, None, None,
+    rows.append(["Open projects by RAG", None, None, None, "Projects by phase", None, None,
                  None])
     for i in range(max(len(by_rag), len(by_phase))):
         rag = by_rag[i] if i < len(by_rag) else (None, None)
         phase = by_phase[i] if i < len(by_phase) else (None, None)
-        rows.append([*rag, None, *phase, None, None, None])
+        rows.append([rag[0], None, rag[1], None, phase[0], None, phase[1], None])
     rows.append([None] * ROLLUP_WIDTH)
     found = exceptions(portfolio.per_project())
     rows.append([f"Exceptions: {len(found)} open project{'s' * (len(found) != 1)} need "
                  "attention", *[None] * (ROLLUP_WIDTH - 1)])
-    rows.append(["Project ID", "Project", None, "RAG", "Why", None, None, None])
+    rows.append(["Project ID", "Project", None, None, "RAG", "Why", None, None])
     for item in found:
-        rows.append([item["project_id"], item["project_name"], None, item["overall_rag"],
-                     "; ".join(item["reasons"]), None, None, None])
+        rows.append([item["project_id"], item["project_name"], None, None, item["overall_rag"],
+                     "; ".join(item["reasons"]), None, None])
     return rows, formats
 
 
@@ -559,8 +573,6 @@ def _write_history(book: Any, names: list[str], portfolio: Any) -> int:
             sheet.range((2, c), (max(2, len(new) + 1), c)).number_format = number_format
     trend = _trend(new)
     _write(sheet, 1, TREND_COLUMN + 1, [list(TREND_HEADER), *trend])
-    sheet.range((2, TREND_COLUMN + 1), (TREND_ROWS + 1, TREND_COLUMN + 1)).number_format = (
-        DATE_FORMAT)
     return len({_as_date(row[0]) for row in new})
 
 
@@ -617,7 +629,9 @@ def _trend(history: list[list[object]]) -> list[list[object]]:
     latest = sorted(counts)[-TREND_ROWS:]
     rows: list[list[object]] = [[None] * len(TREND_HEADER)
                                 for _ in range(TREND_ROWS - len(latest))]
-    rows += [[day, *(counts[day][name] for name in TREND_HEADER[1:])] for day in latest]
+    # The dates as text: they are the chart's category labels, not an axis of time.
+    rows += [[f"{day:%d-%b-%Y}", *(counts[day][name] for name in TREND_HEADER[1:])]
+             for day in latest]
     return rows
 
 

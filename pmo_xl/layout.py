@@ -54,7 +54,7 @@ def highlight_rule(sheet: str, mark: str) -> str:
 # --- Validation sheet ------------------------------------------------------------------------
 VALIDATION_HEADER = ("Cell", "Sheet", "Row", "Column", "Severity", "Rule", "Message")
 VALIDATION_FIRST_ROW = 6  # findings start here; rows 1-5: title, when, counts, header
-VALIDATION_WIDTHS = (16, 12, 7, 20, 10, 20, 90)
+VALIDATION_WIDTHS = (18, 17, 7, 20, 11, 30, 90)
 
 # --- History sheet ---------------------------------------------------------------------------
 HISTORY_HEADER = ("As of", "Project ID", "Phase", "Overall RAG", "% Complete", "Actual Cost",

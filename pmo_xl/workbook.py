@@ -358,7 +358,6 @@ class _Formats:
                                      "border_color": border})
                           for mark, (fill, font, border) in HIGHLIGHT_COLOURS.items()}
         self.severity = {"Error": self.rag["Red"], "Warning": self.rag["Amber"]}
-        self.date_time = add({"num_format": "dd-mmm-yyyy hh:mm", "align": "left"})
         self.history = [add({"num_format": fmt}) for fmt in HISTORY_FORMATS]
         self.input = add({"bg_color": "#FFF2CC", "border": 1, "border_color": "#BF8F00",
                           "bold": True})
@@ -641,8 +640,6 @@ def _validation_sheet(book: Any, formats: _Formats) -> None:
     sheet.write_row(header, 0, VALIDATION_HEADER, formats.header)
     for c, width in enumerate(VALIDATION_WIDTHS):
         sheet.set_column(c, c, width)
-    sheet.set_column(1, 1, VALIDATION_WIDTHS[1], formats.date_time)
-    sheet.set_column(3, 3, VALIDATION_WIDTHS[3], formats.setting_cells["date"])
     severity = VALIDATION_HEADER.index("Severity")
     for text, cell_format in formats.severity.items():
         sheet.conditional_format(header + 1, severity, _LAST_ROW, severity, {
@@ -661,7 +658,7 @@ def _history_sheet(book: Any, formats: _Formats) -> None:
     for c, (width, cell_format) in enumerate(zip(HISTORY_WIDTHS, formats.history, strict=True)):
         sheet.set_column(c, c, width, cell_format)
     sheet.write_row(0, TREND_COLUMN, TREND_HEADER, formats.header)
-    sheet.set_column(TREND_COLUMN, TREND_COLUMN, 12, formats.setting_cells["date"])
+    sheet.set_column(TREND_COLUMN, TREND_COLUMN, 12)
     sheet.set_column(TREND_COLUMN + 1, TREND_COLUMN + len(TREND_HEADER) - 1, 8)
     sheet.set_row(0, HEADER_ROW_HEIGHT)
     sheet.freeze_panes(1, 0)
@@ -682,7 +679,7 @@ def _trend_chart(book: Any) -> Any:
                           "fill": {"color": colours[name]}, "gap": 60})
     chart.set_title({"name": "Open projects by RAG, per roll-up",
                      "name_font": {"size": 11, "bold": True}})
-    chart.set_x_axis({"date_axis": False, "num_format": "dd-mmm", "num_font": {"size": 8}})
+    chart.set_x_axis({"num_font": {"size": 8}})
     chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
                       "num_font": {"size": 8}})
     chart.set_legend({"position": "bottom"})
