@@ -411,15 +411,15 @@ def _write_validation_sheet(book: Any, names: list[str], findings: Any,
     width = len(VALIDATION_HEADER)
     head: list[list[object]] = [
         ["Validation of the register", *[None] * (width - 1)],
-        ["Checked", dt.datetime.now().replace(microsecond=0), "As of", as_of,
-         *[None] * (width - 4)],
-        ["Errors", errors, "Warnings", len(findings) - errors, *[None] * (width - 4)],
+        ["Checked", dt.datetime.now().replace(microsecond=0), None, "Errors", errors,
+         *[None] * (width - 5)],
+        ["As of", as_of, None, "Warnings", len(findings) - errors, *[None] * (width - 5)],
         [None] * width,
         list(VALIDATION_HEADER),
     ]
     _write(sheet, 1, 1, head)
     sheet.range("B2").number_format = DATE_TIME_FORMAT
-    sheet.range("D2").number_format = DATE_FORMAT
+    sheet.range("B3").number_format = DATE_FORMAT
     _clear(sheet, VALIDATION_FIRST_ROW, 1, width)
     if not len(findings):
         _write(sheet, VALIDATION_FIRST_ROW, 1, [["No problems found.", *[None] * (width - 1)]])

@@ -169,10 +169,10 @@ def test_validation_sheet_lists_every_finding_with_a_link_to_its_cell(register: 
     ws = done.book()["Validation"]
     errors = sum(f["severity"] == "error" for f in findings)
     warnings = len(findings) - errors
-    assert (ws["A3"].value, ws["B3"].value, ws["C3"].value, ws["D3"].value) == (
+    assert (ws["D2"].value, ws["E2"].value, ws["D3"].value, ws["E3"].value) == (
         "Errors", errors, "Warnings", warnings)
-    assert isinstance(ws["B2"].value, dt.datetime)  # when it was checked
-    assert ws["D2"].value.date() == AS_OF  # the Settings' Report Date
+    assert ws["A2"].value == "Checked" and isinstance(ws["B2"].value, dt.datetime)
+    assert ws["A3"].value == "As of" and ws["B3"].value.date() == AS_OF  # Report Date
     assert [c.value for c in ws[VALIDATION_FIRST_ROW - 1]] == list(VALIDATION_HEADER)
     rows = list(ws.iter_rows(min_row=VALIDATION_FIRST_ROW, values_only=True))
     assert len(rows) == len(findings)
@@ -223,7 +223,7 @@ def test_a_clean_run_clears_the_previous_highlights_and_nothing_else(register: P
     assert len(book["Projects"].conditional_formatting) == len(
         openpyxl.load_workbook(fixed)["Projects"].conditional_formatting)
     ws = book["Validation"]
-    assert (ws["B3"].value, ws["D3"].value) == (0, 0)
+    assert (ws["E2"].value, ws["E3"].value) == (0, 0)
     rows = list(ws.iter_rows(min_row=VALIDATION_FIRST_ROW, values_only=True))
     assert rows == [("No problems found.", *[None] * (len(VALIDATION_HEADER) - 1))]
     assert second.alert["prompt"].startswith("No problems found")
