@@ -46,11 +46,12 @@ reports: $(VENV)/.installed
 workbook: $(VENV)/.installed
 	$(BIN)/pmo-xl new $(WORKBOOK) --sample --force
 
-## pictures: the README's pictures of the workbook and the reports (LibreOffice, poppler-utils
-## and a PDF engine needed)
-pictures: $(VENV)/.installed
+## pictures: the README's pictures of the workbook, the reports and what the buttons do
+## (LibreOffice, poppler-utils and a PDF engine needed; the buttons' pictures use test tooling)
+pictures: $(VENV)/.installed-test
 	docs/render_pictures.sh $(WORKBOOK)
 	docs/render_report_pictures.sh
+	$(BIN)/python docs/render_button_pictures.py
 
 ## test: install with test extras, lint, run the whole suite
 test: $(VENV)/.installed-test
