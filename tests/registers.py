@@ -110,3 +110,23 @@ def register(path: Path, projects: Sequence[Mapping[str, Any] | None] = (VALID_P
         sheets["Milestones"] = grid(milestones, list(VALID_MILESTONE))
     sheets["Settings"] = settings_rows(**(settings or {}))
     return write_workbook(path, sheets)
+
+
+def keep_only_valid_records(book: Any) -> None:
+    """In a register workbook open in openpyxl (e.g. one `pmo-xl new` built), empty every
+    table's rows and put one valid, consistent record in each, with Report Date AS_OF:
+    validating it finds nothing."""
+    records = {"Projects": VALID_PROJECT, "Lessons": VALID_LESSON,
+               "Milestones": VALID_MILESTONE}
+    for sheet, record in records.items():
+        ws = book[sheet]
+        headers = [c.value for c in ws[1]]
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                cell.value = None
+        for col, header in enumerate(headers, start=1):
+            ws.cell(2, col).value = record.get(header)
+    settings = book["Settings"]
+    [row] = [r for r in range(1, settings.max_row + 1)
+             if settings.cell(r, 1).value == "Report Date"]
+    settings.cell(row, 2).value = AS_OF

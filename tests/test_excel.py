@@ -22,7 +22,7 @@ from typing import Any
 import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
-from registers import AS_OF, VALID_LESSON, VALID_MILESTONE, VALID_PROJECT
+from registers import AS_OF, keep_only_valid_records
 from xlremote import (
     apply_actions,
     payload_from_workbook,
@@ -45,7 +45,7 @@ from pmo_xl.layout import (
 )
 from pmo_xl.reports import exceptions
 from pmo_xl.sample import SamplePortfolio, sample_portfolio
-from pmo_xl.schema import LESSONS, MILESTONES, PROJECTS, SETTINGS_SHEET
+from pmo_xl.schema import SETTINGS_SHEET
 from pmo_xl.workbook import build_workbook
 
 CHECKED = ("Projects", "Lessons", "Milestones", "Settings")
@@ -187,26 +187,12 @@ def test_validation_sheet_lists_every_finding_with_a_link_to_its_cell(register: 
     assert (alert["title"], alert["mode"]) == ("pmo-xl: Validate entries", "info")
 
 
-def _clean_register(book: Any) -> None:
-    """Replace every table's rows by one valid record: the next run finds nothing."""
-    for schema, record in ((PROJECTS, VALID_PROJECT), (LESSONS, VALID_LESSON),
-                           (MILESTONES, VALID_MILESTONE)):
-        ws = book[schema.name]
-        headers = [c.value for c in ws[1]]
-        for row in ws.iter_rows(min_row=2):
-            for cell in row:
-                cell.value = None
-        for col, header in enumerate(headers, start=1):
-            ws.cell(2, col).value = record.get(header)
-    set_setting("Report Date", AS_OF)(book)
-
-
 def test_a_clean_run_clears_the_previous_highlights_and_nothing_else(register: Path) -> None:
     first = press(register, "validate_entries", name="first")
     assert marks(first.book(), "Projects")
 
     def fix_and_format(book: Any) -> None:
-        _clean_register(book)
+        keep_only_valid_records(book)
         # The user's own fill on a cell that was highlighted: it must survive.
         highlighted = next(iter(marks(book, "Projects")))
         book["Projects"][highlighted].fill = openpyxl.styles.PatternFill("solid",

@@ -27,7 +27,7 @@ import pytest
 from conftest import require_tool
 from libreoffice import inspect_workbook, require_libreoffice
 from openpyxl.utils import get_column_letter
-from registers import AS_OF, VALID_LESSON, VALID_MILESTONE, VALID_PROJECT
+from registers import keep_only_valid_records
 from xlremote import remote_book, vba_parse_iso
 
 from pmo_xl import excel
@@ -41,7 +41,7 @@ from pmo_xl.layout import (
     highlight_sheet,
 )
 from pmo_xl.sample import sample_portfolio
-from pmo_xl.schema import LESSONS, MILESTONES, PROJECTS, SETTINGS_SHEET
+from pmo_xl.schema import PROJECTS
 from pmo_xl.workbook import build_workbook, sheet_names
 
 TIMEOUT_S = 180
@@ -69,19 +69,7 @@ def clean_copy(path: Path, target: Path) -> Path:
     """The register with one valid record per table: validating it finds nothing. Saved by
     openpyxl, so without chart and buttons; only the actions of its run are used."""
     book = openpyxl.load_workbook(path, keep_vba=True)
-    for schema, record in ((PROJECTS, VALID_PROJECT), (LESSONS, VALID_LESSON),
-                           (MILESTONES, VALID_MILESTONE)):
-        ws = book[schema.name]
-        headers = [c.value for c in ws[1]]
-        for row in ws.iter_rows(min_row=2):
-            for cell in row:
-                cell.value = None
-        for col, header in enumerate(headers, start=1):
-            ws.cell(2, col).value = record.get(header)
-    settings = book[SETTINGS_SHEET]
-    [row] = [r for r in range(1, settings.max_row + 1)
-             if settings.cell(r, 1).value == "Report Date"]
-    settings.cell(row, 2).value = AS_OF
+    keep_only_valid_records(book)
     book.save(target)
     return target
 
