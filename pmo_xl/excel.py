@@ -467,17 +467,18 @@ def _rollup_portfolio(book: Any, status: _StatusBar) -> Outcome:
         f"{'s' * (snapshots != 1)}.")
 
 
-def _rollup_origin(book: Any, dashboard: Any) -> tuple[int, int]:
+ROLLUP_WIDTH = 8  # columns B..I
+
+
+def _rollup_origin(dashboard: Any) -> tuple[int, int]:
     """Row and column of the roll-up area's top-left cell (the name RollupFigures)."""
     try:
         cell = dashboard.range(ROLLUP_NAME)
-        return cell.row, cell.column
-    except Exception:  # noqa: BLE001 - a deleted name: the place the builder puts it
-        return ROLLUP_FALLBACK
-
-
-ROLLUP_FALLBACK = (23, 2)
-ROLLUP_WIDTH = 8  # columns B..I
+    except Exception:  # noqa: BLE001 - xlwings raises different types per engine
+        raise ButtonProblem(
+            f"The Dashboard has no cell named {ROLLUP_NAME}, where the roll-up goes: define "
+            "that name (Formulas > Name Manager) on the cell to fill from.") from None
+    return cell.row, cell.column
 
 
 def rollup_block(portfolio: Any, currency: str) -> tuple[list[list[object]],
@@ -534,8 +535,9 @@ def rollup_block(portfolio: Any, currency: str) -> tuple[list[list[object]],
         rows.append([rag[0], None, rag[1], None, phase[0], None, phase[1], None])
     rows.append([None] * ROLLUP_WIDTH)
     found = exceptions(portfolio.per_project())
-    rows.append([f"Exceptions: {len(found)} open project{'s' * (len(found) != 1)} need "
-                 "attention", *[None] * (ROLLUP_WIDTH - 1)])
+    one = len(found) == 1
+    rows.append([f"Exceptions: {len(found)} open project{'' if one else 's'} "
+                 f"need{'s' if one else ''} attention", *[None] * (ROLLUP_WIDTH - 1)])
     rows.append(["Project ID", "Project", None, None, "RAG", "Why", None, None])
     for item in found:
         rows.append([item["project_id"], item["project_name"], None, None, item["overall_rag"],
@@ -544,7 +546,7 @@ def rollup_block(portfolio: Any, currency: str) -> tuple[list[list[object]],
 
 
 def _write_rollup(book: Any, dashboard: Any, portfolio: Any, currency: str) -> None:
-    top, left = _rollup_origin(book, dashboard)
+    top, left = _rollup_origin(dashboard)
     rows, formats = rollup_block(portfolio, currency)
     _clear(dashboard, top, left, left + ROLLUP_WIDTH - 1)
     _write(dashboard, top, left, rows)

@@ -413,6 +413,15 @@ def test_an_unusable_register_gives_a_one_line_alert(register: Path) -> None:
     assert done.alert["mode"] == "critical" and "\n" not in done.alert["prompt"]
 
 
+def test_a_missing_rollup_area_is_named_in_the_alert(register: Path) -> None:
+    def drop_name(book: Any) -> None:
+        del book.defined_names[ROLLUP_NAME]
+    unnamed = edit(register, register.with_name("unnamed.xlsm"), drop_name)
+    done = press(unnamed, "rollup_portfolio")
+    assert [a["func"] for a in done.actions] == ["alert"]  # nothing written anywhere
+    assert done.alert["prompt"].startswith(f"The Dashboard has no cell named {ROLLUP_NAME}")
+
+
 def test_an_unexpected_error_is_logged_next_to_the_workbook(
         register: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pmo_xl.validation
