@@ -413,6 +413,20 @@ def test_an_unusable_register_gives_a_one_line_alert(register: Path) -> None:
     assert done.alert["mode"] == "critical" and "\n" not in done.alert["prompt"]
 
 
+def test_a_deleted_validation_sheet_is_added_again_last(register: Path) -> None:
+    def drop_validation(book: Any) -> None:
+        del book["Validation"]
+    dropped = edit(register, register.with_name("dropped.xlsm"), drop_validation)
+    findings = cli_json("validate", register)["findings"]
+    done = press(dropped, "validate_entries")
+    assert "addSheet" in [a["func"] for a in done.actions]
+    book = done.book()
+    assert book.sheetnames[-1] == "Validation"  # after the very hidden highlight sheets
+    rows = list(book["Validation"].iter_rows(min_row=VALIDATION_FIRST_ROW, values_only=True))
+    assert len(rows) == len(findings)
+    assert marks(book, "Projects") == expected_marks(findings, "Projects")
+
+
 def test_a_missing_rollup_area_is_named_in_the_alert(register: Path) -> None:
     def drop_name(book: Any) -> None:
         del book.defined_names[ROLLUP_NAME]
