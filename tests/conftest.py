@@ -10,6 +10,9 @@ import pytest
 
 from pmo_xl.sample import SamplePortfolio, sample_portfolio, write_register
 
+# The two real public registers (sources and licences in its README), as they were published.
+REAL_DATA = Path(__file__).parent / "data" / "real"
+
 
 def require_tool(name: str, install_hint: str) -> str:
     """Path of an external tool; skip without it locally, fail without it in CI."""

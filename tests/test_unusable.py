@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import subprocess
 import sys
@@ -11,9 +12,10 @@ from pathlib import Path
 import pytest
 import xlwt
 from msoffcrypto.format.ooxml import OOXMLFile
-from registers import VALID_PROJECT, grid, register, write_workbook
+from registers import VALID_PROJECT, grid, register, settings_rows, write_workbook
 
 from pmo_xl.cli import main
+from pmo_xl.reader import read_register
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -45,9 +47,24 @@ def test_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_not_a_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # (CSV text under an .xlsx name is read as CSV; text without columns is not a register.)
     path = tmp_path / "register.xlsx"
-    path.write_text("Project ID,Project Name\nP-1,Alpha\n")
+    path.write_text("Notes for the steering committee.\nNothing here is a table.\n")
     assert_unusable(path, "not an Excel workbook", capsys)
+
+
+def test_excel_lock_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "~$register.xlsx"
+    path.write_bytes(b"\x08Ben Ito " + b" " * 45 + "\x08\x00Ben Ito".encode("utf-16-le"))
+    assert_unusable(path, "this is Excel's lock file for 'register.xlsx'", capsys)
+
+
+def test_html_page_named_xls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "export.xls"
+    path.write_text("<!DOCTYPE html><html><body><table><tr><td>PRJ-001</td></tr></table>"
+                    "</body></html>")
+    assert_unusable(path, "is an HTML page, not a workbook: open it in Excel and save it as "
+                          ".xlsx", capsys)
 
 
 def test_zip_that_is_not_a_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,15 +82,17 @@ def test_truncated_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_no_projects_sheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_workbook(tmp_path / "r.xlsx", {"Register": grid([VALID_PROJECT])})
-    assert_unusable(path, "no 'Projects' sheet (the workbook has: Register)", capsys)
+    path = write_workbook(tmp_path / "r.xlsx", {"Contacts": [["Name", "Phone"], ["Ada", "1"]],
+                                                "Notes": [["Note"], ["hello"]]})
+    assert_unusable(path, "no 'Projects' sheet (the workbook has: Contacts, Notes); name the "
+                          "projects sheet with --sheet or in a profile", capsys)
 
 
-def test_missing_required_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    headers = [h for h in VALID_PROJECT if h not in ("Budget", "Start Date")]
+def test_no_project_id_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    headers = [h for h in VALID_PROJECT if h != "Project ID"]
     path = write_workbook(tmp_path / "r.xlsx", {"Projects": grid([VALID_PROJECT], headers)})
-    assert_unusable(path, "sheet 'Projects': missing required columns Start Date, Budget "
-                          "(header row 1)", capsys)
+    assert_unusable(path, "sheet 'Projects' has no Project ID column (header row 1; "
+                          "recognised: Project Name → Project Name, ", capsys)
 
 
 def test_same_column_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -116,16 +135,27 @@ def test_password_protected_workbook(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert_unusable(path, "password-protected", capsys)
 
 
-def test_legacy_xls_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_legacy_xls_workbook_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     book = xlwt.Workbook()
-    sheet = book.add_sheet("Projects")
-    for c, header in enumerate(VALID_PROJECT):
-        sheet.write(0, c, header)
+    dates = xlwt.easyxf(num_format_str="DD-MMM-YYYY")
+    for name, rows in (("Projects", grid([VALID_PROJECT])), ("Settings", settings_rows())):
+        sheet = book.add_sheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, dt.date):
+                    sheet.write(r, c, value, dates)
+                elif value is not None:
+                    sheet.write(r, c, value)
     buffer = io.BytesIO()
     book.save(buffer)
     path = tmp_path / "register.xls"
     path.write_bytes(buffer.getvalue())
-    assert_unusable(path, "legacy .xls workbooks are not supported", capsys)
+    projects = read_register(path).projects
+    assert projects.values.iloc[0]["project_id"] == "PRJ-001"
+    assert projects.values.iloc[0]["budget"] == 100_000
+    assert projects.values.iloc[0]["start_date"].date() == dt.date(2026, 1, 1)
+    assert main(["validate", str(path), "--format", "json"]) != 2
+    assert "error" not in capsys.readouterr().err
 
 
 def test_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,771 @@
+"""Opening the files PMOs really keep their registers in: .xlsx, .xlsm, .xlsb, .xls, .ods, .csv.
+
+`open_register_file(path)` looks at the file's *content*, never only its name: a zip package is
+an .xlsx, .xlsm or .xlsb by its workbook part and content types, or an .ods by its `mimetype`;
+an OLE2 compound file is a legacy .xls (or an encrypted Office file); text is CSV. A real
+spreadsheet whose extension says otherwise (an .xlsx renamed .xls) is read by its content and
+`RegisterFile.note` says so. Anything else (Excel's lock file, an HTML "Excel export", a PDF,
+a Word document, a zip bomb, ...) raises `RegisterError` with one line saying what the file is
+and what to do; so does every failure of the OS or of python-calamine, which reads the cells.
+
+`RegisterFile.sheet(name)` gives the sheet's cells from A1 as calamine returns them, plus what
+calamine does not expose: the hidden rows (AutoFilter's filtered-out rows are stored as hidden
+rows) and the totals rows of Excel Tables. Those come from the package itself and so exist
+only for .xlsx/.xlsm; for .xlsb, .xls, .ods and CSV they are empty sets. Merged ranges come
+from calamine, which knows them for .xlsx/.xlsm and .xls only (() for the other kinds).
+
+`read_csv(path)` reads one CSV file as a sheet: UTF-8 (with or without BOM), UTF-16 with a BOM
+(Excel's "Unicode Text"), else cp1252; comma, semicolon or tab delimited (sniffed, or Excel's
+`sep=` first line); every value stays the text as written, a blank cell is "".
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import html
+import io
+import os
+import posixpath
+import re
+import shutil
+import struct
+import sys
+import tempfile
+import threading
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import RegisterError
+
+KINDS = ("xlsx", "xlsm", "xlsb", "xls", "ods", "csv")
+# What each extension promises; the content decides, a mismatch only earns a note.
+_EXTENSION_KIND = {
+    ".xlsx": "xlsx", ".xltx": "xlsx", ".xlsm": "xlsm", ".xltm": "xlsm", ".xlam": "xlsm",
+    ".xlsb": "xlsb", ".xls": "xls", ".xlt": "xls", ".ods": "ods", ".ots": "ods",
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
+}
+# python-calamine's from_path picks its parser by these (case-sensitive) extensions, and only
+# that parser's errors say what is wrong; any other name goes through content detection.
+_CALAMINE_SUFFIXES = {"xlsx": {"xlsx", "xlsm", "xlam"}, "xlsm": {"xlsx", "xlsm", "xlam"},
+                      "xlsb": {"xlsb"}, "xls": {"xls", "xla"}, "ods": {"ods"}}
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_HEAD_BYTES = 64 * 1024
+# A real register is a few MB unpacked; refuse archives that expand absurdly (zip bombs).
+_MAX_UNPACKED_BYTES = 2 * 1024**3
+_MAX_RATIO = 200
+_LOCK_FILE_MAX_BYTES = 4096  # Excel's owner file is 165 bytes
+_CHUNK = 4 * 1024 * 1024
+
+Merged = tuple[tuple[int, int, int, int], ...]
+
+_PASSWORD = "the workbook is password-protected; save an unprotected copy and try again"
+_PERMISSION = ("cannot be opened: permission denied (ask for read access to it, or copy it "
+               "somewhere you can read and try again)")
+_EXPECTED = ".xlsx, .xlsm, .xlsb, .xls, .ods or .csv expected"
+
+
+@dataclass(slots=True)
+class SheetData:
+    """One sheet's cells from A1 and what the package says about its rows.
+
+    `rows` are cell values as python-calamine gives them (str, int, float, bool, datetime,
+    date, time, timedelta; a blank cell is ""); for CSV every value is text. `hidden_rows` and
+    `table_totals_rows` are 1-based Excel rows (known for .xlsx/.xlsm only); `merged` holds
+    0-based inclusive (first_row, first_col, last_row, last_col) ranges, () when unknown.
+    """
+
+    name: str
+    rows: list[list[object]]
+    hidden_rows: frozenset[int] = frozenset()
+    table_totals_rows: frozenset[int] = frozenset()
+    merged: Merged = ()
+
+
+class RegisterFile:
+    """An opened register file: its kind (by content), its sheets, and a note on its name."""
+
+    def __init__(self, path: Path, kind: str, sheet_names: list[str], note: str | None, *,
+                 book: Any = None, csv_sheet: SheetData | None = None) -> None:
+        self.path = path
+        self.kind = kind
+        self.sheet_names = sheet_names
+        self.note = note
+        self._book = book  # a CalamineWorkbook (python-calamine ships no usable stubs)
+        self._csv_sheet = csv_sheet
+        self._sheet_parts: dict[str, str] | None = None
+
+    def __repr__(self) -> str:
+        return f"RegisterFile({str(self.path)!r}, kind={self.kind!r}, sheets={self.sheet_names})"
+
+    def __enter__(self) -> RegisterFile:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Let go of the file (calamine keeps .xlsx packages open while sheets are read)."""
+        book, self._book = self._book, None
+        if book is not None:
+            with _calamine_errors(self.path, "cannot be closed"):
+                book.close()
+
+    def sheet(self, name: str) -> SheetData:
+        """The named sheet's cells and row marks; RegisterError naming the sheet on failure."""
+        if name not in self.sheet_names:
+            listed = ", ".join(self.sheet_names) or "none"
+            raise RegisterError(self.path, f"no sheet '{name}' (the workbook has: {listed})")
+        if self._csv_sheet is not None:
+            return self._csv_sheet
+        if self._book is None:
+            raise RegisterError(self.path, f"sheet '{name}' cannot be read: the file is closed")
+        scan = None
+        if self.kind in ("xlsx", "xlsm"):
+            # calamine's parse releases the GIL, so while a core is free the package scan
+            # costs no wall-clock time (run after the parse it would add ~10 %).
+            scan = _Background(lambda: self._row_marks(name))
+        try:
+            rows, merged = self._cells(name)
+        except BaseException:
+            if scan is not None:
+                scan.wait()
+            raise
+        hidden, totals = scan.result() if scan is not None else (frozenset(), frozenset())
+        return SheetData(name, rows, hidden, totals, merged)
+
+    def _cells(self, name: str) -> tuple[list[list[object]], Merged]:
+        with _calamine_errors(self.path, f"sheet '{name}' cannot be read"):
+            sheet = self._book.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            ranges = sheet.merged_cell_ranges or ()
+        merged = tuple((r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges)
+        return rows, merged
+
+    def _row_marks(self, name: str) -> tuple[frozenset[int], frozenset[int]]:
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                if self._sheet_parts is None:
+                    self._sheet_parts = _sheet_parts(archive)
+                part = _member(archive, self._sheet_parts.get(name))
+                if part is None:
+                    return frozenset(), frozenset()
+                with archive.open(part) as stream:
+                    hidden = _hidden_rows(stream)
+                if hidden is None:  # some row tags carry no number: count them all
+                    with archive.open(part) as stream:
+                        hidden = _hidden_rows(stream, count_rows=True) or frozenset()
+                return hidden, _totals_rows(archive, part)
+        except Exception as exc:  # zipfile, zlib and the OS raise many unrelated types
+            raise RegisterError(self.path, f"sheet '{name}' cannot be read: the workbook is "
+                                           f"damaged ({_text(exc)})") from None
+
+
+def open_register_file(path: str | Path) -> RegisterFile:
+    """Open a register file of any supported kind; raise RegisterError if it is unusable."""
+    path = Path(path)
+    head = _read(path, _HEAD_BYTES)
+    kind = _content_kind(path, head)
+    note = _note(path, kind)
+    if kind == "csv":
+        sheet = _csv_sheet(path, _read(path), path.stem)
+        return RegisterFile(path, kind, [sheet.name], note, csv_sheet=sheet)
+    book = _open_book(path, kind)
+    with _calamine_errors(path, "cannot be read as a workbook"):
+        names = list(book.sheet_names)
+    return RegisterFile(path, kind, names, note, book=book)
+
+
+def read_csv(path: str | Path, sheet_name: str | None = None) -> SheetData:
+    """One CSV file as a sheet named `sheet_name` (default: the file's stem); RegisterError
+    if it cannot be read or is not text."""
+    path = Path(path)
+    data = _read(path)
+    if path.name.startswith(("~$", ".~lock.")):
+        _refuse_lock_file(path, data)
+    if not data:
+        raise RegisterError(path, "the file is empty")
+    return _csv_sheet(path, data, sheet_name or path.stem)
+
+
+# --- Reading bytes -------------------------------------------------------------------------
+
+@contextmanager
+def _os_errors(path: Path) -> Iterator[None]:
+    """OS failures as one line a PMO officer can act on."""
+    try:
+        yield
+    except (FileNotFoundError, NotADirectoryError):
+        raise RegisterError(path, "file not found") from None
+    except IsADirectoryError:
+        raise RegisterError(path, "is a folder, not a workbook") from None
+    except PermissionError as exc:
+        if path.is_dir():  # Windows refuses to open a folder with "permission denied"
+            raise RegisterError(path, "is a folder, not a workbook") from None
+        if getattr(exc, "winerror", None) == 32:  # ERROR_SHARING_VIOLATION
+            raise RegisterError(path, "cannot be opened: another program has it locked (close "
+                                      "it there, or wait for syncing to finish, and try again)"
+                                ) from None
+        raise RegisterError(path, _PERMISSION) from None
+    except OSError as exc:
+        raise RegisterError(path, f"cannot be opened: {_text(exc)}") from None
+
+
+def _read(path: Path, limit: int = -1) -> bytes:
+    try:
+        with _os_errors(path), path.open("rb") as handle:
+            return handle.read(limit)
+    except ValueError as exc:  # e.g. a NUL character in the name
+        raise RegisterError(path, f"cannot be opened: {_text(exc)}") from None
+
+
+def _text(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+# --- What the content is -------------------------------------------------------------------
+
+def _content_kind(path: Path, head: bytes) -> str:
+    """The kind of register file the bytes are, or RegisterError saying what they are."""
+    if path.name.startswith(("~$", ".~lock.")) and not head.startswith((*_ZIP_MAGIC, _OLE_MAGIC)):
+        _refuse_lock_file(path, head)
+    if not head:
+        raise RegisterError(path, "the file is empty")
+    if head.startswith(_ZIP_MAGIC):
+        return _zip_kind(path)
+    if head.startswith(_OLE_MAGIC):
+        return _ole_kind(path)
+    problem = _other_document(head)
+    if problem:
+        raise RegisterError(path, problem)
+    return _text_kind(path, head)
+
+
+def _refuse_lock_file(path: Path, data: bytes) -> None:
+    if len(data) > _LOCK_FILE_MAX_BYTES:
+        return
+    if path.name.startswith("~$"):
+        target = path.name[2:]
+        raise RegisterError(path, f"this is Excel's lock file for '{target}' (it exists while "
+                                  f"that workbook is open in Excel); open '{target}' itself")
+    target = path.name.removeprefix(".~lock.").removesuffix("#")
+    raise RegisterError(path, f"this is LibreOffice's lock file for '{target}' (it exists while "
+                              f"LibreOffice has that file open); open '{target}' itself")
+
+
+_SAVE_AS_XLSX = "open it in Excel and save it as .xlsx"
+
+
+def _other_document(head: bytes) -> str | None:
+    """What a file that is neither a package nor CSV text is, with what to do, or None."""
+    start = head.removeprefix(codecs.BOM_UTF8).lstrip()[:4096].lower()
+    if start.startswith(b"%pdf-"):
+        return ("is a PDF document, not a workbook: use the register's Excel file, or export "
+                "the register from its source as .xlsx or .csv")
+    if start.startswith(b"{\\rtf"):
+        return f"is an RTF document, not a workbook: {_SAVE_AS_XLSX}"
+    if start.startswith(b"mime-version:"):
+        return f"is a single-file web page (MHTML), not a workbook: {_SAVE_AS_XLSX}"
+    if start.startswith((b"<!doctype html", b"<html", b"<table", b"<head", b"<body", b"<meta")) \
+            or (start.startswith((b"<?xml", b"<!--")) and b"<html" in start):
+        return f"is an HTML page, not a workbook: {_SAVE_AS_XLSX}"
+    if start.startswith(b"<?xml"):
+        if b"urn:schemas-microsoft-com:office:spreadsheet" in start:
+            return f"is an Excel 2003 XML spreadsheet, which pmo-xl cannot read: {_SAVE_AS_XLSX}"
+        return f"not an Excel workbook (it is an XML file; {_EXPECTED})"
+    return None
+
+
+def _zip_kind(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            _refuse_zip_bomb(path, infos)
+            return _package_kind(path, archive, {info.filename for info in infos})
+    except RegisterError:
+        raise
+    except Exception:  # zipfile raises many types for damaged archives
+        suffix = path.suffix.lower()
+        label = suffix if _EXTENSION_KIND.get(suffix, "csv") != "csv" else "workbook"
+        raise RegisterError(path, f"the workbook is damaged or truncated (not a complete "
+                                  f"{label} file)") from None
+
+
+def _refuse_zip_bomb(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    unpacked = sum(info.file_size for info in infos)
+    packed = max(1, sum(info.compress_size for info in infos))
+    if unpacked > _MAX_UNPACKED_BYTES or unpacked / packed > _MAX_RATIO:
+        raise RegisterError(path, "refused: the workbook expands to an implausible size "
+                                  "(possible zip bomb)")
+
+
+def _package_kind(path: Path, archive: zipfile.ZipFile, names: set[str]) -> str:
+    if "mimetype" in names:
+        with archive.open("mimetype") as stream:
+            mimetype = stream.read(200).strip()
+        if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            return "ods"
+        what = mimetype.rsplit(b".", 1)[-1].decode("ascii", "replace")
+        raise RegisterError(path, f"is an OpenDocument {what} file, not a spreadsheet "
+                                  f"({_EXPECTED})")
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if "xl/workbook.xml" in names:
+        types = _member(archive, "[Content_Types].xml")
+        if types is None:
+            return "xlsx"
+        with archive.open(types) as stream:
+            macro = b"macroEnabled.main+xml" in stream.read(_CHUNK)
+        return "xlsm" if macro else "xlsx"
+    what = ("a Word document" if "word/document.xml" in names else
+            "a PowerPoint presentation" if "ppt/presentation.xml" in names else
+            "an Apple Numbers file; export it from Numbers as .xlsx"
+            if any(n.startswith("Index/") and n.endswith(".iwa") for n in names) else "")
+    raise RegisterError(path, "not an Excel workbook (no xl/workbook.xml inside"
+                              f"{': it is ' + what if what else ''})")
+
+
+def _ole_kind(path: Path) -> str:
+    # Encrypted .xlsx/.xlsm/.xlsb files are OLE containers holding an EncryptedPackage stream;
+    # a legacy .xls keeps its cells in a Workbook (or, before Excel 97, Book) stream.
+    streams = {name.casefold() for name in _ole_stream_names(path)}
+    if "encryptedpackage" in streams:
+        raise RegisterError(path, _PASSWORD)
+    if streams & {"workbook", "book"}:
+        return "xls"
+    what = ("a legacy Word document (.doc)" if "worddocument" in streams else
+            "a legacy PowerPoint presentation (.ppt)" if "powerpoint document" in streams else
+            "an OLE compound file holding no workbook")
+    raise RegisterError(path, f"not an Excel workbook (it is {what}; {_EXPECTED})")
+
+
+def _ole_stream_names(path: Path) -> list[str]:
+    """Names in a compound file's directory ([MS-CFB] 2.6), without reading its streams."""
+    damaged = RegisterError(path, "the workbook is damaged or truncated (not a complete Excel "
+                                  "file)")
+    with _os_errors(path), path.open("rb") as handle:
+        header = handle.read(512)
+        shift = int.from_bytes(header[30:32], "little") if len(header) == 512 else 0
+        if shift not in (9, 12):
+            raise damaged
+        size = 1 << shift
+
+        def sector(number: int) -> bytes:
+            handle.seek((number + 1) * size)
+            data = handle.read(size)
+            if len(data) < size:
+                raise damaged
+            return data
+
+        fat_sectors = list(struct.unpack_from("<109I", header, 76))
+        difat, extra = struct.unpack_from("<II", header, 68)
+        for _ in range(min(extra, 10_000)):
+            if difat >= 0xFFFFFFFA:
+                break
+            entries = struct.unpack(f"<{size // 4}I", sector(difat))
+            fat_sectors.extend(entries[:-1])
+            difat = entries[-1]
+        return _directory_names(sector, fat_sectors, header, size, damaged)
+
+
+def _directory_names(sector: Callable[[int], bytes], fat_sectors: list[int], header: bytes,
+                     size: int, damaged: RegisterError) -> list[str]:
+    per_sector = size // 4
+    names: list[str] = []
+    current = int.from_bytes(header[48:52], "little")
+    for _ in range(100_000):  # a chain longer than this is a loop in a damaged file
+        if current >= 0xFFFFFFFA:
+            return names
+        data = sector(current)
+        for offset in range(0, size, 128):
+            length, kind = struct.unpack_from("<HB", data, offset + 64)
+            if kind in (1, 2, 5) and 2 <= length <= 64:
+                names.append(data[offset:offset + length - 2].decode("utf-16-le", "replace"))
+        index, slot = divmod(current, per_sector)
+        if index >= len(fat_sectors) or fat_sectors[index] >= 0xFFFFFFFA:
+            raise damaged
+        current = int.from_bytes(sector(fat_sectors[index])[slot * 4:slot * 4 + 4], "little")
+    raise damaged
+
+
+def _text_kind(path: Path, head: bytes) -> str:
+    named_csv = _EXTENSION_KIND.get(path.suffix.lower()) == "csv"
+    if _looks_binary(head):
+        if named_csv:
+            raise RegisterError(path, "is not CSV text (it holds binary data): export the "
+                                      "register again as .csv or .xlsx")
+        raise RegisterError(path, f"not an Excel workbook (unrecognised content; {_EXPECTED})")
+    if named_csv or _looks_delimited(_decode(head, final=False)):
+        return "csv"
+    raise RegisterError(path, "not an Excel workbook (it is plain text without comma-, "
+                              f"semicolon- or tab-separated columns; {_EXPECTED})")
+
+
+def _note(path: Path, kind: str) -> str | None:
+    suffix = path.suffix.lower()
+    if _EXTENSION_KIND.get(suffix) == kind:
+        return None
+    what = "a CSV text file" if kind == "csv" else f"an .{kind} workbook"
+    named = f"named {path.suffix}" if path.suffix else "without a file extension"
+    return f"{path.name} is {what} {named}; read as {'CSV' if kind == 'csv' else '.' + kind}"
+
+
+# --- Workbooks through python-calamine ---------------------------------------------------
+
+@contextmanager
+def _calamine_errors(path: Path, what: str) -> Iterator[None]:
+    """calamine's failures (several unrelated types, and pyo3's PanicException, which derives
+    from BaseException) as one RegisterError line."""
+    try:
+        with _panic_output_dropped():
+            yield
+    except RegisterError:
+        raise
+    except BaseException as exc:
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise  # KeyboardInterrupt, SystemExit
+        raise RegisterError(path, _calamine_problem(exc, what)) from None
+
+
+# File descriptor 2 is process-wide: threads reading workbooks take turns redirecting it.
+_STDERR_REDIRECT = threading.RLock()
+
+
+@contextmanager
+def _panic_output_dropped() -> Iterator[None]:
+    """Rust's panic hook writes its message (with RUST_BACKTRACE set, a whole backtrace)
+    straight to file descriptor 2 before pyo3 turns the panic into an exception: hold what
+    is written there during the call, and drop it if the call panicked (the RegisterError
+    says it in one line); anything else written meanwhile is passed on afterwards."""
+    with _STDERR_REDIRECT:
+        saved: int | None
+        try:
+            if sys.stderr is not None:
+                sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no usable stderr (pythonw, a closed stream)
+            saved = None
+        if saved is None:
+            yield
+        else:
+            with _restoring_stderr(saved):
+                yield
+
+
+@contextmanager
+def _restoring_stderr(saved: int) -> Iterator[None]:
+    panicked = False
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException as exc:
+            panicked = type(exc).__name__ == "PanicException"
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            output = held.read()
+            if output and not panicked:
+                os.write(2, output)
+
+
+def _calamine_problem(exc: BaseException, what: str) -> str:
+    text = _text(exc)
+    if type(exc).__name__ == "PasswordError" or "password" in text.lower():
+        return _PASSWORD
+    if "entity" in text.lower():
+        # Excel never writes DTD entities; their presence means a crafted (entity-bomb) file.
+        return f"{what}: it contains XML entity declarations, which Excel never writes (refused)"
+    if "cannot detect file format" in text.lower():
+        return f"{what}: it is damaged or not a complete workbook"
+    if type(exc).__name__ == "PanicException":
+        return f"{what}: the reader failed on it ({text})"
+    return f"{what}: {text}"
+
+
+def _open_book(path: Path, kind: str) -> Any:
+    from python_calamine import CalamineWorkbook
+
+    with _calamine_errors(path, "cannot be read as a workbook"):
+        if path.suffix[1:] in _CALAMINE_SUFFIXES[kind]:
+            return CalamineWorkbook.from_path(str(path))
+        try:
+            with _os_errors(path), path.open("rb") as handle:  # calamine detects the content
+                return CalamineWorkbook.from_filelike(handle)
+        except Exception as exc:
+            if "cannot detect file format" not in str(exc).lower():
+                raise
+            _open_as_kind(path, kind)  # raises the reason that content detection threw away
+            raise
+
+
+def _open_as_kind(path: Path, kind: str) -> None:
+    """Open the file under a name with its kind's extension, so that calamine's parser for
+    that kind opens it and says what is wrong (only after a failure: it may copy the file)."""
+    from python_calamine import CalamineWorkbook
+
+    with tempfile.TemporaryDirectory(prefix="pmo-xl-") as folder:
+        alias = Path(folder) / f"register.{kind}"
+        try:
+            alias.symlink_to(path.resolve())
+        except OSError:  # Windows without the symlink privilege
+            with _os_errors(path):
+                shutil.copyfile(path, alias)
+        CalamineWorkbook.from_path(str(alias)).close()
+
+
+class _Background:
+    """A function running in a thread; result() waits and re-raises what it raised."""
+
+    def __init__(self, function: Callable[[], Any]) -> None:
+        self._outcome: tuple[bool, Any] = (False, None)
+        self._thread = threading.Thread(target=self._run, args=(function,), daemon=True)
+        self._thread.start()
+
+    def _run(self, function: Callable[[], Any]) -> None:
+        try:
+            self._outcome = (True, function())
+        except BaseException as exc:  # handed to the caller's thread by result()
+            self._outcome = (False, exc)
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        done, value = self._outcome
+        if not done:
+            raise value
+        return value
+
+
+# --- Row marks from the .xlsx package ------------------------------------------------------
+
+_ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)>")
+_RELATIONSHIP_TAG = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
+_TABLE_TAG = re.compile(rb"<(?:\w+:)?table\b([^>]*)>")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_HIDDEN = re.compile(rb"""\shidden\s*=\s*["'](?:1|true)["']""")
+_ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["'](\d+)["']""")
+
+
+def _attributes(tag: bytes) -> dict[str, str]:
+    """A start tag's attributes by local name (r:id is "id"), XML-unescaped."""
+    found = {}
+    for match in _ATTRIBUTE.finditer(tag):
+        value = match[2] if match[2] is not None else match[3]
+        found[match[1].decode("ascii", "replace").rsplit(":", 1)[-1]] = html.unescape(
+            value.decode("utf-8", "replace"))
+    return found
+
+
+def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """Id -> (type, target part) from a part's .rels, targets resolved to zip member names."""
+    folder, name = posixpath.split(part)
+    rels = _member(archive, posixpath.join(folder, "_rels", name + ".rels"))
+    if rels is None:
+        return {}
+    found = {}
+    for tag in _RELATIONSHIP_TAG.finditer(archive.read(rels)):
+        attrs = _attributes(tag[1])
+        target = attrs.get("Target", "")
+        if attrs.get("TargetMode") == "External" or not target:
+            continue
+        resolved = (target.lstrip("/") if target.startswith("/") else
+                    posixpath.normpath(posixpath.join(folder, target)))
+        found[attrs.get("Id", "")] = (attrs.get("Type", ""), resolved)
+    return found
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its worksheet part, from xl/workbook.xml and its relationships."""
+    relationships = _relationships(archive, "xl/workbook.xml")
+    parts = {}
+    for tag in _SHEET_TAG.finditer(archive.read("xl/workbook.xml")):
+        attrs = _attributes(tag[1])
+        if "name" in attrs and attrs.get("id") in relationships:
+            parts[attrs["name"]] = relationships[attrs["id"]][1]
+    return parts
+
+
+def _member(archive: zipfile.ZipFile, name: str | None) -> str | None:
+    """The zip member of a part name; some writers differ from their targets in case."""
+    if name is None:
+        return None
+    try:
+        archive.getinfo(name)
+        return name
+    except KeyError:
+        folded = name.casefold()
+        return next((n for n in archive.namelist() if n.casefold() == folded), None)
+
+
+def _pieces(stream: IO[bytes]) -> Iterator[bytes]:
+    """The stream in large pieces, each ending just after a '>', so no tag spans two."""
+    carry = b""
+    while chunk := stream.read(_CHUNK):
+        data = carry + chunk
+        cut = data.rfind(b">") + 1
+        yield data[:cut]
+        carry = data[cut:]
+    if carry:
+        yield carry
+
+
+def _hidden_rows(stream: IO[bytes], count_rows: bool = False) -> frozenset[int] | None:
+    """1-based rows whose <row> start tag says hidden="1", from start tags alone.
+
+    The fast path only looks where the word "hidden" occurs and reads those rows' r attribute;
+    it gives None when one has none (the spec allows that: it is then the row after the
+    previous row tag), and `count_rows` numbers every row tag instead.
+    """
+    hidden: set[int] = set()
+    last = 0
+    for piece in _pieces(stream):
+        tags = _ROW_TAG.finditer(piece) if count_rows else _hidden_row_tags(piece)
+        for tag in tags:
+            number = _ROW_NUMBER.search(tag[1])
+            if count_rows:
+                last = int(number[1]) if number else last + 1
+            if not _HIDDEN.search(tag[1]):
+                continue
+            if count_rows:
+                hidden.add(last)
+            elif number is None:
+                return None
+            else:
+                hidden.add(int(number[1]))
+    return frozenset(hidden)
+
+
+def _hidden_row_tags(piece: bytes) -> Iterator[re.Match[bytes]]:
+    """The row start tags around each "hidden" in the piece: a literal search is ~20x faster
+    than matching every tag, and most sheets hide few rows or none."""
+    at = piece.find(b"hidden")
+    while at != -1:
+        start = piece.rfind(b"<", 0, at)
+        tag = _ROW_TAG.match(piece, start) if start != -1 else None
+        if tag is not None and tag.end() > at:
+            yield tag
+        at = piece.find(b"hidden", at + 6)
+
+
+def _totals_rows(archive: zipfile.ZipFile, sheet_part: str) -> frozenset[int]:
+    """1-based rows that are the totals row(s) of the sheet's Excel Tables."""
+    rows: set[int] = set()
+    for kind, table_part in _relationships(archive, sheet_part).values():
+        member = _member(archive, table_part) if kind.endswith("/table") else None
+        if member is None:
+            continue
+        with archive.open(member) as table:
+            tag = _TABLE_TAG.search(table.read(_HEAD_BYTES))
+        attrs = _attributes(tag[1]) if tag else {}
+        count = int(attrs.get("totalsRowCount", "0") or 0)
+        last = re.search(r"(\d+)$", attrs.get("ref", ""))
+        if count > 0 and last:
+            end = int(last[1])
+            rows.update(range(end - count + 1, end + 1))
+    return frozenset(rows)
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+_CANDIDATE_DELIMITERS = (",", ";", "\t")
+_SEP_LINE = re.compile(r"sep=(.)\r?\n")  # Excel's hint line, e.g. "sep=;"
+_SNIFF_RECORDS = 50
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\x1a")
+
+
+def _looks_binary(head: bytes) -> bool:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return b"\0" in head or controls > len(head) // 20
+
+
+def _decode(data: bytes, final: bool = True) -> str:
+    """UTF-16 with a BOM, else UTF-8 (BOM or not), else cp1252 (what Excel writes on
+    Windows), else Latin-1. `final=False` tolerates a character cut at the end of a sample."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", "strict" if final else "ignore")
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if not final and exc.start >= len(data) - 3:
+            return data[:exc.start].decode("utf-8", "replace")
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:  # cp1252 leaves five bytes undefined; Latin-1 takes them all
+        return data.decode("latin-1")
+
+
+def _records(text: str, delimiter: str) -> Iterator[list[str]]:
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _delimiter_scores(sample: str) -> dict[str, int]:
+    """For each delimiter: how many of the first records share the most common width above
+    1, i.e. how consistently it splits the sample into columns."""
+    scores = {}
+    for delimiter in _CANDIDATE_DELIMITERS:
+        try:
+            widths = [len(r) for _, r in zip(range(_SNIFF_RECORDS), _records(sample, delimiter),
+                                              strict=False) if len(r) > 1]
+        except csv.Error:
+            widths = []
+        scores[delimiter] = Counter(widths).most_common(1)[0][1] if widths else 0
+    return scores
+
+
+def _sniff(sample: str) -> str:
+    scores = _delimiter_scores(sample)
+    # On a tie the earlier delimiter wins. A European file with decimal commas still has more
+    # rows of one width with ";": its header has no commas.
+    return max(_CANDIDATE_DELIMITERS, key=scores.__getitem__)
+
+
+def _looks_delimited(sample: str) -> bool:
+    """Text under another extension is taken for CSV only if it really has columns: two
+    records of one width (or a single line with a delimiter)."""
+    best = max(_delimiter_scores(sample).values())
+    one_line = len([line for line in sample.splitlines() if line.strip()]) <= 1
+    return best >= (1 if one_line else 2)
+
+
+def _csv_sheet(path: Path, data: bytes, name: str) -> SheetData:
+    if _looks_binary(data[:_HEAD_BYTES]):
+        raise RegisterError(path, "is not CSV text (it holds binary data): export the register "
+                                  "again as .csv or .xlsx")
+    try:
+        text = _decode(data)
+    except UnicodeDecodeError as exc:
+        raise RegisterError(path, f"cannot be read as CSV text: {_text(exc)}") from None
+    hint = _SEP_LINE.match(text)
+    if hint:
+        delimiter, text = hint[1], text[hint.end():]
+    else:
+        delimiter = _sniff(text[:_HEAD_BYTES])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows: list[list[Any]] = list(reader)
+    except csv.Error as exc:
+        raise RegisterError(path, f"cannot be read as CSV (line {reader.line_num}): "
+                                  f"{_text(exc)}") from None
+    width = max(map(len, rows), default=0)
+    for row in rows:
+        if len(row) < width:  # ragged rows: Excel shows the missing cells as blank
+            row.extend([""] * (width - len(row)))
+    return SheetData(name, rows)
