@@ -1,8 +1,8 @@
 """Portfolio roll-up: earned value, schedule slip and staleness per project, summed up.
 
-All figures are computed here, column-wise over the whole register, and nowhere else: reports,
-the CLI and the workbook show these numbers, never recompute them. Formulas (as of the as-of
-date, calendar days):
+All figures are computed here, column-wise over the whole register, and nowhere else:
+validation, reports, the CLI and the workbook use these numbers, never recompute them.
+Formulas (as of the as-of date, calendar days):
 
 - PV  = Budget × clamp((as_of − Start) / (Baseline Finish − Start), 0, 1)
 - EV  = Budget × Percent Complete;  AC = Actual Cost (blank = 0)
@@ -12,21 +12,34 @@ date, calendar days):
   budget is already spent
 - slip = (Actual Finish, else Forecast Finish, else Baseline Finish) − Baseline Finish
 - stale = not Closed and (as_of − Status Date > Stale After Days, or no Status Date)
+
+Honest figures: a value that failed validation (unreadable, negative, another currency, an
+implausible date, a finish before the start) is blank for every figure; a column the register
+does not keep makes every figure that needs it null ("not tracked"), never zero. Portfolio
+earned-value sums (ΣEV, ΣPV, ΣAC, CPI, SPI) cover only the projects whose every input is
+usable, numerator and denominator alike, and say how many that is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .reader import Register, Table
-from .schema import ACTION_STATUSES, CLOSED, LESSON_CATEGORIES, PHASES, RAG
+from .rules import PERFORMANCE_TOLERANCE
+from .schema import CLOSED, RAG, STAGES, Kind
 
 DUE_SOON_DAYS = 30
 UNSET = "Unset"
+UNRECOGNISED = "Unrecognised"
+EARLY_STAGES = ("Initiation", "Planning", "Execution")
+# The inputs of the earned-value figures, and which figures need each.
+_FINANCE_INPUTS = ("budget", "percent_complete", "start_date", "baseline_finish",
+                   "actual_cost")
 
 
 def resolve_as_of(register: Register, as_of: dt.date | None = None) -> dt.date:
@@ -39,59 +52,112 @@ def _divide(numerator: pd.Series, divisor: pd.Series) -> pd.Series:
     return numerator / divisor.where(divisor != 0)
 
 
+def usable_dates(table: Table) -> pd.DataFrame:
+    """The table's date columns for figures: a finish before its start is blank."""
+    v = table.values
+    dates = {c.key: v[c.key] for c in table.schema.columns if c.kind is Kind.DATE}
+    if "start_date" in dates:
+        start = dates["start_date"]
+        for key in ("baseline_finish", "forecast_finish", "actual_finish"):
+            if key in dates:
+                dates[key] = dates[key].where(~(dates[key] < start))
+    return pd.DataFrame(dates, index=v.index)
+
+
 def project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
-    """Earned value, slip and staleness for every project row (index = the Projects table's)."""
-    v = register.projects.values
+    """Every project's figures (index = the Projects table's); computed once per as-of date
+    and shared by validation, the roll-up and the reports."""
+    cache = register.__dict__.setdefault("_metrics", {})
+    if as_of not in cache:
+        cache[as_of] = _project_metrics(register, as_of)
+    return cache[as_of]
+
+
+def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
+    table = register.projects
+    v, labels, dates = table.values, table.labels, usable_dates(table)
     today = pd.Timestamp(as_of)
     bac = v["budget"]
-    duration = (v["baseline_finish"] - v["start_date"]).dt.days
-    elapsed = (today - v["start_date"]).dt.days
+    duration = (dates["baseline_finish"] - dates["start_date"]).dt.days
+    elapsed = (today - dates["start_date"]).dt.days
     # A zero-length (or inverted) plan is fully planned from its start date onwards.
     planned = (elapsed / duration.where(duration > 0)).clip(0, 1)
     planned = planned.where(duration > 0, (elapsed >= 0).astype(float).where(elapsed.notna()))
     pv = bac * planned
     ev = bac * v["percent_complete"]
-    ac = v["actual_cost"].fillna(0.0)
-    cpi = _divide(ev, ac)
-    spi = _divide(ev, pv)
+    ac = _actual_cost(table)
+    cpi, spi = _divide(ev, ac), _divide(ev, pv)
     eac = v["forecast_cost"].fillna((bac / cpi.where(cpi > 0)).fillna(bac))
+    if not (table.has("forecast_cost") or table.has("actual_cost")):
+        eac = pd.Series(np.nan, index=eac.index)  # nothing to forecast from: not the budget
     remaining_budget = bac - ac
-    finish = v["actual_finish"].fillna(v["forecast_finish"]).fillna(v["baseline_finish"])
-    since_update = (today - v["status_date"]).dt.days
-    active = v["phase"] != CLOSED
+    finish = (dates["actual_finish"].fillna(dates["forecast_finish"])
+              .fillna(dates["baseline_finish"]))
+    since_update = (today - dates["status_date"]).dt.days
+    active = _active(table, dates, today)
     stale = active & ((since_update > register.settings.stale_after_days)
-                      | v["status_date"].isna())
+                      | dates["status_date"].isna()) if table.has("status_date") else (
+        pd.Series(False, index=v.index))
+    slip = (finish - dates["baseline_finish"]).dt.days
     return pd.DataFrame({
-        "project_id": v["project_id"],
-        "project_name": v["project_name"],
+        "project_id": v["project_id"], "project_name": v["project_name"],
         "programme": v["programme"],
-        "phase": v["phase"],
-        "overall_rag": v["overall_rag"],
-        "budget": bac,
-        "percent_complete": v["percent_complete"],
-        "pv": pv, "ev": ev, "ac": ac,
-        "cv": ev - ac, "sv": ev - pv,
-        "cpi": cpi, "spi": spi,
+        "phase": v["phase"], "phase_label": labels["phase"],
+        "overall_rag": v["overall_rag"], "overall_rag_label": labels["overall_rag"],
+        "budget": bac, "percent_complete": v["percent_complete"],
+        "pv": pv, "ev": ev, "ac": ac, "cv": ev - ac, "sv": ev - pv, "cpi": cpi, "spi": spi,
         "eac": eac, "etc": eac - ac, "vac": bac - eac,
         "tcpi": (bac - ev) / remaining_budget.where(remaining_budget > 0),
-        "finish": finish,
-        "slip_days": (finish - v["baseline_finish"]).dt.days,
-        "days_since_update": since_update,
-        "stale": stale,
-        "row": register.projects.rows,
+        "finish": finish, "slip_days": slip,
+        "days_since_update": since_update, "stale": stale, "active": active,
+        "low_cpi": active & (cpi < PERFORMANCE_TOLERANCE),
+        "low_spi": active & (spi < PERFORMANCE_TOLERANCE),
+        "slipped": slip > 0,
+        "in_finance": _in_finance(table, ev, pv, ac),
+        "row": table.rows,
     })
+
+
+def _actual_cost(table: Table) -> pd.Series:
+    """Actual Cost for figures: blank means nothing spent yet (0); an unusable value stays
+    unknown; a register without the column has no actual cost at all (not 0)."""
+    parsed = table.parsed["actual_cost"]
+    if not table.has("actual_cost"):
+        return pd.Series(np.nan, index=table.rows.index)
+    return parsed.values.where(~parsed.blank, 0.0)
+
+
+def _active(table: Table, dates: pd.DataFrame, today: pd.Timestamp) -> pd.Series:
+    """Not Closed. Without a Phase column, a project with an Actual Finish counts as closed."""
+    if table.has("phase"):
+        return table.values["phase"] != CLOSED
+    if table.has("actual_finish"):
+        return ~(dates["actual_finish"] <= today)
+    return pd.Series(True, index=table.rows.index)
+
+
+def _in_finance(table: Table, ev: pd.Series, pv: pd.Series, ac: pd.Series) -> pd.Series:
+    """Projects whose every kept earned-value input is usable: the portfolio sums cover
+    exactly these, numerator and denominator alike."""
+    usable = pd.Series(True, index=table.rows.index)
+    for figure, needs in ((ev, ("budget", "percent_complete")),
+                          (pv, ("budget", "start_date", "baseline_finish")),
+                          (ac, ("actual_cost",))):
+        if all(table.has(key) for key in needs):
+            usable &= figure.notna()
+    return usable
 
 
 def milestone_metrics(milestones: Table, as_of: dt.date) -> pd.DataFrame:
     """Per milestone: the expected date, slip against baseline, overdue and due-soon flags."""
-    v = milestones.values
+    v = usable_dates(milestones)
     today = pd.Timestamp(as_of)
     expected = v["forecast_date"].fillna(v["baseline_date"])
     done = v["actual_date"].notna()
     slip = (v["actual_date"].fillna(expected) - v["baseline_date"]).dt.days
     return pd.DataFrame({
-        "project_id": v["project_id"],
-        "milestone": v["milestone"],
+        "project_id": milestones.values["project_id"],
+        "milestone": milestones.values["milestone"],
         "baseline_date": v["baseline_date"],
         "expected_date": expected,
         "actual_date": v["actual_date"],
@@ -106,95 +172,225 @@ def milestone_metrics(milestones: Table, as_of: dt.date) -> pd.DataFrame:
 
 @dataclass
 class Rollup:
-    """The portfolio roll-up of one register on one as-of date."""
+    """The portfolio roll-up of one register on one as-of date: every project's figures, and
+    every child sheet's rows (by sheet name) with their own figures."""
 
     as_of: dt.date
     projects: pd.DataFrame
-    milestones: pd.DataFrame | None
-    lessons: pd.DataFrame | None
+    children: dict[str, pd.DataFrame] = field(default_factory=dict)
+    register: Register | None = field(default=None, repr=False)
+
+    @property
+    def milestones(self) -> pd.DataFrame | None:
+        return self.children.get("Milestones")
+
+    @property
+    def lessons(self) -> pd.DataFrame | None:
+        return self.children.get("Lessons")
 
     @property
     def active(self) -> pd.Series:
-        return self.projects["phase"] != CLOSED
+        return self.projects["active"]
+
+    def _kept(self, key: str, sheet: str = "Projects") -> bool:
+        if self.register is None:
+            return True
+        table = self.register.table(sheet)
+        return table is not None and table.has(key)
 
     def counts(self) -> dict[str, Any]:
         p = self.projects
-        by_phase = {phase: int((p["phase"] == phase).sum()) for phase in PHASES}
-        open_rag = p.loc[self.active, "overall_rag"]
-        by_rag = {rag: int((open_rag == rag).sum()) for rag in RAG}
-        by_rag[UNSET] = int(open_rag.isna().sum())
         return {"total": len(p), "active": int(self.active.sum()),
-                "by_phase": by_phase, "by_rag": by_rag}
+                "by_phase": self._by_phase(), "by_stage": self._by_stage(),
+                "by_rag": self._by_rag()}
+
+    def _by_phase(self) -> dict[str, int] | None:
+        """All projects by the organisation's phases, in lifecycle order."""
+        if not self._kept("phase"):
+            return None
+        words = self.projects["phase_label"]
+        order = (words.cat.categories if isinstance(words.dtype, pd.CategoricalDtype)
+                 else pd.Index(sorted(words.dropna().unique())))
+        counts = words.value_counts()
+        found = {str(word): int(counts.get(word, 0)) for word in order}
+        unrecognised = int(words.isna().sum())
+        if unrecognised:
+            found[UNSET] = unrecognised
+        return found
+
+    def _by_stage(self) -> dict[str, int] | None:
+        if not self._kept("phase"):
+            return None
+        stages = self.projects["phase"]
+        return {stage: int((stages == stage).sum()) for stage in STAGES}
+
+    def _by_rag(self) -> dict[str, int] | None:
+        """Open projects by Overall RAG (Green/Amber/Red, whatever the organisation's words);
+        a value that is not a rating is counted as unrecognised, never as unset."""
+        if not self._kept("overall_rag"):
+            return None
+        open_rag = self.projects.loc[self.active, "overall_rag"]
+        by_rag = {rag: int((open_rag == rag).sum()) for rag in RAG}
+        unreadable = self._unreadable("overall_rag")
+        bad = int((unreadable & self.active).sum()) if unreadable is not None else 0
+        by_rag[UNSET] = int(open_rag.isna().sum()) - bad
+        if bad:
+            by_rag[UNRECOGNISED] = bad
+        return by_rag
+
+    def _unreadable(self, key: str) -> pd.Series | None:
+        if self.register is None:
+            return None
+        parsed = self.register.projects.parsed[key]
+        return (parsed.bad | (parsed.values.isna() & ~parsed.blank)).reindex(
+            self.projects.index, fill_value=False)
 
     def finance(self) -> dict[str, Any]:
+        """Portfolio money figures; earned-value sums over `in_finance` projects only."""
         p = self.projects
-        sums = {name: float(p[col].sum()) for name, col in (
-            ("budget", "budget"), ("actual_cost", "ac"), ("earned_value", "ev"),
-            ("planned_value", "pv"), ("forecast_cost", "eac"))}
+        counted = p[p["in_finance"]]
+        kept = {key: self._kept(key) for key in _FINANCE_INPUTS}
+        has_ev = kept["budget"] and kept["percent_complete"]
+        has_pv = kept["budget"] and kept["start_date"] and kept["baseline_finish"]
+
+        has_eac = kept["budget"] and (self._kept("forecast_cost") or kept["actual_cost"])
+
+        def total(column: str, ok: bool, rows: pd.DataFrame = counted) -> float | None:
+            # None: not tracked, or no project has a usable value (not a sum of nothing).
+            return float(rows[column].sum()) if ok and len(rows) else None
+
+        sums: dict[str, Any] = {
+            "budget": total("budget", kept["budget"], p[p["budget"].notna()]),
+            "actual_cost": total("ac", kept["actual_cost"]),
+            "earned_value": total("ev", has_ev),
+            "planned_value": total("pv", has_pv),
+            "forecast_cost": total("eac", has_eac, p[p["eac"].notna()]),
+        }
         sums["cpi"] = _ratio(sums["earned_value"], sums["actual_cost"])
         sums["spi"] = _ratio(sums["earned_value"], sums["planned_value"])
-        sums["cost_variance"] = sums["earned_value"] - sums["actual_cost"]
-        sums["schedule_variance"] = sums["earned_value"] - sums["planned_value"]
-        sums["variance_at_completion"] = sums["budget"] - sums["forecast_cost"]
+        sums["cost_variance"] = _difference(sums["earned_value"], sums["actual_cost"])
+        sums["schedule_variance"] = _difference(sums["earned_value"], sums["planned_value"])
+        both = p[p["budget"].notna() & p["eac"].notna()]
+        sums["variance_at_completion"] = total("vac", has_eac, both)
+        sums["coverage"] = {"projects": len(p), "earned_value": len(counted),
+                            "budget": int(p["budget"].notna().sum()),
+                            "forecast_cost": int(p["eac"].notna().sum())}
         return sums
 
     def schedule(self) -> dict[str, Any]:
+        """Slipped projects and milestone counts; None where the register does not keep
+        what they need (a Baseline Finish, a Milestones sheet)."""
         p = self.projects
         slipped = p[p["slip_days"] > 0]
         m = self.milestones
+        kept = self._kept("baseline_finish")
+
+        def count(column: str) -> int | None:
+            return None if m is None else int(m[column].sum())
+
         return {
-            "slipped": slipped["project_id"].tolist(),
-            "average_slip_days": _mean(slipped["slip_days"]),
-            "overdue_milestones": int(m["overdue"].sum()) if m is not None else 0,
-            "milestones_due_soon": int(m["due_soon"].sum()) if m is not None else 0,
-            "milestones_total": len(m) if m is not None else 0,
-            "milestones_done": int(m["done"].sum()) if m is not None else 0,
+            "slipped": slipped["project_id"].tolist() if kept else None,
+            "average_slip_days": _mean(slipped["slip_days"]) if kept else None,
+            "overdue_milestones": count("overdue"),
+            "milestones_due_soon": count("due_soon"),
+            "milestones_total": None if m is None else len(m),
+            "milestones_done": count("done"),
         }
 
-    def stale(self) -> list[str]:
+    def stale(self) -> list[str] | None:
+        if not self._kept("status_date"):
+            return None
         return self.projects.loc[self.projects["stale"], "project_id"].tolist()
 
     def lessons_summary(self) -> dict[str, Any]:
         lessons = self.lessons
-        if lessons is None:
-            return {"total": 0, "by_category": {}, "by_type": {}, "open_actions": 0}
-        counts = lessons["category"].value_counts()
-        by_category = {c: int(counts[c]) for c in
-                       sorted(LESSON_CATEGORIES, key=lambda c: (-counts.get(c, 0), c))
-                       if counts.get(c, 0)}
-        open_actions = lessons["action_status"].isin(
-            [s for s in ACTION_STATUSES if s != CLOSED])
+        if lessons is None:  # no lessons log: not tracked, not zero
+            return {"total": None, "by_category": {}, "by_type": {}, "open_actions": None}
+        counts = lessons["category_label"].value_counts()
+        by_category = {str(c): int(n) for c, n in sorted(counts.items(),
+                                                         key=lambda kv: (-kv[1], str(kv[0])))
+                       if n}
+        types = lessons["type_label"].value_counts()
+        open_actions = lessons["action_status"].notna() & (lessons["action_status"] != CLOSED)
         return {"total": len(lessons), "by_category": by_category,
-                "by_type": {k: int(n) for k, n in lessons["type"].value_counts().items()},
+                "by_type": {str(k): int(n) for k, n in types.items() if n},
                 "open_actions": int(open_actions.sum())}
 
     def programmes(self) -> list[dict[str, Any]]:
-        p = self.projects.assign(programme=self.projects["programme"].fillna("(none)"),
-                                 red=self.active & (self.projects["overall_rag"] == "Red"),
-                                 amber=self.active & (self.projects["overall_rag"] == "Amber"))
-        grouped = p.groupby("programme", sort=True).agg(
-            projects=("project_id", "size"), budget=("budget", "sum"), actual_cost=("ac", "sum"),
-            earned_value=("ev", "sum"), planned_value=("pv", "sum"), red=("red", "sum"),
-            amber=("amber", "sum"))
+        """Per programme: projects, Red and Amber among the open ones, and the money figures
+        (earned value over `in_finance` projects, as for the portfolio; None: none usable)."""
+        p = self.projects
+        counted = p["in_finance"]
+        frame = pd.DataFrame({
+            "programme": p["programme"].fillna("(none)"), "projects": 1,
+            "red": self.active & (p["overall_rag"] == "Red"),
+            "amber": self.active & (p["overall_rag"] == "Amber"),
+            "budget": p["budget"], "actual_cost": p["ac"].where(counted),
+            "earned_value": p["ev"].where(counted), "planned_value": p["pv"].where(counted)})
+        grouped = frame.groupby("programme", sort=True).sum(min_count=1)
         return [{"programme": name, "projects": int(row.projects),
                  "budget": _money(row.budget), "actual_cost": _money(row.actual_cost),
                  "earned_value": _money(row.earned_value),
-                 "cpi": _ratio(row.earned_value, row.actual_cost),
-                 "spi": _ratio(row.earned_value, row.planned_value),
+                 "cpi": _ratio(_money(row.earned_value), _money(row.actual_cost)),
+                 "spi": _ratio(_money(row.earned_value), _money(row.planned_value)),
                  "red": int(row.red), "amber": int(row.amber)}
                 for name, row in grouped.iterrows()]
+
+    def exceptions(self) -> list[dict[str, Any]]:
+        """Open projects that need management attention, each with the reasons why (Red
+        first, then Amber, then the rest)."""
+        p = self.projects
+        rag = p["overall_rag"].isin(["Red", "Amber"])
+        flagged = self.active & (rag | p["slipped"] | p["stale"] | p["low_cpi"] | p["low_spi"])
+        found = []
+        for row in p[flagged].itertuples():
+            reasons = []
+            if row.overall_rag in ("Red", "Amber"):
+                reasons.append(f"Overall RAG {row.overall_rag_label}")
+            if row.slipped:
+                reasons.append(f"finish slipped {int(row.slip_days)} days")
+            if row.stale:
+                reasons.append("no status update" if pd.isna(row.days_since_update) else
+                               f"status {int(row.days_since_update)} days old")
+            for name in ("cpi", "spi"):
+                if getattr(row, f"low_{name}"):
+                    reasons.append(f"{name.upper()} {getattr(row, name):.2f} < "
+                                   f"{PERFORMANCE_TOLERANCE}")
+            found.append({"project_id": _plain_value(row.project_id),
+                          "project_name": _plain_value(row.project_name),
+                          "overall_rag": _plain_value(row.overall_rag),
+                          "overall_rag_label": _plain_value(row.overall_rag_label),
+                          "reasons": reasons})
+        order = {"Red": 0, "Amber": 1}
+        return sorted(found, key=lambda e: order.get(e["overall_rag"], 2))
 
     def per_project(self) -> list[dict[str, Any]]:
         """One JSON-ready record per project: ISO dates, money to cents, ratios to 4 places,
         whole days as integers, blanks as None (built column-wise, not row by row)."""
-        names = list(self.projects.columns)
-        columns = [_plain_column(name, values).tolist() for name, values in self.projects.items()]
+        frame = self.projects[[c for c in self.projects.columns if c not in _INTERNAL]]
+        names = list(frame.columns)
+        columns = [plain_column(name, values).tolist() for name, values in frame.items()]
         # zip + dict is ~10x faster than DataFrame.to_dict("records") for object columns.
         return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
+    def data_quality(self) -> dict[str, Any]:
+        """What the figures rest on: findings, projects left out of the earned-value sums,
+        columns and sheets the register does not keep, headers pmo-xl did not use."""
+        from .validation import validate
+
+        if self.register is None:
+            return {}
+        found = validate(self.register, self.as_of)
+        p = self.projects
+        excluded = p.loc[~p["in_finance"], "project_id"]
+        return {"errors": found.errors, "warnings": found.warnings,
+                "projects_excluded_from_finance": [_plain_value(x) for x in excluded],
+                "not_tracked": not_tracked(self.register),
+                "columns_unmatched": columns_unmatched(self.register)}
+
     def to_dict(self, *, per_project: bool = True) -> dict[str, Any]:
-        finance = {k: (_money(v) if k not in ("cpi", "spi") else v)
-                   for k, v in self.finance().items()}
+        finance = {k: (_money(v) if k not in ("cpi", "spi", "coverage") and v is not None
+                       else v) for k, v in self.finance().items()}
         data: dict[str, Any] = {
             "as_of": self.as_of.isoformat(),
             "projects": self.counts(),
@@ -203,30 +399,100 @@ class Rollup:
             "stale": self.stale(),
             "lessons": self.lessons_summary(),
             "programmes": self.programmes(),
+            "exceptions": self.exceptions(),
+            "data_quality": self.data_quality(),
         }
         if per_project:
             data["per_project"] = self.per_project()
         return data
 
 
+def not_tracked(register: Register) -> list[str]:
+    """The standard's columns (and sheets) this register does not keep, by name; columns of
+    sheets other than Projects as 'Sheet.Column'."""
+    found = []
+    for schema in register.standard.sheets:
+        table = register.table(schema.name)
+        if table is None:
+            found.append(f"{schema.name} (sheet)")
+            continue
+        prefix = "" if schema is register.standard.projects else f"{schema.name}."
+        found += [f"{prefix}{c.name}" for c in schema.columns if not table.has(c.key)]
+    return found
+
+
+def columns_unmatched(register: Register) -> list[str]:
+    """Headers of the register that no pmo-xl column reads (other sheets' as 'Sheet: x')."""
+    found = []
+    for table in register:
+        if table.layout is None:
+            continue
+        prefix = "" if table.schema is register.standard.projects else f"{table.schema.name}: "
+        found += [f"{prefix}{m.header}" for m in table.layout.matches if m.key is None]
+    return found
+
+
+def child_frame(table: Table, as_of: dt.date) -> pd.DataFrame:
+    """A child sheet's rows for the roll-up: its values (dropdowns as canonical meanings,
+    with the organisation's words beside them as `<column>_label`), usable dates, the Excel
+    row, and the sheet's own figures where it has any (`SHEET_METRICS`)."""
+    values = table.values.assign(**usable_dates(table))
+    words = {f"{c.key}_label": table.labels[c.key] for c in table.schema.columns
+             if c.kind is Kind.ENUM}
+    frame = values.assign(**words, row=table.rows)
+    figures = SHEET_METRICS.get(table.schema.name)
+    if figures is not None:
+        extra = figures(table, as_of)
+        frame = frame.assign(**{c: extra[c] for c in extra.columns})
+    return frame
+
+
+# Each child sheet's own figures, by the standard's sheet name.
+SHEET_METRICS = {"Milestones": milestone_metrics}
+
+# Which register columns each per-project figure needs: a figure is "not tracked" when the
+# register does not keep one of them ("a|b": either will do).
+FIGURE_NEEDS: dict[str, tuple[str, ...]] = {
+    "budget": ("budget",), "percent_complete": ("percent_complete",),
+    "pv": ("budget", "start_date", "baseline_finish"), "ev": ("budget", "percent_complete"),
+    "ac": ("actual_cost",), "cv": ("budget", "percent_complete", "actual_cost"),
+    "sv": ("budget", "percent_complete", "start_date", "baseline_finish"),
+    "cpi": ("budget", "percent_complete", "actual_cost"),
+    "spi": ("budget", "percent_complete", "start_date", "baseline_finish"),
+    "eac": ("budget", "forecast_cost|actual_cost"), "etc": ("budget", "actual_cost"),
+    "vac": ("budget", "forecast_cost|actual_cost"),
+    "tcpi": ("budget", "percent_complete", "actual_cost"),
+    "slip_days": ("baseline_finish",), "finish": ("baseline_finish",),
+    "stale": ("status_date",), "days_since_update": ("status_date",),
+    "phase": ("phase",), "overall_rag": ("overall_rag",),
+}
+
+
+def untracked_figures(register: Register) -> list[str]:
+    """The per-project figures, and the Projects columns, this register cannot show for want
+    of a column (by figure name or column key)."""
+    table = register.projects
+    figures = [figure for figure, needs in FIGURE_NEEDS.items()
+               if not all(any(table.has(k) for k in need.split("|")) for need in needs)]
+    columns = [c.key for c in table.schema.columns if not table.has(c.key)]
+    return list(dict.fromkeys([*figures, *columns]))
+
+
 def rollup(register: Register, as_of: dt.date | None = None) -> Rollup:
     """Roll the register up into portfolio metrics as of the given (or resolved) date."""
     day = resolve_as_of(register, as_of)
-    milestones = (milestone_metrics(register.milestones, day)
-                  if register.milestones is not None else None)
-    lessons = register.lessons.values if register.lessons is not None else None
-    return Rollup(day, project_metrics(register, day), milestones, lessons)
+    children = {t.schema.name: child_frame(t, day) for t in register.children()}
+    return Rollup(day, project_metrics(register, day), children, register)
 
 
+_INTERNAL = {"active", "low_cpi", "low_spi", "slipped"}
 _MONEY_FIELDS = {"budget", "pv", "ev", "ac", "cv", "sv", "eac", "etc", "vac"}
 _RATIO_FIELDS = {"cpi", "spi", "tcpi", "percent_complete"}
-
-
 _DAY_FIELDS = {"slip_days", "days_since_update", "row"}
 
 
-def _plain_column(column: str, values: pd.Series) -> pd.Series:
-    """A column as JSON-ready Python objects (see Rollup.per_project)."""
+def plain_column(column: str, values: pd.Series) -> pd.Series:
+    """A column as JSON-ready Python objects (see Rollup.per_project): never NaN or inf."""
     if pd.api.types.is_datetime64_any_dtype(values):
         values = values.dt.strftime("%Y-%m-%d")
     elif column in _MONEY_FIELDS:
@@ -235,15 +501,32 @@ def _plain_column(column: str, values: pd.Series) -> pd.Series:
         values = values.round(4)
     elif column in _DAY_FIELDS:
         values = values.astype("Int64")
+    if pd.api.types.is_float_dtype(values):
+        values = values.where(np.isfinite(values))
     return values.astype(object).where(values.notna(), None)
 
 
-def _money(value: object) -> float:
+def _plain_value(value: object) -> object:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _money(value: object) -> float | None:
+    if value is None or pd.isna(value) or not np.isfinite(value):  # type: ignore[call-overload]
+        return None
     return round(float(value), 2)  # type: ignore[arg-type]
 
 
-def _ratio(numerator: float, divisor: float) -> float | None:
-    return round(numerator / divisor, 4) if divisor else None
+def _difference(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def _ratio(numerator: float | None, divisor: float | None) -> float | None:
+    if numerator is None or divisor is None or not divisor or not np.isfinite(divisor):
+        return None
+    value = numerator / divisor
+    return round(value, 4) if np.isfinite(value) else None
 
 
 def _mean(values: pd.Series) -> float | None:

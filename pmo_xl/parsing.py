@@ -1,40 +1,23 @@
 """Turning raw cell values into typed columns, a whole column at a time.
 
 Registers are kept by people: dates arrive as date cells, Excel serial numbers or text in
-several spellings; money as numbers or text with currency symbols and separators; percentages
-as fractions, points or text with a percent sign. Each parser takes the raw cells of one column
-(a pandas Series of whatever the reader found) and returns the typed values together with masks
-saying which cells were blank, unreadable, or need a warning. Validation turns those masks into
-findings; nothing here knows about rows, cells or messages.
+many spellings (`pmo_xl.dates`); money as numbers or text with currency symbols, separators
+and units (`pmo_xl.money`); percentages as fractions, points or text with a percent sign;
+dropdown values in the organisation's own words. Each parser takes the raw cells of one
+column (a pandas Series of whatever the reader found) and returns the typed values together
+with masks saying which cells were blank, unreadable, or need a warning. Validation turns
+those masks into findings; nothing here knows about rows, cells or messages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from contextlib import suppress
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .schema import Column, Kind
-
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-# Serial numbers Excel can show as dates in a plausible register: 1927-05-18 .. 2173-10-14.
-_SERIAL_RANGE = (10_000, 100_000)
-_YEAR_RANGE = (1900, 2199)
-_NAMED_MONTH_FORMATS = (
-    "%d-%b-%Y", "%d %b %Y", "%d-%B-%Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y",
-    "%d-%b-%y", "%d %b %y",
-)
-_NUMERIC_FORMATS = {
-    "DMY": ("%d/%m/%Y", "%d/%m/%y"),
-    "MDY": ("%m/%d/%Y", "%m/%d/%y"),
-}
-_CURRENCY = r"[€$£¥₹]|\b[A-Za-z]{3}\b"
-_THOUSANDS_DOT = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+,\d{1,2}"
-_THOUSANDS_COMMA = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+from .schema import Column, Kind, normalise_word
 
 
 @dataclass
@@ -45,6 +28,22 @@ class Parsed:
     blank: pd.Series
     bad: pd.Series
     flags: dict[str, pd.Series] = field(default_factory=dict)
+    # What was decided for the column as a whole (e.g. the date order and why), for
+    # findings and for `pmo-xl inspect`.
+    note: dict[str, object] = field(default_factory=dict)
+    # For dropdown columns: the organisation's word in each cell (`values` hold its meaning).
+    labels: pd.Series | None = None
+
+
+@dataclass(frozen=True)
+class CellRules:
+    """How the cells of one register are read, from the settings in force."""
+
+    date_order: str = "auto"
+    fallback_date_order: str = "DMY"
+    years: tuple[int, int] = (1990, 2100)
+    money_scale: float = 1.0
+    currency: str | None = None
 
 
 def _is_text(raw: pd.Series) -> bool:
@@ -105,124 +104,30 @@ def _number_text(value: object) -> object:
 
 
 def parse_enum(raw: pd.Series, column: Column) -> Parsed:
-    """Allowed values, trimmed and case-insensitive, plus the column's shorthand (G/A/R)."""
-    lookup = {" ".join(v.split()).casefold(): v for v in column.allowed}
-    lookup.update(column.shorthand)
+    """The vocabulary's words (trimmed, case-insensitive, plus spellings such as G/A/R):
+    `values` are the words' canonical meanings, `labels` the words themselves."""
+    vocabulary = column.vocabulary
+    assert vocabulary is not None, column.name
+    lookup = vocabulary.lookup()
     text = parse_text(raw)
-    # Map each distinct spelling once, then spread the answers back over the rows as a
-    # Categorical of the allowed values (-1, i.e. missing, for blanks and unknown spellings).
+    # Map each distinct spelling once, then spread the answers back over the rows as
+    # Categoricals (-1, i.e. missing, for blanks and unknown spellings).
     codes, distinct = pd.factorize(text.values)
-    position = {value: i for i, value in enumerate(column.allowed)}
-    known = [position.get(lookup.get(" ".join(str(v).split()).casefold()), -1)
-             for v in distinct]
-    category_codes = np.array([*known, -1], dtype=np.int8)[codes]
-    values = pd.Series(pd.Categorical.from_codes(category_codes, categories=column.allowed),
+    word_at = {word: i for i, word in enumerate(vocabulary.words)}
+    words = [word_at.get(lookup.get(normalise_word(v)), -1) for v in distinct]
+    categories = vocabulary.categories()
+    meaning_at = {meaning: i for i, meaning in enumerate(categories)}
+    meaning_of_word = [meaning_at.get(m, -1) if m is not None else -1
+                       for m in vocabulary.meanings]
+    word_codes = np.array([*words, -1], dtype=np.int16)[codes]
+    meaning_codes = np.array([*(meaning_of_word[w] if w >= 0 else -1 for w in words), -1],
+                             dtype=np.int16)[codes]
+    values = pd.Series(pd.Categorical.from_codes(meaning_codes, categories=categories),
                        index=raw.index)
-    bad = pd.Series(category_codes < 0, index=raw.index) & ~text.blank
-    return Parsed(values, text.blank, bad)
-
-
-def parse_dates(raw: pd.Series, date_order: str = "DMY") -> Parsed:
-    """Date cells, Excel serial numbers, and text dates (ISO, 31-Mar-2026, 31/03/2026 ...)."""
-    if _is_text(raw):
-        blank = blank_mask(raw)
-        text = ~blank
-        values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
-        if text.any():
-            values[text] = _parse_text_dates(raw[text].str.strip(), date_order)
-        return _checked_dates(values, blank)
-    obj = raw.astype(object)
-    if pd.api.types.infer_dtype(obj, skipna=True) in ("date", "datetime", "empty"):
-        blank = obj.isna()
-        values = pd.to_datetime(obj, errors="coerce").dt.normalize().astype("datetime64[us]")
-        return _checked_dates(values, blank)
-    # A mix: date cells with some numbers or text among them. Each kind is converted on its
-    # own and merged with where(), which keeps the common case (mostly dates) fast.
-    types = _cell_types(obj)
-    blank = blank_mask(obj, types)
-    native = types.isin((dt.date, dt.datetime, pd.Timestamp))
-    values = pd.to_datetime(obj.where(native), errors="coerce").dt.normalize()
-    values = values.astype("datetime64[us]")
-
-    serial = _numbers(obj, types) & ~blank
-    if serial.any():
-        days = pd.to_numeric(obj[serial]).astype(float)
-        in_range = days.between(*_SERIAL_RANGE)
-        stamps = _EXCEL_EPOCH + pd.to_timedelta(days.where(in_range).floordiv(1), unit="D")
-        values = values.where(~serial, stamps.reindex(values.index))
-
-    text = types.isin((str,)) & ~blank
-    if text.any():
-        parsed = _parse_text_dates(obj[text].str.strip(), date_order)
-        values = values.where(~text, parsed.reindex(values.index))
-
-    return _checked_dates(values, blank)
-
-
-def _checked_dates(values: pd.Series, blank: pd.Series) -> Parsed:
-    values = values.where(values.dt.year.between(*_YEAR_RANGE))
-    return Parsed(values, blank, values.isna() & ~blank)
-
-
-def _parse_text_dates(text: pd.Series, date_order: str) -> pd.Series:
-    # Text dates repeat (and so do typos such as 'TBC'): parse each distinct spelling once,
-    # in plain Python, which beats pandas' per-call overhead for the few spellings there are.
-    codes, distinct = pd.factorize(text)
-    formats = _NUMERIC_FORMATS[date_order]
-    parsed = [_parse_date_text(value, formats) for value in distinct]
-    stamps = pd.to_datetime(pd.Series([*parsed, None], dtype=object), errors="coerce")
-    return pd.Series(stamps.to_numpy()[codes], index=text.index).astype("datetime64[us]")
-
-
-def _parse_date_text(text: str, numeric_formats: tuple[str, ...]) -> dt.datetime | None:
-    """One text date: ISO, a named month (31-Mar-2026), or day/month/year by Date Order."""
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    for fmt in _NAMED_MONTH_FORMATS:
-        with suppress(ValueError):
-            return dt.datetime.strptime(text, fmt)
-    numeric = re.sub(r"[.\-]", "/", text)
-    for fmt in numeric_formats:
-        with suppress(ValueError):
-            return dt.datetime.strptime(numeric, fmt)
-    return None
-
-
-def parse_money(raw: pd.Series) -> Parsed:
-    """Numbers, or text such as €1,250,000 / 1,250,000.00 / 1.250.000,00 / (1,200)."""
-    if _is_numeric(raw):
-        values = raw.astype(float)
-        return Parsed(values, values.isna(), _false(raw.index), {"negative": values < 0})
-    obj = raw.astype(object)
-    blank = blank_mask(obj)
-    types = _cell_types(obj)
-    values = pd.Series(np.nan, index=raw.index, dtype=float)
-    numbers = _numbers(obj, types) & ~blank
-    values[numbers] = pd.to_numeric(obj[numbers]).astype(float)
-    text = types.isin((str,)) & ~blank
-    if text.any():
-        values[text] = _parse_money_text(obj[text])
-    bad = values.isna() & ~blank
-    negative = values < 0
-    return Parsed(values, blank, bad, {"negative": negative})
-
-
-def _parse_money_text(text: pd.Series) -> pd.Series:
-    cleaned = (
-        text.str.replace(_CURRENCY, "", regex=True)
-        .str.replace(r"[\s\u00a0'’]", "", regex=True)
-    )
-    parens = cleaned.str.fullmatch(r"\(.*\)")
-    minus = cleaned.str.startswith("-")
-    digits = cleaned.str.strip("()").str.lstrip("-")
-    european = digits.str.fullmatch(_THOUSANDS_DOT)
-    usual = digits.str.fullmatch(_THOUSANDS_COMMA)
-    plain = digits.where(~european, digits.str.replace(".", "").str.replace(",", "."))
-    plain = plain.where(european, plain.str.replace(",", ""))
-    amount = pd.to_numeric(plain.where(european | usual), errors="coerce")
-    return amount.where(~(parens | minus), -amount)
+    labels = pd.Series(pd.Categorical.from_codes(word_codes, categories=vocabulary.words),
+                       index=raw.index)
+    bad = pd.Series(word_codes < 0, index=raw.index) & ~text.blank
+    return Parsed(values, text.blank, bad, labels=labels)
 
 
 def parse_percent(raw: pd.Series) -> Parsed:
@@ -266,12 +171,23 @@ def parse_integer(raw: pd.Series) -> Parsed:
     return Parsed(whole, blank, whole.isna() & ~blank)
 
 
-def parse_column(raw: pd.Series, column: Column, date_order: str = "DMY") -> Parsed:
-    """Parse one column by its declared kind."""
+def parse_column(raw: pd.Series, column: Column, rules: CellRules = CellRules(),
+                 scale: float | None = None) -> Parsed:
+    """Parse one column by its declared kind. `scale` is the money unit the column's header
+    declares (it wins over the Money Unit setting for that column)."""
     if column.kind is Kind.DATE:
-        return parse_dates(raw, date_order)
+        from .dates import parse_dates
+
+        return parse_dates(raw, rules.date_order, rules.fallback_date_order,
+                           end_of_period=column.period_end, years=rules.years)
     if column.kind is Kind.MONEY:
-        return parse_money(raw)
+        from .money import parse_money
+
+        parsed = parse_money(raw, scale=rules.money_scale if scale is None else scale,
+                             currency=rules.currency)
+        # A negative amount is an error: like an unreadable one, no figure may use it.
+        parsed.values = parsed.values.where(~parsed.flags["negative"])
+        return parsed
     if column.kind is Kind.PERCENT:
         return parse_percent(raw)
     if column.kind is Kind.ENUM:

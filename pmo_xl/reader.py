@@ -1,51 +1,69 @@
-"""Reading a register workbook the way people really keep it.
+"""Reading a register the way people really keep it, through the standard in force.
 
-`read_register(path)` opens an .xlsx/.xlsm with python-calamine (a Rust reader, about 5× faster
-than openpyxl; see the README's benchmark), finds each sheet case-insensitively, finds the
-header row among title rows, maps headers through the schema's aliases, skips blank rows, and
-parses every column by its declared kind. Each value keeps its origin: the table records the
-Excel row of every record and the column letter of every field, so findings can name the real
-cell (`Projects!M12`) however the sheet is laid out.
+`read_register(path, profile=None, sheet=None)` opens any register file (`pmo_xl.sources`:
+.xlsx, .xlsm, .xlsb, .xls, .ods, .csv), builds the organisation's standard for it (defaults,
+then the workbook's Lists sheet, then the profile: `pmo_xl.standard`, `pmo_xl.profile`),
+resolves the settings the same way, and reads every sheet the standard declares: it finds the
+header row among title rows (`pmo_xl.headers`), maps headers to columns, skips blank and
+totals rows, and parses every column by its declared kind (`pmo_xl.parsing`). Each value keeps
+its origin: the table records the Excel row of every record and the column letter of every
+field, so findings can name the real cell (`Projects!M12`) however the sheet is laid out.
 
-Files that cannot be a register at all raise `RegisterError` with a one-line reason.
+Only a file that cannot be a register at all (not a spreadsheet, no project sheet, no Project
+ID column, a broken profile) raises `RegisterError`. Everything else the reader notices — a
+missing column, a totals row, hidden rows, a money unit taken from a header, an unusable
+setting — is a `Notice`, which validation reports as a finding.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
+import itertools
 import re
-import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any, Protocol
 
 import pandas as pd
 
 from .cells import cell_ref, column_letter
 from .errors import RegisterError
-from .parsing import Parsed, parse_column
-from .schema import (
-    LESSONS,
-    MILESTONES,
-    PROJECTS,
-    SETTINGS,
-    SETTINGS_SHEET,
-    Column,
-    Kind,
-    SheetSchema,
-    normalise_header,
-)
+from .parsing import CellRules, Parsed, parse_column
+from .schema import SETTINGS, SETTINGS_SHEET, Column, Kind, SheetSchema, normalise_header
+from .sources import SheetData
+from .standard import DEFAULT_STANDARD, LISTS_SHEET, Standard, with_lists
 
 HEADER_SEARCH_ROWS = 20
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
-# A real register is a few MB unpacked; refuse archives that expand absurdly (zip bombs).
-_MAX_UNPACKED_BYTES = 2 * 1024**3
-_MAX_RATIO = 200
-_BLANK = ("", None)  # calamine gives "" for a blank cell, Excel (xlwings) None
+MONEY_SCALES = {"units": 1.0, "thousands": 1e3, "millions": 1e6, "billions": 1e9}
+# A totals row: blank ID (or an ID that itself says Total) and a first text such as "Total",
+# "Grand total", "Sub-total", "Sum", "Totals:".
+_TOTAL = re.compile(r"\s*(grand\s*)?(sub[\s-]?)?totals?\b|\s*sum\b", re.IGNORECASE)
+
+
+class _Source(Protocol):
+    path: Path
+    kind: str
+    sheet_names: list[str]
+    note: str | None
+
+    def sheet(self, name: str) -> SheetData: ...
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the reader noticed that the user should know (validation reports it)."""
+
+    sheet: str
+    row: int
+    column: str
+    cell: str
+    rule: str
+    message: str
 
 
 @dataclass
@@ -56,18 +74,31 @@ class Table:
     sheet: str
     header_row: int
     letters: dict[str, str]
+    headers: dict[str, str]
     rows: pd.Series
     raw: pd.DataFrame
     parsed: dict[str, Parsed]
+    missing: tuple[str, ...] = ()
+    layout: Any = None  # headers.HeaderLayout, for inspect
+    skipped: dict[int, str] = field(default_factory=dict)  # totals rows left out
+    hidden: tuple[int, ...] = ()  # hidden or filtered-out rows that were read
+    width: int = 0  # columns in the header row
 
     def __len__(self) -> int:
         return len(self.rows)
 
     @cached_property
     def values(self) -> pd.DataFrame:
-        """Typed values of every schema column (absent optional columns are all blank)."""
+        """Typed values of every schema column (absent columns are all blank); dropdown
+        columns hold their canonical meaning."""
         return pd.DataFrame({key: p.values for key, p in self.parsed.items()},
                             index=self.rows.index)
+
+    @cached_property
+    def labels(self) -> pd.DataFrame:
+        """Like `values`, but dropdown columns hold the organisation's words."""
+        return pd.DataFrame({key: p.labels if p.labels is not None else p.values
+                             for key, p in self.parsed.items()}, index=self.rows.index)
 
     def value(self, key: str) -> pd.Series:
         return self.parsed[key].values
@@ -76,48 +107,71 @@ class Table:
         return cell_ref(self.sheet, self.letters[key], row)
 
     def has(self, key: str) -> bool:
+        """Whether the register keeps this column (found, and tracked by the standard)."""
         return key in self.letters
+
+    def tracked(self, key: str) -> bool:
+        return self.schema.column(key).tracked
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The Settings sheet, with defaults for anything not given."""
+    """The settings in force: defaults, then the Settings sheet, then the profile."""
 
     organisation: str = ""
     logo: str = ""
     report_date: dt.date | None = None
-    currency: str = "EUR"
+    currency: str = ""
+    money_unit: str = "units"
     stale_after_days: int = 30
-    date_order: str = "DMY"
+    date_order: str = "auto"
+    fallback_date_order: str = "DMY"
+    earliest_year: int = 1990
+    latest_year: int = 2100
     report_formats: str = "HTML, PDF"
     output_folder: str = "Reports"
 
-
-@dataclass(frozen=True)
-class SettingProblem:
-    """A Settings value that could not be used (its default applies instead)."""
-
-    name: str
-    cell: str
-    row: int
-    value: object
-    reason: str
+    def cell_rules(self, currency: str | None) -> CellRules:
+        return CellRules(self.date_order, self.fallback_date_order,
+                         (self.earliest_year, self.latest_year),
+                         MONEY_SCALES[self.money_unit], currency)
 
 
 @dataclass
 class Register:
-    """A whole register: projects, the optional lessons log and milestones, and settings."""
+    """A whole register: its tables by sheet, the settings and the standard in force."""
 
     path: Path
-    projects: Table
-    lessons: Table | None = None
-    milestones: Table | None = None
+    tables: dict[str, Table]
+    standard: Standard = DEFAULT_STANDARD
     settings: Settings = field(default_factory=Settings)
-    setting_problems: list[SettingProblem] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     settings_sheet: str | None = None
+    profile: Path | None = None
+    kind: str = "xlsx"
+    currency: str = "EUR"  # the currency in force: Settings, else what the amounts say
 
-    def tables(self) -> list[Table]:
-        return [t for t in (self.projects, self.lessons, self.milestones) if t is not None]
+    @property
+    def projects(self) -> Table:
+        return self.tables[self.standard.projects.name]
+
+    @property
+    def lessons(self) -> Table | None:
+        return self.tables.get("Lessons")
+
+    @property
+    def milestones(self) -> Table | None:
+        return self.tables.get("Milestones")
+
+    def table(self, sheet: str) -> Table | None:
+        return self.tables.get(sheet)
+
+    def children(self) -> list[Table]:
+        """The tables whose rows belong to projects (lessons, milestones, ...)."""
+        return [t for t in self.tables.values() if t.schema.parent]
+
+    def __iter__(self) -> Iterator[Table]:
+        return iter(self.tables.values())
 
 
 @contextmanager
@@ -133,13 +187,21 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_register(path: str | Path) -> Register:
-    """Read and parse a register workbook; raise RegisterError if it is unusable."""
+def read_register(path: str | Path, *, profile: str | Path | None = None,
+                  sheet: str | None = None) -> Register:
+    """Read and parse a register; raise RegisterError if it is unusable.
+
+    `profile`: a profile file (default: pmo-xl.toml beside the register, if any); `sheet`:
+    the register's sheet that holds the projects (default: found by name or content)."""
+    from .sources import open_register_file
+
+    path = Path(path)
     with _gc_paused():
-        return _read_register(Path(path))
+        return _read(open_register_file(path), profile, sheet)
 
 
-def read_sheets(path: str | Path, sheets: Mapping[str, Sequence[Sequence[object]]]) -> Register:
+def read_sheets(path: str | Path, sheets: Mapping[str, Sequence[Sequence[object]]], *,
+                profile: str | Path | None = None) -> Register:
     """Parse a register from cell values already in memory, e.g. read from Excel.
 
     `sheets` maps each sheet name to its rows from A1 (blank cells as None or ""), in the
@@ -147,209 +209,102 @@ def read_sheets(path: str | Path, sheets: Mapping[str, Sequence[Sequence[object]
     finding files next to it). Raises RegisterError like `read_register`.
     """
     with _gc_paused():
-        return _register(Path(path), list(sheets), lambda name: sheets[name])
+        return _read(_MemorySource(Path(path), sheets), profile, None)
 
 
-def _read_register(path: Path) -> Register:
-    check_workbook_file(path)
-    book = _open(path)
-    return _register(path, list(book.sheet_names), lambda name: _sheet_rows(path, book, name))
+@dataclass
+class _MemorySource:
+    path: Path
+    sheets: Mapping[str, Sequence[Sequence[object]]]
+    kind: str = "open workbook"
+    note: str | None = None
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return list(self.sheets)
+
+    def sheet(self, name: str) -> SheetData:
+        return SheetData(name, [list(row) for row in self.sheets[name]])
 
 
-def _register(path: Path, sheet_names: list[str],
-              rows_of: Callable[[str], Sequence[Sequence[object]]]) -> Register:
-    sheets = {name.casefold(): name for name in sheet_names}
-
-    settings_sheet = sheets.get(SETTINGS_SHEET.casefold())
-    settings, problems = Settings(), []
-    if settings_sheet is not None:
-        settings, problems = _read_settings(rows_of(settings_sheet), settings_sheet)
-
-    projects_sheet = sheets.get(PROJECTS.name.casefold())
-    if projects_sheet is None:
-        listed = ", ".join(sheet_names) or "none"
-        raise RegisterError(path, f"no '{PROJECTS.name}' sheet (the workbook has: {listed})")
-    projects = _read_table(path, rows_of(projects_sheet), projects_sheet, PROJECTS,
-                           settings.date_order)
-    if projects is None:
-        raise RegisterError(path, f"sheet '{projects_sheet}' is empty")
-    optional = {}
-    for schema in (LESSONS, MILESTONES):
-        name = sheets.get(schema.name.casefold())
-        optional[schema.name] = (_read_table(path, rows_of(name), name, schema,
-                                             settings.date_order) if name else None)
-    return Register(path, projects, optional[LESSONS.name], optional[MILESTONES.name],
-                    settings, problems, settings_sheet)
+# --- the standard and the settings in force ----------------------------------------------------
 
 
-def check_workbook_file(path: Path) -> None:
-    """Refuse files that are not an .xlsx/.xlsm package before any parser sees them."""
-    if not path.exists():
-        raise RegisterError(path, "file not found")
-    if path.is_dir():
-        raise RegisterError(path, "is a folder, not a workbook")
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if not head:
-        raise RegisterError(path, "the file is empty")
-    if head == _OLE_MAGIC:
-        raise RegisterError(path, _ole_problem(path))
-    if not head.startswith(_ZIP_MAGIC):
-        raise RegisterError(path, "not an Excel workbook (.xlsx or .xlsm expected)")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError):
-        raise RegisterError(path, "the workbook is damaged or truncated (not a complete "
-                                  ".xlsx/.xlsm file)") from None
-    names = {info.filename for info in infos}
-    if "xl/workbook.xml" not in names:
-        raise RegisterError(path, "not an Excel workbook (no xl/workbook.xml inside)")
-    unpacked = sum(info.file_size for info in infos)
-    packed = max(1, sum(info.compress_size for info in infos))
-    if unpacked > _MAX_UNPACKED_BYTES or unpacked / packed > _MAX_RATIO:
-        raise RegisterError(path, "refused: the workbook expands to an implausible size "
-                                  "(possible zip bomb)")
+def _read(source: _Source, profile_path: str | Path | None, sheet: str | None) -> Register:
+    from .profile import apply_profile, find_profile, load_profile
+
+    names = {name.casefold(): name for name in source.sheet_names}
+    notices: list[Notice] = []
+    if source.note:
+        notices.append(Notice("", 0, "", source.path.name, "file-note", source.note))
+    standard = DEFAULT_STANDARD
+    lists = names.get(LISTS_SHEET.casefold())
+    if lists is not None:
+        standard = with_lists(standard, source.sheet(lists).rows, lists)
+    found_profile = find_profile(source.path, profile_path)
+    profile = load_profile(found_profile) if found_profile else None
+    if profile is not None:
+        standard = apply_profile(standard, profile)
+    notices += [Notice(p.sheet, p.row, p.column, p.cell, "bad-standard", p.message)
+                for p in standard.problems]
+    settings_sheet = names.get(SETTINGS_SHEET.casefold())
+    settings = _resolve_settings(source, settings_sheet, profile, notices)
+    tables, currency = _read_tables(source, standard, settings, sheet, profile, notices)
+    return Register(source.path, tables, standard, settings, notices, settings_sheet,
+                    found_profile, source.kind, currency or "EUR")
 
 
-def _ole_problem(path: Path) -> str:
-    # Encrypted .xlsx files are OLE containers holding an EncryptedPackage stream; anything
-    # else in an OLE container is a legacy binary .xls workbook.
-    data = path.read_bytes()
-    if "EncryptedPackage".encode("utf-16-le") in data:
-        return "the workbook is password-protected; save an unprotected copy and try again"
-    return "legacy .xls workbooks are not supported; save it as .xlsx or .xlsm in Excel"
-
-
-def _open(path: Path):  # noqa: ANN202 - python-calamine ships no type stubs
-    from python_calamine import CalamineWorkbook
-
-    try:
-        return CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises several unrelated types
-        raise RegisterError(path, f"cannot be read as a workbook: {_reason(exc)}") from None
-
-
-def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    if "entity" in text.lower():
-        # Excel never writes DTD entities; their presence means a crafted (entity-bomb) file.
-        return "it contains XML entity declarations, which Excel never writes (refused)"
-    return text[:200] or type(exc).__name__
-
-
-def _sheet_rows(path: Path, book, sheet: str) -> list[list[object]]:  # noqa: ANN001
-    try:
-        return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    except Exception as exc:
-        raise RegisterError(path, f"sheet '{sheet}' cannot be read: {_reason(exc)}") from None
-
-
-def _find_header(rows: Sequence[Sequence[object]], lookup: dict[str, str]) -> int | None:
-    """Index of the row (within the first 20) that names the most schema columns."""
-    best, best_score = None, 1
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        score = len({lookup[h] for h in map(normalise_header, row) if h in lookup})
-        if score > best_score:
-            best, best_score = index, score
-    return best
-
-
-def _map_columns(path: Path, sheet: str, header: Sequence[object],
-                 schema: SheetSchema, header_row: int) -> dict[str, int]:
-    lookup = schema.header_lookup()
-    positions: dict[str, int] = {}
-    for index, text in enumerate(header):
-        key = lookup.get(normalise_header(text))
-        if key is None:
-            continue
-        if key in positions:
-            first = column_letter(positions[key]) + str(header_row)
-            again = column_letter(index) + str(header_row)
-            name = schema.column(key).name
-            raise RegisterError(path, f"sheet '{sheet}': columns {first} and {again} are both "
-                                      f"'{name}'; keep one")
-        positions[key] = index
-    missing = [c.name for c in schema.columns if c.required and c.key not in positions]
-    if missing:
-        raise RegisterError(path, f"sheet '{sheet}': missing required column"
-                                  f"{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                                  f"(header row {header_row})")
-    return positions
-
-
-def _read_table(path: Path, rows: Sequence[Sequence[object]], sheet: str,
-                schema: SheetSchema, date_order: str) -> Table | None:
-    if not any(any(v not in _BLANK for v in row) for row in rows):
-        return None
-    header_index = _find_header(rows, schema.header_lookup())
-    if header_index is None:
-        expected = ", ".join(c.name for c in schema.columns if c.required)
-        raise RegisterError(path, f"sheet '{sheet}': no header row found in the first "
-                                  f"{HEADER_SEARCH_ROWS} rows (expected {expected})")
-    header_row = header_index + 1
-    positions = _map_columns(path, sheet, rows[header_index], schema, header_row)
-    body = rows[header_index + 1:]
-    first_row = header_row + 1
-    raw = pd.DataFrame({key: _column(body, i) for key, i in positions.items()})
-    raw.index = pd.RangeIndex(first_row, first_row + len(raw))
-    raw = raw[raw.notna().any(axis=1)]  # blank rows (text is trimmed already)
-    parsed = _parse_table(raw, schema, date_order)
-    letters = {key: column_letter(i) for key, i in positions.items()}
-    rows_series = pd.Series(raw.index.to_numpy(), index=raw.index, name="row")
-    return Table(schema, sheet, header_row, letters, rows_series, raw, parsed)
-
-
-def _column(body: Sequence[Sequence[object]], index: int) -> pd.Series:
-    # Text is trimmed and blank text becomes None here, in the one pass that collects the
-    # column: pandas then infers a proper dtype (all text, all numbers, all dates) for the
-    # parsers' fast paths, and "blank" is simply a missing value.
-    cells = [(v.strip() or None) if (v := row[index]).__class__ is str else v for row in body]
-    return pd.Series(cells, dtype=None if cells else object)
-
-
-def _parse_table(raw: pd.DataFrame, schema: SheetSchema, date_order: str) -> dict[str, Parsed]:
-    parsed = {}
-    for column in schema.columns:
-        cells = raw[column.key] if column.key in raw else _absent(raw.index)
-        parsed[column.key] = parse_column(cells, column, date_order)
-    return parsed
-
-
-def _absent(index: pd.Index) -> pd.Series:
-    return pd.Series(None, index=index, dtype=object)
+def _resolve_settings(source: _Source, sheet: str | None, profile: Any,
+                      notices: list[Notice]) -> Settings:
+    values: dict[str, object] = {}
+    if sheet is not None:
+        values = _read_settings(source.sheet(sheet).rows, sheet, notices)
+    if profile is not None:
+        for key, raw in profile.settings().items():
+            setting = next(s for s in SETTINGS if s.key == key)
+            value, reason = _parse_setting(setting, raw, str(values.get("date_order", "auto")))
+            if reason:
+                profile.refuse(f"[settings] {reason}")
+            if value is not None:
+                values[key] = value
+    return Settings(**{k: v for k, v in values.items() if v is not None})
 
 
 def _read_settings(rows: Sequence[Sequence[object]], sheet: str,
-                   ) -> tuple[Settings, list[SettingProblem]]:
+                   notices: list[Notice]) -> dict[str, object]:
     """Settings are Setting | Value pairs anywhere in the sheet's first columns."""
     by_name = {normalise_header(s.name): s for s in SETTINGS}
     values: dict[str, object] = {}
-    problems: list[SettingProblem] = []
     for r, row in enumerate(rows):
         for c, text in enumerate(row[:-1]):
             setting = by_name.get(normalise_header(text)) if isinstance(text, str) else None
             if setting is None or setting.key in values:
                 continue
             cell = cell_ref(sheet, column_letter(c + 1), r + 1)
-            value, reason = _parse_setting(setting, row[c + 1], values.get("date_order", "DMY"))
+            value, reason = _parse_setting(setting, row[c + 1],
+                                           str(values.get("date_order", "auto")))
             if reason:
-                problems.append(SettingProblem(setting.name, cell, r + 1, row[c + 1], reason))
+                notices.append(Notice(sheet, r + 1, setting.name, cell, "bad-setting", reason))
             else:
                 values[setting.key] = value
             break
-    return Settings(**{k: v for k, v in values.items() if v is not None}), problems
+    return values
 
 
-def _parse_setting(setting, raw: object, date_order: str) -> tuple[object, str]:  # noqa: ANN001
-    column = Column(setting.name, setting.key, setting.kind, allowed=setting.allowed)
-    parsed = parse_column(pd.Series([raw], dtype=object), column, str(date_order))
+def _parse_setting(setting: Any, raw: object, date_order: str) -> tuple[object, str]:
+    if isinstance(raw, dt.date) and setting.kind is Kind.DATE:
+        return (raw.date() if isinstance(raw, dt.datetime) else raw), ""
+    column = Column(setting.name, setting.key, setting.kind)
+    if setting.kind is Kind.ENUM:
+        return _enum_setting(setting, raw)
+    rules = CellRules(date_order if date_order in ("DMY", "MDY") else "auto")
+    parsed = parse_column(pd.Series([raw], dtype=object), column, rules)
     if bool(parsed.blank.iloc[0]):
         return None, ""
     value = parsed.values.iloc[0]
-    if bool(parsed.bad.iloc[0]):
-        expected = {Kind.DATE: "a date", Kind.INTEGER: "a whole number",
-                    Kind.ENUM: " or ".join(setting.allowed)}.get(setting.kind, "text")
+    if bool(parsed.bad.iloc[0]) or (setting.kind is Kind.DATE and pd.isna(value)):
+        expected = {Kind.DATE: "a date", Kind.INTEGER: "a whole number"}.get(setting.kind,
+                                                                              "text")
         return None, f"{setting.name} '{raw}' is not {expected}"
     if setting.kind is Kind.DATE:
         return pd.Timestamp(value).date(), ""
@@ -363,3 +318,322 @@ def _parse_setting(setting, raw: object, date_order: str) -> tuple[object, str]:
             return None, f"Currency '{raw}' is not a three-letter ISO code such as EUR"
         return code, ""
     return value, ""
+
+
+def _enum_setting(setting: Any, raw: object) -> tuple[object, str]:
+    text = "" if raw is None else " ".join(str(raw).split())
+    if not text:
+        return None, ""
+    for allowed in setting.allowed:
+        if allowed.casefold() == text.casefold():
+            return allowed, ""
+    return None, f"{setting.name} '{raw}' is not one of {', '.join(setting.allowed)}"
+
+
+# --- finding each sheet ------------------------------------------------------------------------
+
+
+def _read_tables(source: _Source, standard: Standard, settings: Settings, sheet_option: str | None,
+                 profile: Any, notices: list[Notice]) -> tuple[dict[str, Table], str]:
+    from .money import header_money_unit
+
+    units = {}
+    sheets: dict[str, tuple[SheetData, Any]] = {}
+    for schema in standard.sheets:
+        data = _sheet_data(source, standard, schema, sheet_option, profile, notices)
+        if data is None:
+            continue
+        layout = _layout(source.path, data, schema, standard)
+        if layout is None and schema is not standard.projects:
+            continue
+        sheets[schema.name] = (data, layout)
+        for match in layout.matches:
+            if match.key and schema.column(match.key).kind is Kind.MONEY:
+                units[(schema.name, match.key)] = header_money_unit(match.header)
+    currency = _register_currency(settings, sheets, units, standard)
+    rules = settings.cell_rules(currency or None)
+    tables: dict[str, Table] = {}
+    for schema in standard.sheets:
+        if schema.name in sheets:
+            data, layout = sheets[schema.name]
+            table = _read_table(source.path, data, layout, schema, rules, units, notices)
+            if table is not None:
+                tables[schema.name] = table
+    return tables, currency
+
+
+def _sheet_data(source: _Source, standard: Standard, schema: SheetSchema,
+                sheet_option: str | None, profile: Any,
+                notices: list[Notice]) -> SheetData | None:
+    """The register's sheet (or CSV file) that holds this pmo-xl sheet, or None."""
+    from .sources import read_csv
+
+    names = {name.casefold(): name for name in source.sheet_names}
+    is_projects = schema is standard.projects
+    wanted = (sheet_option if is_projects and sheet_option else
+              standard.sheet_sources.get(schema.name))
+    if wanted:
+        if wanted.casefold().endswith((".csv", ".txt", ".tsv")) and profile is not None:
+            return read_csv(profile.folder / wanted, schema.name)
+        if wanted.casefold() not in names:
+            listed = ", ".join(source.sheet_names) or "none"
+            raise RegisterError(source.path, f"no sheet '{wanted}' for {schema.name} (the "
+                                             f"workbook has: {listed})")
+        return source.sheet(names[wanted.casefold()])
+    if schema.name.casefold() in names:
+        return source.sheet(names[schema.name.casefold()])
+    if is_projects:
+        return _guess_projects_sheet(source, schema, standard, notices)
+    return None
+
+
+def _guess_projects_sheet(source: _Source, schema: SheetSchema, standard: Standard,
+                          notices: list[Notice]) -> SheetData:
+    """No sheet is named Projects: the only sheet, else the sheet whose header row names the
+    most project columns (a Project ID among them)."""
+    from .headers import find_header
+
+    own = {s.name.casefold() for s in standard.sheets} | {SETTINGS_SHEET.casefold(),
+                                                          LISTS_SHEET.casefold()}
+    candidates = [n for n in source.sheet_names if n.casefold() not in own]
+    best, best_score = None, 0
+    for name in candidates:
+        data = source.sheet(name)
+        layout = find_header(data.rows, _tracked(schema), merged=data.merged,
+                             patterns=standard.patterns(schema.name))
+        positions = layout.positions() if layout else {}
+        score = len(positions) if "project_id" in positions else 0
+        if len(candidates) == 1 or score > best_score:
+            best, best_score = data, score
+    listed = ", ".join(source.sheet_names) or "none"
+    if best is None or (best_score == 0 and len(candidates) > 1):
+        raise RegisterError(source.path, f"no '{schema.name}' sheet (the workbook has: "
+                                         f"{listed}); name the projects sheet with --sheet or "
+                                         "in a profile ([sheets] Projects = \"...\")")
+    if source.kind != "csv" and len(source.sheet_names) > 1:
+        notices.append(Notice(best.name, 0, "", best.name, "sheet-chosen",
+                              f"no sheet is named {schema.name}: read sheet '{best.name}' "
+                              f"as the project register (of {listed})"))
+    return best
+
+
+def _tracked(schema: SheetSchema) -> list[Column]:
+    return [c for c in schema.columns if c.tracked]
+
+
+def _layout(path: Path, data: SheetData, schema: SheetSchema, standard: Standard) -> Any:
+    from .headers import find_header
+
+    options = {"merged": data.merged, "patterns": standard.patterns(schema.name),
+               "search_rows": HEADER_SEARCH_ROWS}
+    layout = find_header(data.rows, _tracked(schema), **options)
+    if layout is None:  # a header that names nothing but the sheet's ID column
+        layout = find_header(data.rows, _tracked(schema), min_columns=1, **options)
+        if layout is not None and schema.key_columns[0] not in layout.positions():
+            layout = None
+    if layout is None and not _all_blank(data.rows) and schema is standard.projects:
+        raise RegisterError(path, f"sheet '{data.name}': no header row found in the first "
+                                  f"{HEADER_SEARCH_ROWS} rows (a header names at least two "
+                                  "columns such as Project ID and Project Name; run pmo-xl "
+                                  "inspect to see what was found)")
+    return layout
+
+
+def _all_blank(rows: Sequence[Sequence[object]]) -> bool:
+    return not any(any(v not in ("", None) for v in row) for row in rows)
+
+
+def _register_currency(settings: Settings, sheets: Mapping[str, tuple[SheetData, Any]],
+                       units: Mapping[tuple[str, str], Any], standard: Standard) -> str:
+    """The register's currency: the Currency setting, else the one its amounts and money
+    headers are written in (the most common), else ''."""
+    from .money import currency_of_amounts
+
+    if settings.currency:
+        return settings.currency
+    seen: dict[str, int] = {}
+    for unit in units.values():
+        if unit is not None and unit.currency:
+            seen[unit.currency] = seen.get(unit.currency, 0) + 1_000_000  # a header says so
+    for name, (data, layout) in sheets.items():
+        if layout is None:
+            continue
+        schema = standard.sheet(name)
+        for key, index in layout.positions().items():
+            if schema.column(key).kind is Kind.MONEY:
+                cells = [row[index] for row in data.rows[layout.row + 1:] if index < len(row)]
+                for code, count in currency_of_amounts(cells).items():
+                    seen[code] = seen.get(code, 0) + count
+    return max(seen, key=lambda code: seen[code]) if seen else ""
+
+
+# --- reading one table ---------------------------------------------------------------------------
+
+
+def _read_table(path: Path, data: SheetData, layout: Any, schema: SheetSchema,
+                rules: CellRules, units: Mapping[tuple[str, str], Any],
+                notices: list[Notice]) -> Table | None:
+    if layout is None:
+        return None
+    positions = layout.positions()
+    _check_duplicates(path, data.name, layout, schema)
+    header_row = layout.row + 1
+    missing_keys = [k for k in schema.key_columns if k not in positions
+                    and schema.column(k).tracked]
+    if missing_keys:
+        _key_columns_missing(path, data.name, schema, layout, missing_keys, notices)
+        return None
+    width = max((m.index for m in layout.matches), default=-1) + 1
+    body = data.rows[layout.row + 1:]
+    raw = _raw_frame(body, positions, header_row + 1)
+    skipped = _totals_rows(raw, body, header_row + 1, data.table_totals_rows, schema)
+    raw = raw.drop(index=list(skipped))
+    raw = raw[raw.notna().any(axis=1)]  # blank rows (text is trimmed already)
+    letters = {key: column_letter(i) for key, i in positions.items()}
+    headers = {m.key: m.header for m in layout.matches if m.key}
+    parsed = _parse_table(raw, schema, rules, {k: units.get((schema.name, k)) for k in positions})
+    if not schema.column(schema.key_columns[-1]).tracked:  # e.g. no Project Name: use the ID
+        name_key = schema.key_columns[-1]
+        parsed[name_key] = dataclasses.replace(parsed[schema.key_columns[0]])
+    rows = pd.Series(raw.index.to_numpy(), index=raw.index, name="row")
+    missing = tuple(c.key for c in schema.columns if c.tracked and c.key not in positions)
+    hidden = tuple(r for r in sorted(data.hidden_rows) if r in raw.index)
+    table = Table(schema, data.name, header_row, letters, headers, rows, raw, parsed, missing,
+                  layout, skipped, hidden, width)
+    notices += _table_notices(table, units, rules.currency)
+    return table
+
+
+def _check_duplicates(path: Path, sheet: str, layout: Any, schema: SheetSchema) -> None:
+    for key, first, again in layout.duplicates:
+        row = layout.row + 1
+        raise RegisterError(path, f"sheet '{sheet}': columns {column_letter(first)}{row} and "
+                                  f"{column_letter(again)}{row} are both "
+                                  f"'{schema.column(key).name}'; keep one, or say which one is "
+                                  f"meant in a profile ([columns.{schema.name}])")
+
+
+def _key_columns_missing(path: Path, sheet: str, schema: SheetSchema, layout: Any,
+                         missing: list[str], notices: list[Notice]) -> None:
+    names = " and ".join(schema.column(k).name for k in missing)
+    found = [f"{m.header} → {schema.column(m.key).name}" for m in layout.matches if m.key]
+    problem = (f"sheet '{sheet}' has no {names} column (header row {layout.row + 1}; "
+               f"recognised: {', '.join(found) or 'none'}); map it in a profile "
+               f"([columns.{schema.name}]) or run pmo-xl inspect")
+    if not schema.parent:
+        raise RegisterError(path, problem)
+    notices.append(Notice(sheet, layout.row + 1, names, cell_ref(sheet, "A", layout.row + 1),
+                          "sheet-not-read", f"{problem}: the sheet was not read"))
+
+
+def _raw_frame(body: Sequence[Sequence[object]], positions: Mapping[str, int],
+               first_row: int) -> pd.DataFrame:
+    # Transposed once, in C; then text is trimmed and blank text becomes None in one pass per
+    # read column, so pandas infers a proper dtype (all text, all numbers, all dates) for the
+    # parsers' fast paths and "blank" is simply a missing value.
+    columns = list(itertools.zip_longest(*body, fillvalue=None)) if body else []
+    frame = {}
+    for key, index in positions.items():
+        cells = columns[index] if index < len(columns) else (None,) * len(body)
+        frame[key] = pd.Series(
+            [(v.strip() or None) if v.__class__ is str else v for v in cells],
+            dtype=None if cells else object)
+    raw = pd.DataFrame(frame)
+    raw.index = pd.RangeIndex(first_row, first_row + len(body))
+    return raw
+
+
+def _totals_rows(raw: pd.DataFrame, body: Sequence[Sequence[object]], first_row: int,
+                 table_totals: frozenset[int], schema: SheetSchema) -> dict[int, str]:
+    """Rows that total the ones above: an Excel Table's totals row, or a row with a blank
+    (or 'Total') ID whose first text says Total, Grand Total, Subtotal or Sum."""
+    skipped = {row: "the Excel Table's totals row" for row in table_totals if row in raw.index}
+    ids = raw[schema.key_columns[0]]
+    text = ids.astype("string")
+    suspects = ids.isna() | text.str.match(_TOTAL).fillna(False).astype(bool)
+    for row in raw.index[suspects.to_numpy()]:
+        cells = body[row - first_row]
+        first = next((v for v in cells if isinstance(v, str) and v.strip()), None)
+        if first is not None and _TOTAL.match(first) and row not in skipped:
+            skipped[row] = f"'{first.strip()}'"
+    return skipped
+
+
+def _parse_table(raw: pd.DataFrame, schema: SheetSchema, rules: CellRules,
+                 units: Mapping[str, Any]) -> dict[str, Parsed]:
+    parsed = {}
+    for column in schema.columns:
+        cells = raw[column.key] if column.key in raw else _absent(raw.index)
+        unit = units.get(column.key)
+        parsed[column.key] = parse_column(cells, column, rules,
+                                          unit.scale if unit is not None else None)
+    return parsed
+
+
+def _absent(index: pd.Index) -> pd.Series:
+    return pd.Series(None, index=index, dtype=object)
+
+
+def _table_notices(table: Table, units: Mapping[tuple[str, str], Any],
+                   currency: str | None) -> list[Notice]:
+    """What the user should know about a table as a whole: missing columns, money units and
+    currencies taken from headers, fuzzy header matches, totals rows left out, hidden rows
+    read."""
+    schema, sheet, row = table.schema, table.sheet, table.header_row
+    notices = []
+
+    def at(key: str | None, rule: str, message: str, letter: str | None = None,
+           where: int = row) -> None:
+        name = schema.column(key).name if key else ""
+        letter = letter or table.letters.get(key or "", "A")
+        notices.append(Notice(sheet, where, name, cell_ref(sheet, letter, where), rule, message))
+
+    free = column_letter(table.width)  # where a missing column would go
+    for key in table.missing:
+        column = schema.column(key)
+        if column.required:
+            at(key, "missing-column", f"the {column.name} column is missing: the standard "
+               f"requires it (add it, e.g. at {cell_ref(sheet, free, row)}, map it in a "
+               "profile, or declare it not tracked)", free)
+    for match in table.layout.matches:
+        if match.how == "fuzzy":
+            at(match.key, "fuzzy-header", f"header '{match.header}' was read as "
+               f"{schema.column(match.key).name} (a close match, {match.score:.0f} %); map it "
+               "in a profile to be sure")
+    for (sheet_name, key), unit in units.items():
+        if sheet_name != schema.name or unit is None or key not in table.letters:
+            continue
+        header = table.headers.get(key, "")
+        if unit.currency and currency and unit.currency != currency:
+            at(key, "other-currency", f"the header '{header}' says {unit.currency}, but the "
+               f"register's currency is {currency}: its amounts are not summed")
+        if unit.scale != 1:
+            size = {1e3: "thousands", 1e6: "millions", 1e9: "billions"}.get(unit.scale,
+                                                                           f"× {unit.scale:g}")
+            at(key, "money-unit", f"{schema.column(key).name} is read in {size}: its header "
+               f"'{header}' says so")
+    if table.skipped:
+        first = min(table.skipped)
+        listed = ", ".join(f"{r} ({why})" for r, why in sorted(table.skipped.items())[:5])
+        many = len(table.skipped) > 1
+        at(None, "totals-row", f"not read as {schema.name.lower()}: row{'s' * many} {listed} "
+           f"total{'' if many else 's'} the rows above", "A", first)
+    if table.hidden:
+        count = len(table.hidden)
+        at(None, "hidden-rows", f"{count} hidden or filtered-out row{'s' * (count != 1)} "
+           f"{'were' if count != 1 else 'was'} read and count in every figure: rows "
+           f"{_ranges(table.hidden)}", "A", table.hidden[0])
+    return notices
+
+
+def _ranges(rows: Sequence[int], limit: int = 8) -> str:
+    """5, 9–14, 20 … (at most `limit` runs)."""
+    runs: list[list[int]] = []
+    for r in rows:
+        if runs and r == runs[-1][-1] + 1:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    text = ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}"
+                     for run in runs[:limit])
+    return text + (" …" if len(runs) > limit else "")

@@ -17,6 +17,7 @@ PERFORMANCE_TOLERANCE = 0.9
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    INFO = "info"  # what the user should know about how the register was read
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,18 @@ class Rule:
     example: str
 
 
-_E, _W = Severity.ERROR, Severity.WARNING
+_E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 RULES: tuple[Rule, ...] = (
+    Rule("missing-column", _E, "Missing column",
+         "A column the standard requires is not in the register (one finding per column, "
+         "at the header row). Add it, map it to the register's own header in a profile, or "
+         "declare it not tracked; figures that need it are null until then.",
+         "the Sponsor column is missing: the standard requires it"),
+    Rule("sheet-not-read", _E, "Sheet not read",
+         "A lessons or milestones sheet lacks a column it cannot be read without (its "
+         "Project ID or title), so none of its rows were read.",
+         "sheet 'Lessons' has no Project ID column: the sheet was not read"),
     Rule("required", _E, "Missing required value",
          "A required column is blank (whitespace only counts as blank). Overall RAG is "
          "required unless the project is Closed.",
@@ -41,21 +51,29 @@ RULES: tuple[Rule, ...] = (
          "Project IDs and Lesson IDs must be unique (trimmed, case-insensitive); each later "
          "occurrence is flagged.",
          "Project ID 'PRJ-007' is already used in row 9"),
-    Rule("not-allowed", _E, "Value not in the allowed list",
-         "A dropdown column holds a value outside its list (matching ignores case and "
-         "surrounding spaces; RAG also accepts G, A, R).",
+    Rule("not-allowed", _E, "Value not in the vocabulary",
+         "A dropdown column holds a word outside its vocabulary (the organisation's words "
+         "from the Lists sheet or a profile; matching ignores case and surrounding spaces; "
+         "RAG also accepts G, A, R). No figure counts it.",
          "Phase 'Delivery' is not one of Initiation, Planning, Execution, Closing, Closed"),
     Rule("bad-date", _E, "Unreadable date",
          "A date column holds something that is not a date cell, an Excel date number, or "
-         "a text date such as 2026-03-31, 31-Mar-2026 or 31/03/2026 (read by Date Order).",
+         "a text date such as 2026-03-31, 2026-03-31T09:00Z, 31-Mar-2026, 31/03/2026 or "
+         "3/31/2026 5:00 PM (day and month order by Date Order).",
          "Start Date 'next spring' is not a date"),
     Rule("bad-money", _E, "Unreadable amount",
          "A money column holds something that is not a number or an amount such as "
-         "€1,250,000.",
+         "€1,250,000, 1.250.000,00, 1,2 Mio or 3.5m.",
          "Budget 'twelve thousand' is not a number"),
     Rule("negative-money", _E, "Negative amount",
-         "Budget, Actual Cost and Forecast Cost cannot be negative.",
+         "Budget, Actual Cost and Forecast Cost cannot be negative; no figure uses a "
+         "negative amount.",
          "Actual Cost -5,000 is negative"),
+    Rule("other-currency", _E, "Amount in another currency",
+         "An amount (or a money column's header) names a currency other than the "
+         "register's (Currency setting, else the currency its amounts are written in); it "
+         "is never summed with the rest.",
+         "Budget '$1,200,000' is not in GBP: it is not summed"),
     Rule("bad-percent", _E, "Unreadable percentage",
          "Percent Complete is not a number or a percentage such as 45%.",
          "Percent Complete 'half' is not a percentage"),
@@ -74,6 +92,11 @@ RULES: tuple[Rule, ...] = (
     Rule("bad-setting", _E, "Unusable setting",
          "A Settings value cannot be used; its default applies until it is fixed.",
          "Stale After Days 'monthly' is not a whole number"),
+    Rule("bad-standard", _E, "Unusable entry on the Lists sheet",
+         "A word on the Lists sheet has no usable meaning (a phase needs its stage, a "
+         "rating its Green, Amber or Red); values with that word count as unset.",
+         "Phase 'Design' has no meaning: give it one of Initiation, Planning, Execution, "
+         "Closing, Closed in 'Phase means'"),
     Rule("stale-status", _W, "Stale status",
          "An active project's Status Date is older than Stale After Days (Settings, default "
          "30) on the as-of date, or missing.",
@@ -94,10 +117,48 @@ RULES: tuple[Rule, ...] = (
     Rule("logged-in-future", _W, "Lesson dated in the future",
          "Date Logged is after the as-of date.",
          "Date Logged 2026-12-01 is after the as-of date 2026-09-30"),
+    Rule("implausible-date", _W, "Implausible date",
+         "A date's year lies outside Earliest Year – Latest Year (Settings, default "
+         "1990–2100), e.g. a typo such as 1905: no figure (slip, PV, staleness) uses it.",
+         "Forecast Finish 1905-07-14 is implausible (outside 1990–2100): no figure uses it"),
+    Rule("approximate-date", _W, "Month or quarter instead of a date",
+         "A date was given as a month or quarter (Mar-2025, March 2025, Q3 2026) and read as "
+         "its first day (start dates) or its last day (finish and due dates).",
+         "Baseline Finish 'Q3 2026' was read as 2026-09-30, the last day of the quarter"),
+    Rule("date-order", _W, "Date against the column's day/month order",
+         "With Date Order auto, a column is read day-first or month-first by its "
+         "unambiguous dates; a date that can only be read the other way is read that way "
+         "and flagged, since the column mixes both orders.",
+         "Start Date '28/06/2024' can only be read day-first, unlike the rest of its "
+         "column (month-first)"),
+    Rule("money-unit", _W, "Money unit taken from the header",
+         "A money column's header states its unit, e.g. 'Budget (£m)' or 'Cost_kEUR': its "
+         "plain numbers are multiplied accordingly (the header wins over Money Unit).",
+         "Budget is read in millions: its header 'Budget (£m)' says so"),
     Rule("percent-as-points", _W, "Percent read as points",
          "Percent Complete was given as a number between 1 and 100 (e.g. 45) and was read "
          "as that many percent; enter 45% or 0.45 to be explicit.",
          "Percent Complete 45 was read as 45 %"),
+    Rule("fuzzy-header", _I, "Header matched approximately",
+         "A header was taken for a pmo-xl column by a confident, unique close match (e.g. "
+         "'Projet Name'); map it in a profile to make it certain.",
+         "header 'Projet Name' was read as Project Name (a close match, 91 %)"),
+    Rule("sheet-chosen", _I, "Projects sheet found by its content",
+         "No sheet is named Projects, so the sheet whose header names the most project "
+         "columns was read (name it with --sheet or in a profile to be sure).",
+         "no sheet is named Projects: read sheet 'Register' as the project register"),
+    Rule("totals-row", _I, "Totals rows left out",
+         "Rows that total the rows above (an Excel Table's totals row, or a row with no ID "
+         "whose first text says Total, Grand Total, Subtotal or Sum) are not read as records.",
+         "not read as projects: row 48 ('Total') totals the rows above"),
+    Rule("hidden-rows", _I, "Hidden rows were read",
+         "Rows hidden or filtered out in Excel are read like any other and count in every "
+         "figure; this lists them so that the totals are no surprise.",
+         "3 hidden or filtered-out rows were read and count in every figure: rows 5, 9–10"),
+    Rule("file-note", _I, "File read by its content",
+         "The file's content is not what its extension says (e.g. an .xlsx workbook named "
+         ".xls); it was read by its content.",
+         "Register.xls is an .xlsx workbook named .xls; read as .xlsx"),
 )
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

@@ -1,16 +1,23 @@
-"""The register contract, declared once.
+"""The default register standard, declared once.
 
-Every sheet, column, type, allowed value and header alias of a PMO register lives here. The
-reader maps headers with it, parsing and validation check values against it, the workbook
-builder lays out tables and dropdowns from it, and the README's column reference is generated
-from it. Nothing else in the package spells out a column name.
+Every sheet, column, type, vocabulary and header alias of a PMO register lives here. This is
+pmo-xl's *default* standard: an organisation overrides it per register (the workbook's Lists
+and Settings sheets, or a profile; see `pmo_xl.standard`), and every other part of pmo-xl takes
+the standard in force from there. Nothing else in the package spells out a column name.
+
+A vocabulary is the list of words a dropdown column accepts. Where pmo-xl's figures depend on
+what a word means (a phase's stage, a RAG rating, a lesson's type, an action's status) each
+word carries a *canonical meaning*: an organisation may call its phases Scope, Design and
+Construction, and the roll-up still knows which projects are active.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class Kind(StrEnum):
@@ -24,21 +31,26 @@ class Kind(StrEnum):
     INTEGER = "integer"
 
 
-PHASES = ("Initiation", "Planning", "Execution", "Closing", "Closed")
+# Canonical meanings: what pmo-xl's figures understand.
+STAGES = ("Initiation", "Planning", "Execution", "Closing", "Closed")
+PHASES = STAGES  # the default lifecycle is the canonical one
 RAG = ("Green", "Amber", "Red")
-PRIORITIES = ("High", "Medium", "Low")
+LEVELS = ("High", "Medium", "Low")
+LESSON_TYPES = ("Went Well", "Improve")
+ACTION_STATUSES = ("Open", "In Progress", "Closed")
 LESSON_CATEGORIES = (
     "Governance", "Planning", "Scope", "Schedule", "Cost", "Quality", "Resources",
     "Stakeholders", "Communication", "Procurement", "Risk", "Technical", "Other",
 )
-LESSON_TYPES = ("Went Well", "Improve")
-ACTION_STATUSES = ("Open", "In Progress", "Closed")
-IMPACTS = ("High", "Medium", "Low")
-DATE_ORDERS = ("DMY", "MDY")
+PRIORITIES = IMPACTS = LEVELS
+DATE_ORDERS = ("auto", "DMY", "MDY")
+FALLBACK_DATE_ORDERS = ("DMY", "MDY")
+MONEY_UNITS = ("units", "thousands", "millions", "billions")
 
 CLOSED = "Closed"
+CLOSING_STAGES = ("Closing", "Closed")
 # RAG is commonly typed as its initial in status meetings.
-RAG_SHORTHAND = {"g": "Green", "a": "Amber", "r": "Red"}
+RAG_SHORTHAND = MappingProxyType({"g": "Green", "a": "Amber", "r": "Red"})
 
 
 def normalise_header(text: object) -> str:
@@ -46,20 +58,95 @@ def normalise_header(text: object) -> str:
     return re.sub(r"\s+", "", str(text)).casefold()
 
 
+def normalise_word(text: object) -> str:
+    """A dropdown value reduced for matching: trimmed, inner spaces collapsed, casefolded."""
+    return " ".join(str(text).split()).casefold()
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words a dropdown column accepts, in the organisation's order, and what each means.
+
+    `canonical` lists the meanings pmo-xl's figures understand; `meanings[i]` is the meaning of
+    `words[i]` (None: not yet given, which the standard reports). A vocabulary without canonical
+    meanings (lesson categories, say) is *open*: each word means itself. `spellings` are further
+    accepted spellings (normalised) of words, such as the RAG initials.
+    """
+
+    name: str
+    words: tuple[str, ...]
+    canonical: tuple[str, ...] = ()
+    meanings: tuple[str | None, ...] = ()
+    spellings: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.meanings:
+            object.__setattr__(self, "meanings", self.words)
+
+    @property
+    def open(self) -> bool:
+        return not self.canonical
+
+    def meaning(self, word: str) -> str | None:
+        return self.meanings[self.words.index(word)]
+
+    def lookup(self) -> dict[str, str]:
+        """Normalised spelling -> word."""
+        found = {normalise_word(word): word for word in self.words}
+        for spelling, word in self.spellings.items():
+            if word in self.words:  # an organisation's own list may drop a default word
+                found.setdefault(spelling, word)
+        return found
+
+    def categories(self) -> tuple[str, ...]:
+        """Every meaning a value of this vocabulary can have, canonical ones first."""
+        extra = tuple(dict.fromkeys(m for m in self.meanings if m and m not in self.canonical))
+        return (*self.canonical, *extra)
+
+
+def _vocabulary(name: str, words: tuple[str, ...], canonical: bool = True,
+                **kw: object) -> Vocabulary:
+    return Vocabulary(name, words, words if canonical else (), **kw)  # type: ignore[arg-type]
+
+
+PHASE_VOCABULARY = _vocabulary("Phase", PHASES)
+RAG_VOCABULARY = _vocabulary("RAG", RAG, spellings=RAG_SHORTHAND)
+PRIORITY_VOCABULARY = _vocabulary("Priority", PRIORITIES)
+CATEGORY_VOCABULARY = _vocabulary("Lesson Category", LESSON_CATEGORIES, canonical=False)
+LESSON_TYPE_VOCABULARY = _vocabulary("Lesson Type", LESSON_TYPES)
+ACTION_STATUS_VOCABULARY = _vocabulary("Action Status", ACTION_STATUSES)
+IMPACT_VOCABULARY = _vocabulary("Impact", IMPACTS)
+VOCABULARIES: tuple[Vocabulary, ...] = (
+    PHASE_VOCABULARY, RAG_VOCABULARY, PRIORITY_VOCABULARY, CATEGORY_VOCABULARY,
+    LESSON_TYPE_VOCABULARY, ACTION_STATUS_VOCABULARY, IMPACT_VOCABULARY)
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column of a register sheet."""
+    """One column of a register sheet, as the standard in force declares it.
+
+    `tracked=False`: the organisation does not keep this column (no finding when it is absent;
+    figures that need it are null). `references`: the sheet whose ID this column must match
+    (a child sheet's link to its parent). `period_end`: a month or quarter typed in this date
+    column means its last day (finish and due dates), else its first.
+    """
 
     name: str
     key: str
     kind: Kind
     required: bool = False
-    allowed: tuple[str, ...] = ()
-    shorthand: dict[str, str] = field(default_factory=dict)
+    vocabulary: Vocabulary | None = None
     aliases: tuple[str, ...] = ()
     unique: bool = False
+    references: str = ""
+    period_end: bool = False
+    tracked: bool = True
     hint: str = ""
     width: int = 14
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return self.vocabulary.words if self.vocabulary else ()
 
     def spellings(self) -> tuple[str, ...]:
         """Every header text that maps to this column, normalised."""
@@ -74,13 +161,20 @@ class Column:
 
 @dataclass(frozen=True)
 class SheetSchema:
-    """One data sheet of the register: its name, Excel Table name and columns."""
+    """One data sheet of the register: its name, Excel Table name and columns.
+
+    `key_columns` are the columns without which the sheet cannot be read at all; every other
+    missing column is a finding. `group` is the name under which a project's rows of a child
+    sheet appear in its report (`lessons`, `milestones`).
+    """
 
     name: str
     table: str
     columns: tuple[Column, ...]
+    key_columns: tuple[str, ...]
     required: bool = False
     description: str = ""
+    group: str = ""
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -88,9 +182,17 @@ class SheetSchema:
                 return col
         raise KeyError(key)
 
+    def has_column(self, key: str) -> bool:
+        return any(col.key == key for col in self.columns)
+
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(c.key for c in self.columns)
+
+    @property
+    def parent(self) -> str:
+        """The sheet this one's rows belong to ('' for the root sheet)."""
+        return next((c.references for c in self.columns if c.references), "")
 
     def header_lookup(self) -> dict[str, str]:
         """Normalised header spelling -> column key."""
@@ -101,62 +203,88 @@ def _text(name: str, key: str, **kw: object) -> Column:
     return Column(name, key, Kind.TEXT, **kw)  # type: ignore[arg-type]
 
 
-def _enum(name: str, key: str, allowed: tuple[str, ...], **kw: object) -> Column:
-    return Column(name, key, Kind.ENUM, allowed=allowed, **kw)  # type: ignore[arg-type]
+def _enum(name: str, key: str, vocabulary: Vocabulary, **kw: object) -> Column:
+    return Column(name, key, Kind.ENUM, vocabulary=vocabulary, **kw)  # type: ignore[arg-type]
 
 
 def _rag(name: str, key: str, **kw: object) -> Column:
-    return _enum(name, key, RAG, shorthand=RAG_SHORTHAND, width=11, **kw)
+    return _enum(name, key, RAG_VOCABULARY, width=11, **kw)
+
+
+def _date(name: str, key: str, **kw: object) -> Column:
+    return Column(name, key, Kind.DATE, width=12, **kw)  # type: ignore[arg-type]
+
+
+def _money(name: str, key: str, **kw: object) -> Column:
+    return Column(name, key, Kind.MONEY, **kw)  # type: ignore[arg-type]
 
 
 PROJECTS = SheetSchema(
     name="Projects",
     table="tblProjects",
     required=True,
+    key_columns=("project_id", "project_name"),
     description="The project register: one row per project.",
     columns=(
-        _text("Project ID", "project_id", required=True, unique=True, aliases=("ID",),
+        _text("Project ID", "project_id", required=True, unique=True,
+              aliases=("ID", "Unique ID", "Project No", "Project Number", "Project Ref",
+                       "Project Code", "Reference"),
               hint="Unique reference, e.g. PRJ-001.", width=12),
         _text("Project Name", "project_name", required=True,
               aliases=("Name", "Project", "Project Title"), width=34),
-        _text("Programme", "programme", aliases=("Program",), width=22),
-        _text("Business Unit", "business_unit", aliases=("BU", "Department"), width=18),
-        _text("Sponsor", "sponsor", required=True, aliases=("Project Sponsor",), width=18),
-        _text("Project Manager", "project_manager", required=True, aliases=("PM",), width=18),
-        _enum("Phase", "phase", PHASES, required=True, aliases=("Stage",),
-              hint="Initiation, Planning, Execution, Closing or Closed.", width=12),
-        _rag("Overall RAG", "overall_rag", aliases=("RAG", "Status RAG", "Overall Status"),
-             hint="Green, Amber or Red; required unless the project is Closed."),
-        _rag("Schedule RAG", "schedule_rag"),
-        _rag("Cost RAG", "cost_rag", aliases=("Budget RAG",)),
-        _enum("Priority", "priority", PRIORITIES, width=10),
-        Column("Start Date", "start_date", Kind.DATE, required=True, aliases=("Start",),
-               width=12),
-        Column("Baseline Finish", "baseline_finish", Kind.DATE, required=True,
-               aliases=("Baseline End", "Planned Finish", "Baseline Finish Date"),
-               hint="The approved finish date; on or after Start Date.", width=12),
-        Column("Forecast Finish", "forecast_finish", Kind.DATE,
-               aliases=("Forecast End", "Forecast Finish Date"),
-               hint="The PM's current finish forecast; blank means on baseline.", width=12),
-        Column("Actual Finish", "actual_finish", Kind.DATE,
-               aliases=("Actual End", "Actual Finish Date"),
-               hint="Required once the project is Closed.", width=12),
-        Column("Budget", "budget", Kind.MONEY, required=True,
-               aliases=("BAC", "Budget at Completion", "Approved Budget"),
-               hint="Budget at completion (BAC).", width=14),
-        Column("Actual Cost", "actual_cost", Kind.MONEY,
-               aliases=("AC", "Actuals", "Spend to Date", "Actual Cost to Date"),
-               hint="Cost incurred to date; blank means 0.", width=14),
-        Column("Forecast Cost", "forecast_cost", Kind.MONEY,
-               aliases=("EAC", "Estimate at Completion", "Forecast at Completion"),
-               hint="The PM's estimate at completion; optional.", width=14),
+        _text("Programme", "programme", aliases=("Program", "Portfolio"), width=22),
+        _text("Business Unit", "business_unit", aliases=("BU", "Department", "Division"),
+              width=18),
+        _text("Sponsor", "sponsor", required=True,
+              aliases=("Project Sponsor", "SRO", "Senior Responsible Owner", "Executive"),
+              width=18),
+        _text("Project Manager", "project_manager", required=True,
+              aliases=("PM", "Manager", "Project Lead"), width=18),
+        _enum("Phase", "phase", PHASE_VOCABULARY, required=True,
+              aliases=("Stage", "Lifecycle Stage", "Project Phase", "Project Stage"), width=12),
+        _rag("Overall RAG", "overall_rag", required=True,
+             aliases=("RAG", "Status RAG", "Overall Status", "RAG Status", "Overall Rating",
+                      "DCA", "Delivery Confidence"),
+             hint="The overall rating; required unless the project is Closed."),
+        _rag("Schedule RAG", "schedule_rag", aliases=("Time RAG", "Schedule Status")),
+        _rag("Cost RAG", "cost_rag", aliases=("Budget RAG", "Cost Status", "Finance RAG")),
+        _enum("Priority", "priority", PRIORITY_VOCABULARY, width=10),
+        _date("Start Date", "start_date", required=True,
+              aliases=("Start", "Planned Start", "Start Date Baseline")),
+        _date("Baseline Finish", "baseline_finish", required=True, period_end=True,
+              aliases=("Baseline End", "Planned Finish", "Baseline Finish Date",
+                       "Planned End", "Planned End Date", "Baseline Completion"),
+              hint="The approved finish date; on or after Start Date."),
+        _date("Forecast Finish", "forecast_finish", period_end=True,
+              aliases=("Forecast End", "Forecast Finish Date", "Forecast Completion",
+                       "Estimated Completion Date", "Expected Finish"),
+              hint="The PM's current finish forecast; blank means on baseline."),
+        _date("Actual Finish", "actual_finish", period_end=True,
+              aliases=("Actual End", "Actual Finish Date", "Completion Date",
+                       "Actual Completion"),
+              hint="Required once the project is Closed."),
+        _money("Budget", "budget", required=True,
+               aliases=("BAC", "Budget at Completion", "Approved Budget", "Total Budget",
+                        "Baseline Budget", "Whole Life Cost"),
+               hint="Budget at completion (BAC)."),
+        _money("Actual Cost", "actual_cost",
+               aliases=("AC", "Actuals", "Spend to Date", "Actual Cost to Date", "Spend",
+                        "Actual Spend"),
+               hint="Cost incurred to date; blank means 0."),
+        _money("Forecast Cost", "forecast_cost",
+               aliases=("EAC", "Estimate at Completion", "Forecast at Completion",
+                        "Forecast Total Cost"),
+               hint="The PM's estimate at completion; optional."),
         Column("Percent Complete", "percent_complete", Kind.PERCENT, required=True,
-               aliases=("% Complete", "Pct Complete", "Percent Done", "% Done", "Progress"),
+               aliases=("% Complete", "Pct Complete", "Percent Done", "% Done", "Progress",
+                        "Complete %", "Completion %"),
                hint="Work done as a percentage: 45% or 0.45.", width=11),
-        Column("Status Date", "status_date", Kind.DATE,
-               aliases=("Last Update", "Last Updated", "Status As Of"),
-               hint="Date of the last status update.", width=12),
-        _text("Status Summary", "status_summary", aliases=("Summary", "Status Comment"),
+        _date("Status Date", "status_date",
+              aliases=("Last Update", "Last Updated", "Status As Of", "Report Date",
+                       "Status Updated"),
+              hint="Date of the last status update."),
+        _text("Status Summary", "status_summary",
+              aliases=("Summary", "Status Comment", "Commentary", "Status Commentary"),
               width=40),
         _text("Key Risks", "key_risks", aliases=("Risks",), width=32),
         _text("Next Steps", "next_steps", width=32),
@@ -166,37 +294,41 @@ PROJECTS = SheetSchema(
 LESSONS = SheetSchema(
     name="Lessons",
     table="tblLessons",
+    key_columns=("project_id", "lesson"),
+    group="lessons",
     description="The lessons-learned log: one row per lesson.",
     columns=(
         _text("Lesson ID", "lesson_id", required=True, unique=True, width=12),
-        _text("Project ID", "project_id", required=True,
+        _text("Project ID", "project_id", required=True, references="Projects",
               hint="Must match a Project ID on the Projects sheet.", width=12),
-        Column("Date Logged", "date_logged", Kind.DATE, required=True,
-               aliases=("Logged", "Date"), width=12),
-        _enum("Category", "category", LESSON_CATEGORIES, required=True, width=15),
-        _enum("Type", "type", LESSON_TYPES, required=True, aliases=("Lesson Type",),
+        _date("Date Logged", "date_logged", required=True, aliases=("Logged", "Date")),
+        _enum("Category", "category", CATEGORY_VOCABULARY, required=True,
+              aliases=("Lesson Category",), width=15),
+        _enum("Type", "type", LESSON_TYPE_VOCABULARY, required=True, aliases=("Lesson Type",),
               hint="Went Well or Improve.", width=11),
         _text("Lesson", "lesson", required=True, aliases=("Title", "Lesson Title"), width=40),
         _text("Description", "description", aliases=("Details",), width=40),
         _text("Recommendation", "recommendation", aliases=("Recommendations",), width=40),
         _text("Owner", "owner", aliases=("Action Owner",), width=18),
-        _enum("Action Status", "action_status", ACTION_STATUSES, aliases=("Status",),
-              width=13),
-        _enum("Impact", "impact", IMPACTS, width=10),
+        _enum("Action Status", "action_status", ACTION_STATUS_VOCABULARY,
+              aliases=("Status",), width=13),
+        _enum("Impact", "impact", IMPACT_VOCABULARY, width=10),
     ),
 )
 
 MILESTONES = SheetSchema(
     name="Milestones",
     table="tblMilestones",
+    key_columns=("project_id", "milestone"),
+    group="milestones",
     description="Key milestones: one row per milestone.",
     columns=(
-        _text("Project ID", "project_id", required=True, width=12),
+        _text("Project ID", "project_id", required=True, references="Projects", width=12),
         _text("Milestone", "milestone", required=True, aliases=("Milestone Name",), width=34),
-        Column("Baseline Date", "baseline_date", Kind.DATE, required=True,
-               aliases=("Baseline", "Planned Date"), width=12),
-        Column("Forecast Date", "forecast_date", Kind.DATE, aliases=("Forecast",), width=12),
-        Column("Actual Date", "actual_date", Kind.DATE, aliases=("Actual",), width=12),
+        _date("Baseline Date", "baseline_date", required=True, period_end=True,
+              aliases=("Baseline", "Planned Date")),
+        _date("Forecast Date", "forecast_date", period_end=True, aliases=("Forecast",)),
+        _date("Actual Date", "actual_date", period_end=True, aliases=("Actual",)),
     ),
 )
 
@@ -221,12 +353,28 @@ SETTINGS: tuple[Setting, ...] = (
             hint="Shown on reports."),
     Setting("Report Date", "report_date", Kind.DATE, None,
             hint="The as-of date of the roll-up and reports; blank means today."),
-    Setting("Currency", "currency", Kind.TEXT, "EUR",
-            hint="ISO 4217 code used to format money, e.g. EUR, GBP, USD."),
+    Setting("Currency", "currency", Kind.TEXT, "",
+            hint="ISO 4217 code of the register's money, e.g. EUR, GBP, USD; an amount in "
+                 "another currency is an error. Blank: the currency the amounts are written "
+                 "in (EUR when none is)."),
+    Setting("Money Unit", "money_unit", Kind.ENUM, "units", allowed=MONEY_UNITS,
+            hint="What a plain number in a money column counts: units, thousands, millions or "
+                 "billions. A header that states its unit, e.g. 'Budget (£m)', wins for its "
+                 "column."),
     Setting("Stale After Days", "stale_after_days", Kind.INTEGER, 30,
             hint="A status update older than this many days is stale."),
-    Setting("Date Order", "date_order", Kind.ENUM, "DMY", allowed=DATE_ORDERS,
-            hint="How to read ambiguous text dates such as 03/04/2026: DMY or MDY."),
+    Setting("Date Order", "date_order", Kind.ENUM, "auto", allowed=DATE_ORDERS,
+            hint="How to read text dates such as 03/04/2026: auto decides each column from "
+                 "its unambiguous dates; DMY or MDY reads every column that way."),
+    Setting("Ambiguous Date Order", "fallback_date_order", Kind.ENUM, "DMY",
+            allowed=FALLBACK_DATE_ORDERS,
+            hint="With Date Order auto: how to read a column whose dates could be read "
+                 "either way (every day and month 12 or less)."),
+    Setting("Earliest Year", "earliest_year", Kind.INTEGER, 1990,
+            hint="A date before this year is implausible (a typo such as 1905): a warning, "
+                 "and no figure uses it."),
+    Setting("Latest Year", "latest_year", Kind.INTEGER, 2100,
+            hint="A date after this year is implausible: a warning, and no figure uses it."),
     Setting("Report Formats", "report_formats", Kind.TEXT, "HTML, PDF",
             hint="Formats of the status reports: HTML, PDF, or both separated by a comma."),
     Setting("Output Folder", "output_folder", Kind.TEXT, "Reports",
@@ -236,8 +384,10 @@ SETTINGS: tuple[Setting, ...] = (
             hint="Optional image for the reports (PNG, JPEG or SVG file), relative to the "
                  "register's folder."),
 )
+
+
 def sheet_schema(name: str) -> SheetSchema:
-    """The schema of a data sheet by its (case-insensitive) name."""
+    """The default schema of a data sheet by its (case-insensitive) name."""
     for sheet in SHEETS:
         if sheet.name.casefold() == name.casefold():
             return sheet

@@ -1,15 +1,20 @@
 """Validation: every problem in a register, each tied to the cell that holds it.
 
-`validate(register)` runs all rules of `pmo_xl.rules` in one pass, column-wise over whole
-tables (no per-row loops), and returns a `Validation` whose findings name sheet, Excel row,
-column, cell address, rule, severity and a message a PMO officer understands.
+`validate(register)` runs all rules of `pmo_xl.rules` in one pass over whole columns (no
+per-row loops but for the messages of flagged rows) and returns a `Validation` whose findings
+name sheet, Excel row, column, cell address, rule, severity and a message a PMO officer
+understands. It checks against the standard in force for the register: its vocabularies, its
+required and not-tracked columns. Checks that hold for any sheet (required, readable, allowed,
+unique, known parent) run on every sheet the standard declares; each sheet's own checks are
+registered in `SHEET_CHECKS` under its name. Derived figures (CPI, slip, staleness) come from
+`pmo_xl.metrics`, computed once for validation and roll-up alike.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,13 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .cells import sheet_prefix
-from .metrics import project_metrics, resolve_as_of
+from .metrics import EARLY_STAGES, project_metrics, resolve_as_of, usable_dates
+from .parsing import Parsed
 from .reader import Register, Table
-from .rules import PERFORMANCE_TOLERANCE, Severity, rule
-from .schema import CLOSED, SHEETS, Kind
+from .rules import Severity, rule
+from .schema import CLOSED, Column, Kind
 
 FINDING_FIELDS = ("sheet", "row", "column", "cell", "rule", "severity", "message")
-_SHEET_ORDER = {s.name: i for i, s in enumerate(SHEETS)}
 
 
 @dataclass(frozen=True)
@@ -47,13 +52,20 @@ class Validation:
     findings: pd.DataFrame
     as_of: dt.date
 
+    def _count(self, severity: Severity) -> int:
+        return int((self.findings["severity"] == severity).sum())
+
     @property
     def errors(self) -> int:
-        return int((self.findings["severity"] == Severity.ERROR).sum())
+        return self._count(Severity.ERROR)
 
     @property
     def warnings(self) -> int:
-        return int((self.findings["severity"] == Severity.WARNING).sum())
+        return self._count(Severity.WARNING)
+
+    @property
+    def infos(self) -> int:
+        return self._count(Severity.INFO)
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -65,93 +77,114 @@ class Validation:
     def to_dict(self) -> dict[str, object]:
         frame = self.findings[list(FINDING_FIELDS)]
         return {"findings": frame.to_dict("records"), "errors": self.errors,
-                "warnings": self.warnings, "as_of": self.as_of.isoformat()}
+                "warnings": self.warnings, "infos": self.infos,
+                "as_of": self.as_of.isoformat()}
 
 
-def render(template: str, **fields: object) -> pd.Series | str:
-    """str.format for whole columns: fields may be Series (aligned) or scalars.
-
-    Series are shown as a person reads cells: dates as ISO, 1001 rather than 1001.0, and a
-    format spec in the template ({cpi:.2f}) applies element-wise.
-    """
-    result: pd.Series | str = ""
-    for literal, name, spec, _conv in string.Formatter().parse(template):
-        result = result + literal
-        if name is not None:
-            result = result + _as_text(fields[name], spec or "")
-    return result
+# --- messages --------------------------------------------------------------------------------
 
 
-def _as_text(value: object, spec: str) -> pd.Series | str:
-    if not isinstance(value, pd.Series):
+def _show(value: object, spec: str = "") -> str:
+    """A value as a person reads it in a cell: dates as ISO, 1001 rather than 1001.0."""
+    if value is None or value is pd.NaT or value is pd.NA or (
+            isinstance(value, float) and np.isnan(value)):
+        return ""
+    if spec:
         return format(value, spec)
-    if pd.api.types.is_datetime64_any_dtype(value):
-        text = value.dt.strftime("%Y-%m-%d")
-    elif spec:
-        text = value.map(lambda x: format(x, spec), na_action="ignore")
-    else:
-        text = value.astype(object).map(_show, na_action="ignore")
-    return text.astype(object).fillna("").astype(str)
-
-
-def _show(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime | pd.Timestamp):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value).strip()
 
 
-class _Collector:
-    """Accumulates findings as small DataFrames, one per rule and column."""
+def _messages(template: str, count: int, fields: dict[str, object]) -> list[str]:
+    """str.format over the flagged rows, in plain Python: `fields` are lists (one value per
+    flagged row) or scalars."""
+    parts = list(string.Formatter().parse(template))
+    out = []
+    for i in range(count):
+        text = []
+        for literal, name, spec, _conv in parts:
+            text.append(literal)
+            if name is None:
+                continue
+            value = fields[name]
+            if isinstance(value, list):  # a cell's value: as a person reads it
+                text.append(_show(value[i], spec or ""))
+            else:
+                text.append(format(value, spec) if spec else str(value))
+        out.append("".join(text))
+    return out
 
-    def __init__(self) -> None:
-        self.parts: list[pd.DataFrame] = []
+
+class _Findings:
+    """Accumulates findings as plain lists; one DataFrame is built at the end."""
+
+    def __init__(self, register: Register) -> None:
+        self.columns: dict[str, list] = {name: [] for name in (*FINDING_FIELDS, "_sheet",
+                                                                "_col")}
+        self.sheet_order = {t.sheet: i for i, t in enumerate(register)}
 
     def add(self, table: Table, key: str, mask: pd.Series, rule_id: str, template: str,
             **fields: object) -> None:
-        """Findings for the rows where mask holds; the message is rendered for those only."""
-        mask = mask.fillna(False).astype(bool)
-        if not mask.any():
+        """Findings at column `key` for the rows where mask holds (none when the register
+        does not keep that column: its absence is a finding of its own)."""
+        if not table.has(key):
             return
-        key = key if table.has(key) else _fallback_key(table)
-        rows = table.rows[mask]
-        letter = table.letters[key]
+        flagged = np.asarray(mask.fillna(False), dtype=bool) if mask.dtype != bool else (
+            mask.to_numpy())
+        if not flagged.any():
+            return
+        index = table.rows.index
+        rows = table.rows.to_numpy()[flagged].astype(int).tolist()
+        values = {name: _aligned(value, index)[flagged].tolist()
+                  if isinstance(value, pd.Series) else value for name, value in fields.items()}
         found = rule(rule_id)
-        messages = render(template, **{name: value[mask] if isinstance(value, pd.Series)
-                                       else value for name, value in fields.items()})
-        self.parts.append(pd.DataFrame({
-            "sheet": table.sheet,
-            "row": rows.astype(int),
-            "column": table.schema.column(key).name,
-            "cell": render("{prefix}{row}", prefix=sheet_prefix(table.sheet) + letter, row=rows),
-            "rule": found.id,
-            "severity": found.severity.value,
-            "message": messages,
-            "_sheet": _SHEET_ORDER.get(table.schema.name, 9),
-            "_col": _letter_order(letter),
-        }))
+        letter = table.letters[key]
+        prefix = sheet_prefix(table.sheet) + letter
+        n = len(rows)
+        self._extend(table.sheet, rows, table.schema.column(key).name,
+                     [f"{prefix}{r}" for r in rows], found.id, found.severity.value,
+                     _messages(template, n, values), _letter_order(letter))
+
+    def _extend(self, sheet: str, rows: list[int], column: str, cells: list[str],
+                rule_id: str, severity: str, messages: list[str], col: int) -> None:
+        n = len(rows)
+        c = self.columns
+        c["sheet"] += [sheet] * n
+        c["row"] += rows
+        c["column"] += [column] * n
+        c["cell"] += cells
+        c["rule"] += [rule_id] * n
+        c["severity"] += [severity] * n
+        c["message"] += messages
+        c["_sheet"] += [self.sheet_order.get(sheet, -1)] * n
+        c["_col"] += [col] * n
 
     def add_cell(self, sheet: str, row: int, cell: str, column: str, rule_id: str,
                  message: str) -> None:
         found = rule(rule_id)
-        self.parts.append(pd.DataFrame([{
-            "sheet": sheet, "row": row, "column": column, "cell": cell, "rule": found.id,
-            "severity": found.severity.value, "message": message, "_sheet": -1, "_col": 0}]))
+        letter = cell.rsplit("!", 1)[-1].rstrip("0123456789")
+        self._extend(sheet, [row], column, [cell], found.id, found.severity.value, [message],
+                     _letter_order(letter))
 
     def frame(self) -> pd.DataFrame:
-        if not self.parts:
+        frame = pd.DataFrame(self.columns)
+        if frame.empty:
             return pd.DataFrame({name: pd.Series(dtype=object) for name in FINDING_FIELDS})
-        frame = pd.concat(self.parts, ignore_index=True)
+        frame["row"] = frame["row"].astype(int)
         frame = frame.sort_values(["_sheet", "row", "_col", "rule"], kind="stable")
         return frame.drop(columns=["_sheet", "_col"]).reset_index(drop=True)
 
 
-def _fallback_key(table: Table) -> str:
-    """A finding about an absent optional column is shown on the row's first read column."""
-    return next(iter(table.letters))
+def _aligned(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """The values over the table's rows (a field may cover the flagged rows only)."""
+    if not values.index.equals(index):
+        values = values.reindex(index)
+    return values.to_numpy(dtype=object)
 
 
 def _letter_order(letter: str) -> int:
@@ -162,56 +195,103 @@ def _letter_order(letter: str) -> int:
     return number
 
 
+# --- the checks ------------------------------------------------------------------------------
+
+Check = Callable[[Table, Register, dt.date, _Findings], None]
+
+
 def validate(register: Register, as_of: dt.date | None = None) -> Validation:
-    """Check the whole register; findings come back sorted by sheet, row and column."""
+    """Check the whole register; findings come back sorted by sheet, row and column.
+    Computed once per as-of date (the roll-up's data quality and the reports reuse it)."""
     day = resolve_as_of(register, as_of)
-    found = _Collector()
-    _setting_checks(register, found)
-    for table in register.tables():
-        _value_checks(table, found)
-        _unique_checks(table, found)
-    _project_checks(register, day, found)
+    cache = register.__dict__.setdefault("_validation", {})
+    if day not in cache:
+        cache[day] = _validate(register, day)
+    return cache[day]
+
+
+def _validate(register: Register, day: dt.date) -> Validation:
+    found = _Findings(register)
+    for notice in register.notices:
+        found.add_cell(notice.sheet, notice.row, notice.cell, notice.column, notice.rule,
+                       notice.message)
     known = _normalised_ids(register.projects.value("project_id"))
-    if register.lessons is not None:
-        _reference_checks(register.lessons, known, found)
-        _lesson_checks(register.lessons, day, found)
-    if register.milestones is not None:
-        _reference_checks(register.milestones, known, found)
+    for table in register:
+        _value_checks(table, register, found)
+        _unique_checks(table, found)
+        if table.schema.parent:
+            _reference_checks(table, known, register, found)
+        for check in SHEET_CHECKS.get(table.schema.name, ()):
+            check(table, register, day, found)
     return Validation(found.frame(), day)
 
 
-def _setting_checks(register: Register, found: _Collector) -> None:
-    for problem in register.setting_problems:
-        sheet = register.settings_sheet or "Settings"
-        found.add_cell(sheet, problem.row, problem.cell, problem.name, "bad-setting",
-                       problem.reason)
-
-
-# Messages for values that cannot be used, by column kind and rule.
+# Messages for values that cannot be used, by column kind: (mask, rule, message template).
 _VALUE_RULES: dict[Kind, tuple[tuple[str, str, str], ...]] = {
-    Kind.ENUM: (("bad", "not-allowed", "{name} '{value}' is not one of {allowed}"),),
-    Kind.DATE: (("bad", "bad-date", "{name} '{value}' is not a date"),),
+    Kind.ENUM: (("bad", "not-allowed", "{name} '{value}' is not one of {allowed}{how}"),),
+    Kind.DATE: (("bad", "bad-date", "{name} '{value}' is not a date{hint}"),
+                ("implausible", "implausible-date",
+                 "{name} {value} is implausible (outside {years}): no figure uses it"),
+                ("approximate", "approximate-date",
+                 "{name} '{value}' was read as {date}, the {end} day of the {period}"),
+                ("order_conflict", "date-order",
+                 "{name} '{value}' can only be read {way}, unlike the rest of its column")),
     Kind.MONEY: (("bad", "bad-money", "{name} '{value}' is not a number"),
-                 ("negative", "negative-money", "{name} {value} is negative")),
+                 ("negative", "negative-money", "{name} {value} is negative: no figure uses it"),
+                 ("other_currency", "other-currency",
+                  "{name} '{value}' is not in {currency}: it is not summed")),
     Kind.PERCENT: (("bad", "bad-percent", "{name} '{value}' is not a percentage"),
                    ("out_of_range", "percent-range", "{name} {value} is outside 0–100 %"),
                    ("points", "percent-as-points", "{name} {value} was read as {value} %")),
 }
 
 
-def _value_checks(table: Table, found: _Collector) -> None:
+def _value_checks(table: Table, register: Register, found: _Findings) -> None:
     """Per-column checks: required, readable, allowed, in range."""
     for column in table.schema.columns:
         if not table.has(column.key):
             continue
         parsed = table.parsed[column.key]
-        if column.required:
+        if column.required and column.key != "overall_rag":  # Overall RAG: while open only
             found.add(table, column.key, parsed.blank, "required", "{name} is required",
                       name=column.name)
         for mask_name, rule_id, template in _VALUE_RULES.get(column.kind, ()):
-            mask = parsed.bad if mask_name == "bad" else parsed.flags[mask_name]
-            found.add(table, column.key, mask, rule_id, template, name=column.name,
-                      value=table.raw[column.key], allowed=", ".join(column.allowed))
+            mask = parsed.bad if mask_name == "bad" else parsed.flags.get(mask_name)
+            if mask is None or not mask.any():
+                continue
+            raw = table.raw[column.key]
+            found.add(table, column.key, mask, rule_id, template, name=column.name, value=raw,
+                      **_message_fields(rule_id, column, parsed, raw[mask], register))
+
+
+def _message_fields(rule_id: str, column: Column, parsed: Parsed, flagged: pd.Series,
+                    register: Register) -> dict[str, object]:
+    """The fields a rule's message needs beyond name and value, for the flagged rows only
+    (a Series over them, or a scalar)."""
+    settings = register.settings
+    if rule_id == "not-allowed":
+        lists = any(origin.endswith("sheet") for origin in register.standard.origin)
+        how = (" (add it to the Lists sheet)" if lists else
+               " (map your own words in a profile: pmo-xl inspect suggests how)")
+        return {"allowed": ", ".join(column.allowed), "how": how}
+    if rule_id == "bad-date":
+        from .dates import bad_date_hint
+
+        hints = [bad_date_hint(str(v), settings.date_order) for v in flagged]
+        return {"hint": pd.Series([f"; {h}" if h else "" for h in hints], index=flagged.index,
+                                  dtype=object)}
+    if rule_id == "implausible-date":
+        return {"years": f"{settings.earliest_year}–{settings.latest_year}"}
+    if rule_id == "approximate-date":
+        quarter = flagged.astype(str).str.contains("q", case=False)
+        return {"date": parsed.values[flagged.index], "end": "last" if column.period_end
+                else "first", "period": quarter.map({True: "quarter", False: "month"})}
+    if rule_id == "date-order":
+        order = parsed.note.get("date_order")
+        return {"way": "day-first" if order == "MDY" else "month-first"}
+    if rule_id == "other-currency":
+        return {"currency": register.currency}
+    return {}
 
 
 def _normalised_ids(ids: pd.Series) -> pd.Series:
@@ -219,7 +299,7 @@ def _normalised_ids(ids: pd.Series) -> pd.Series:
     return ids.astype("str").str.strip().str.lower()
 
 
-def _unique_checks(table: Table, found: _Collector) -> None:
+def _unique_checks(table: Table, found: _Findings) -> None:
     for column in table.schema.columns:
         if not column.unique or not table.has(column.key):
             continue
@@ -236,95 +316,96 @@ def _unique_checks(table: Table, found: _Collector) -> None:
                   value=table.value(column.key), first=ids.map(first_row).astype("Int64"))
 
 
-def _project_checks(register: Register, as_of: dt.date, found: _Collector) -> None:
-    table = register.projects
-    v = table.values
-    metrics = project_metrics(register, as_of)
-    closed = v["phase"] == CLOSED
-    active = ~closed
-
-    found.add(table, "overall_rag", table.parsed["overall_rag"].blank & active, "required",
-              "Overall RAG is required unless the project is Closed")
-    _date_order_checks(table, v, found)
-    found.add(table, "actual_finish", closed & table.parsed["actual_finish"].blank,
-              "closed-without-finish", "Phase is Closed but Actual Finish is blank")
-    _stale_checks(table, v, metrics, active, register.settings.stale_after_days, found)
-    _rag_integrity_checks(table, v, metrics, active, found)
-    early = v["phase"].isin(["Initiation", "Planning", "Execution"])
-    found.add(table, "percent_complete", early & (v["percent_complete"] >= 1),
-              "complete-not-closing", "Percent Complete is 100 % but Phase is {phase}",
-              phase=v["phase"])
-    found.add(table, "status_summary", v["overall_rag"].isin(["Amber", "Red"])
-              & table.parsed["status_summary"].blank, "rag-without-summary",
-              "Overall RAG is {rag} but Status Summary is blank", rag=v["overall_rag"])
-
-
-def _date_order_checks(table: Table, v: pd.DataFrame, found: _Collector) -> None:
-    start = v["start_date"]
-    for key, name in (("baseline_finish", "Baseline Finish"),
-                      ("forecast_finish", "Forecast Finish"),
-                      ("actual_finish", "Actual Finish")):
-        found.add(table, key, v[key] < start, "finish-before-start",
-                  "{name} {finish} is before Start Date {start}", name=name, finish=v[key],
-                  start=start)
-
-
-def _stale_checks(table: Table, v: pd.DataFrame, metrics: pd.DataFrame, active: pd.Series,
-                  limit: int, found: _Collector) -> None:
-    found.add(table, "status_date", active & table.parsed["status_date"].blank, "stale-status",
-              "Status Date is blank: an active project needs regular status updates")
-    found.add(table, "status_date", active & (metrics["days_since_update"] > limit),
-              "stale-status",
-              "Status Date {date} is {days} days old (updates are due every {limit} days)",
-              date=v["status_date"], days=metrics["days_since_update"], limit=limit)
-
-
-def _rag_integrity_checks(table: Table, v: pd.DataFrame, metrics: pd.DataFrame,
-                          active: pd.Series, found: _Collector) -> None:
-    green = active & (v["overall_rag"] == "Green")
-    cpi, spi, slip = metrics["cpi"], metrics["spi"], metrics["slip_days"]
-    low_cpi = green & (cpi < PERFORMANCE_TOLERANCE)
-    low_spi = green & (spi < PERFORMANCE_TOLERANCE)
-    slipped = green & (slip > 0)
-    flagged = low_cpi | low_spi | slipped
-    if not flagged.any():
-        return
-    sub = flagged[flagged].index
-    reasons = [
-        _phrase(low_cpi[sub], render("CPI is {v:.2f}", v=cpi[sub])),
-        _phrase(low_spi[sub], render("SPI is {v:.2f}", v=spi[sub])),
-        _phrase(slipped[sub], render("the finish has slipped {v} days", v=slip[sub])),
-    ]
-    why = (reasons[0] + ", " + reasons[1] + ", " + reasons[2]).str.replace(
-        r"(, ){2,}", ", ", regex=True).str.strip(", ")
-    found.add(table, "overall_rag", flagged, "rag-integrity", "Overall RAG is Green but {why}",
-              why=why.reindex(flagged.index))
-
-
-def _phrase(mask: pd.Series, text: pd.Series | str) -> pd.Series:
-    """The text where mask holds, '' elsewhere."""
-    return pd.Series(text, index=mask.index).where(mask, "")
-
-
 def _isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
     """Series.isin for text columns, in pyarrow (pandas converts string sets value by value)."""
     found = pc.is_in(pa.array(values.array), value_set=pa.array(allowed.dropna().array))
     return pd.Series(np.asarray(found.fill_null(False)), index=values.index)
 
 
-def _reference_checks(table: Table, known: pd.Series, found: _Collector) -> None:
-    ids = _normalised_ids(table.value("project_id"))
-    unknown = ids.notna() & ~_isin(ids, known)
-    found.add(table, "project_id", unknown, "unknown-project",
-              "Project ID '{value}' is not on the Projects sheet",
-              value=table.value("project_id"))
+def _reference_checks(table: Table, known: pd.Series, register: Register,
+                      found: _Findings) -> None:
+    for column in table.schema.columns:
+        if not column.references:
+            continue
+        ids = _normalised_ids(table.value(column.key))
+        unknown = ids.notna() & ~_isin(ids, known)
+        found.add(table, column.key, unknown, "unknown-project",
+                  "{name} '{value}' is not on the {parent} sheet", name=column.name,
+                  value=table.value(column.key), parent=register.projects.sheet)
 
 
-def _lesson_checks(table: Table, as_of: dt.date, found: _Collector) -> None:
+# --- the Projects sheet's own checks -----------------------------------------------------------
+
+
+def _project_checks(table: Table, register: Register, as_of: dt.date,
+                    found: _Findings) -> None:
+    v, labels = table.values, table.labels
+    metrics = project_metrics(register, as_of)
+    active = metrics["active"]
+    found.add(table, "overall_rag", table.parsed["overall_rag"].blank & active, "required",
+              "Overall RAG is required unless the project is Closed")
+    start = v["start_date"]
+    for key in ("baseline_finish", "forecast_finish", "actual_finish"):
+        found.add(table, key, v[key] < start, "finish-before-start",
+                  "{name} {finish} is before Start Date {start}",
+                  name=table.schema.column(key).name, finish=v[key], start=start)
+    found.add(table, "actual_finish", (v["phase"] == CLOSED) & table.parsed["actual_finish"].blank,
+              "closed-without-finish", "Phase is {phase} but Actual Finish is blank",
+              phase=labels["phase"])
+    _stale_checks(table, metrics, register.settings.stale_after_days, found)
+    _rag_integrity_checks(table, metrics, found)
+    early = v["phase"].isin(EARLY_STAGES)
+    found.add(table, "percent_complete", early & (v["percent_complete"] >= 1),
+              "complete-not-closing", "Percent Complete is 100 % but Phase is {phase}",
+              phase=labels["phase"])
+    found.add(table, "status_summary", v["overall_rag"].isin(["Amber", "Red"])
+              & table.parsed["status_summary"].blank, "rag-without-summary",
+              "Overall RAG is {rag} but Status Summary is blank", rag=labels["overall_rag"])
+
+
+def _stale_checks(table: Table, metrics: pd.DataFrame, limit: int, found: _Findings) -> None:
+    active = metrics["active"]
+    found.add(table, "status_date", active & table.parsed["status_date"].blank, "stale-status",
+              "Status Date is blank: an active project needs regular status updates")
+    found.add(table, "status_date", active & (metrics["days_since_update"] > limit),
+              "stale-status",
+              "Status Date {date} is {days} days old (updates are due every {limit} days)",
+              date=usable_dates(table)["status_date"], days=metrics["days_since_update"],
+              limit=limit)
+
+
+def _rag_integrity_checks(table: Table, metrics: pd.DataFrame, found: _Findings) -> None:
+    green = metrics["active"] & (metrics["overall_rag"] == "Green")
+    flagged = green & (metrics["low_cpi"] | metrics["low_spi"] | metrics["slipped"])
+    if not flagged.any():
+        return
+    sub = metrics[flagged]
+    reasons = []
+    for low_cpi, low_spi, slipped, cpi, spi, slip in zip(
+            sub["low_cpi"], sub["low_spi"], sub["slipped"], sub["cpi"], sub["spi"],
+            sub["slip_days"], strict=True):
+        why = [f"CPI is {cpi:.2f}"] if low_cpi else []
+        why += [f"SPI is {spi:.2f}"] if low_spi else []
+        why += [f"the finish has slipped {int(slip)} days"] if slipped else []
+        reasons.append(", ".join(why))
+    found.add(table, "overall_rag", flagged, "rag-integrity", "Overall RAG is {rag} but {why}",
+              rag=table.labels["overall_rag"],
+              why=pd.Series(reasons, index=sub.index).reindex(flagged.index))
+
+
+def _lesson_checks(table: Table, register: Register, as_of: dt.date, found: _Findings) -> None:
     v = table.values
     found.add(table, "recommendation", (v["type"] == "Improve")
               & table.parsed["recommendation"].blank, "improve-without-recommendation",
-              "Lesson of type Improve has no Recommendation")
-    found.add(table, "date_logged", v["date_logged"] > pd.Timestamp(as_of), "logged-in-future",
-              "Date Logged {date} is after the as-of date {as_of}", date=v["date_logged"],
+              "Lesson of type {type} has no Recommendation", type=table.labels["type"])
+    logged = usable_dates(table)["date_logged"]
+    found.add(table, "date_logged", logged > pd.Timestamp(as_of), "logged-in-future",
+              "Date Logged {date} is after the as-of date {as_of}", date=logged,
               as_of=as_of.isoformat())
+
+
+# Each sheet's own checks, by the standard's sheet name: a new sheet registers its rules here.
+SHEET_CHECKS: dict[str, tuple[Check, ...]] = {
+    "Projects": (_project_checks,),
+    "Lessons": (_lesson_checks,),
+}

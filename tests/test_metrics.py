@@ -118,6 +118,7 @@ def test_portfolio_counts(result: dict[str, Any]) -> None:
     assert result["projects"] == {
         "total": 4, "active": 3,
         "by_phase": {"Initiation": 1, "Planning": 1, "Execution": 1, "Closing": 0, "Closed": 1},
+        "by_stage": {"Initiation": 1, "Planning": 1, "Execution": 1, "Closing": 0, "Closed": 1},
         "by_rag": {"Green": 1, "Amber": 1, "Red": 1, "Unset": 0},  # Closed P3 not counted
     }
 

@@ -34,7 +34,8 @@ def test_a_clean_register_has_no_findings(tmp_path: Path) -> None:
     assert findings(tmp_path, lessons=[VALID_LESSON], milestones=[VALID_MILESTONE]) == []
 
 
-@pytest.mark.parametrize("header", [c.name for c in PROJECTS.columns if c.required])
+@pytest.mark.parametrize("header", [c.name for c in PROJECTS.columns
+                                    if c.required and c.key != "overall_rag"])
 @pytest.mark.parametrize("blank", [None, "   "])
 def test_required_values(tmp_path: Path, header: str, blank: object) -> None:
     f = only([f for f in findings(tmp_path, [project(**{header: blank})])
@@ -66,16 +67,29 @@ def test_duplicate_lesson_ids(tmp_path: Path) -> None:
     assert (f.cell, f.rule) == ("Lessons!A3", "duplicate-id")
 
 
+MAP_HINT = " (map your own words in a profile: pmo-xl inspect suggests how)"
+
+
 @pytest.mark.parametrize(("header", "value", "rule", "message"), [
     ("Phase", "Delivery", "not-allowed",
-     "Phase 'Delivery' is not one of Initiation, Planning, Execution, Closing, Closed"),
-    ("Cost RAG", "Purple", "not-allowed", "Cost RAG 'Purple' is not one of Green, Amber, Red"),
-    ("Priority", "Urgent", "not-allowed", "Priority 'Urgent' is not one of High, Medium, Low"),
-    ("Start Date", "next spring", "bad-date", "Start Date 'next spring' is not a date"),
+     "Phase 'Delivery' is not one of Initiation, Planning, Execution, Closing, Closed"
+     + MAP_HINT),
+    ("Cost RAG", "Purple", "not-allowed",
+     "Cost RAG 'Purple' is not one of Green, Amber, Red" + MAP_HINT),
+    ("Priority", "Urgent", "not-allowed",
+     "Priority 'Urgent' is not one of High, Medium, Low" + MAP_HINT),
+    ("Start Date", "next spring", "bad-date", "Start Date 'next spring' is not a date; a "
+     "season is not a date: give a month (Oct 2026) or a quarter (Q4 2026)"),
     ("Status Date", "yesterday", "bad-date", "Status Date 'yesterday' is not a date"),
+    ("Forecast Finish", "6/28/2024", "bad-date", "Forecast Finish '6/28/2024' is not a date; "
+     "read day-first by Date Order DMY; set Date Order to MDY or auto if this column is "
+     "month-first"),
     ("Budget", "twelve thousand", "bad-money", "Budget 'twelve thousand' is not a number"),
-    ("Actual Cost", -5000, "negative-money", "Actual Cost -5000 is negative"),
-    ("Forecast Cost", "(1,200)", "negative-money", "Forecast Cost (1,200) is negative"),
+    ("Budget", "$1,200,000", "other-currency",
+     "Budget '$1,200,000' is not in EUR: it is not summed"),
+    ("Actual Cost", -5000, "negative-money", "Actual Cost -5000 is negative: no figure uses it"),
+    ("Forecast Cost", "(1,200)", "negative-money",
+     "Forecast Cost (1,200) is negative: no figure uses it"),
     ("Percent Complete", "half", "bad-percent", "Percent Complete 'half' is not a percentage"),
     ("Percent Complete", "150%", "percent-range", "Percent Complete 150% is outside 0–100 %"),
     ("Percent Complete", -0.2, "percent-range", "Percent Complete -0.2 is outside 0–100 %"),
@@ -200,9 +214,16 @@ def test_as_of_changes_time_based_rules(tmp_path: Path) -> None:
                          "days)")]
 
 
+# Rules about how a register is kept (its headers, rows, dates and units) rather than about
+# its entries: the sample, a pmo-xl register, cannot show them; test_own_registers does.
+READING_RULES = {"missing-column", "sheet-not-read", "bad-standard", "other-currency",
+                 "implausible-date", "approximate-date", "date-order", "money-unit",
+                 "fuzzy-header", "sheet-chosen", "totals-row", "hidden-rows", "file-note"}
+
+
 def test_every_declared_rule_is_exercised_by_the_sample() -> None:
     planted = {p.rule for p in sample_portfolio().planted}
-    assert planted | {"bad-setting", "bad-percent"} == {r.id for r in RULES}
+    assert planted | {"bad-setting", "bad-percent"} | READING_RULES == {r.id for r in RULES}
 
 
 def expected_cells(portfolio: SamplePortfolio) -> set[tuple[str, int, str, str]]:
