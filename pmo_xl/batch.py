@@ -24,9 +24,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jinja2 import TemplateError, TemplateSyntaxError
+
 from . import __version__
-from .errors import RegisterError
-from .fileio import remove_leftovers, write_atomic
+from .errors import OutputError, RegisterError, TemplateProblem, os_reason
+from .fileio import PART_SUFFIX, remove_leftovers, write_atomic
 from .metrics import rollup
 from .pdf import PdfEngineError, check_engine, render_pdfs, resolve_engine
 from .reader import Register, read_register
@@ -37,6 +39,7 @@ from .reports import (
     PROJECT_TEMPLATE,
     ReportRenderer,
     report_data,
+    template_problem,
 )
 from .validation import validate
 
@@ -90,6 +93,7 @@ class _Report:
     inputs: str = ""
     html: str | None = None
     error: str | None = None
+    problem: TemplateProblem | None = None  # when rendering failed in a template
 
 
 def parse_formats(text: str) -> list[str]:
@@ -115,7 +119,8 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
                   jobs: int = 1, as_of: dt.date | None = None, pdf_engine: str = "auto",
                   force: bool = False, skip_invalid: bool = False,
                   progress: Progress | None = None,
-                  register: Register | None = None) -> BatchResult:
+                  register: Register | None = None,
+                  read_from: str | None = None) -> BatchResult:
     """Write the selected reports of a register into out_dir (see the module docstring).
 
     `out_dir=None` and `formats=None` take the register's Settings (Output Folder, relative
@@ -123,10 +128,13 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
 
     Raises RegisterError for an unusable register or an unknown project ID, and
     PdfEngineError when PDF is asked for and the engine cannot run here. `register` is the
-    register already read (e.g. from the workbook open in Excel, unsaved edits included);
-    without it the file at `register_path` is read.
+    register already read (by the command line, or from the workbook open in Excel, unsaved
+    edits included: say so with `read_from="open workbook"`); without it the file at
+    `register_path` is read. Raises OutputError when the folder or a file cannot be written
+    and TemplateProblem when a template is broken (before any report is written when it
+    does not even parse).
     """
-    source = "file" if register is None else "open workbook"
+    source = read_from or "file"
     if register is None:
         register = read_register(register_path)
     if out_dir is None:
@@ -147,23 +155,44 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
         reports.append(_Report("portfolio", PORTFOLIO_STEM, PORTFOLIO_TEMPLATE,
                                {"portfolio": data.portfolio},
                                {"kind": "portfolio", "project_id": None}))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out_dir)
+    _prepare_folder(out_dir)
     templates_hash = renderer.template_set_hash()
     for report in reports:
         report.inputs = _digest(report.kind, report.context, data.common, templates_hash)
     batch = _Batch(out_dir, formats, engine, force, progress, _load_manifest(out_dir), len(
         reports) * len(formats))
     generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    completed = False
     try:
         batch.run(reports, renderer, data.common, generated, jobs)
+        completed = True
     finally:
-        # Also after Ctrl-C: record what was done, so that a re-run skips it.
+        # Also after Ctrl-C or a failure: record what was done, so that a re-run skips it.
         entries = batch.entries()
-        _write_index(out_dir, renderer, data.common, generated, entries)
-        _write_manifest(out_dir, register_path, source, data.common, templates_hash, engine,
-                        entries, batch.results, generated)
+        try:
+            _write_index(out_dir, renderer, data.common, generated, entries)
+            _write_manifest(out_dir, register_path, source, data.common, templates_hash,
+                            engine, entries, batch.results, generated)
+        except TemplateError as error:
+            if completed:  # otherwise the first problem is the one to report
+                raise template_problem(error) from None
+        except OSError as error:
+            if completed:
+                raise OutputError(out_dir, f"cannot be written: {os_reason(error)}") from None
     return BatchResult(out_dir, batch.results, engine, invalid)
+
+
+def _prepare_folder(out_dir: Path) -> None:
+    try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise OutputError(out_dir, "is a file, not a folder; give a folder for the reports")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".pmo-xl-write-test{PART_SUFFIX}"
+        probe.write_bytes(b"")  # fail now, not after rendering hundreds of reports
+        probe.unlink()
+        remove_leftovers(out_dir)
+    except OSError as error:
+        raise OutputError(out_dir, f"cannot be written: {os_reason(error)}") from None
 
 
 def _select(path: Path, projects: list[dict[str, Any]], ids: Sequence[str],
@@ -181,7 +210,7 @@ def _select(path: Path, projects: list[dict[str, Any]], ids: Sequence[str],
 
 def _project_report(project: dict[str, Any], stem: str) -> _Report:
     info = {key: project[key] for key in ("project_id", "project_name", "overall_rag",
-                                          "phase")}
+                                          "overall_rag_label", "phase", "phase_label")}
     return _Report("project", stem, PROJECT_TEMPLATE, {"project": project},
                    {"kind": "project", **info})
 
@@ -210,6 +239,8 @@ class _Batch:
         self.previous = previous.get("files", {}) if isinstance(previous, dict) else {}
         self.results: list[FileResult] = []
         self.recorded: dict[str, dict[str, Any]] = {}
+        self.rendered: set[str] = set()  # templates that rendered at least one report
+        self.pending: dict[str, list[tuple[_Report, str, str, str]]] = {}
 
     def run(self, reports: list[_Report], renderer: ReportRenderer, common: dict[str, Any],
             generated: str, jobs: int) -> None:
@@ -224,35 +255,72 @@ class _Batch:
                     continue
                 html = self._html(report, renderer, common, generated)
                 if html is None:
-                    self._done(report, fmt, name, FAILED, digest, error=report.error)
+                    self._failed(report, fmt, name, digest)
                 elif fmt == "html":
                     started = time.perf_counter()
-                    write_atomic(self.out_dir / name, html.encode("utf-8"))
+                    self._write(name, html)
                     self._done(report, fmt, name, WRITTEN, digest,
                                seconds=time.perf_counter() - started)
                 else:
                     pdf_jobs.append((name, html))
                     by_name[name] = (report, digest)
+        self._broken_templates()
         for name, seconds, error in render_pdfs(pdf_jobs, self.out_dir, self.engine or "",
                                                 renderer.folders, jobs):
             report, digest = by_name[name]
             self._done(report, "pdf", name, FAILED if error else WRITTEN, digest,
                        seconds=seconds, error=error)
 
+    def _failed(self, report: _Report, fmt: str, name: str, digest: str) -> None:
+        """A report that could not be rendered. A template error is held back until a report
+        of the same template renders: until then it may be the template's fault, not this
+        project's, and is then said once (`_broken_templates`)."""
+        pending = self.pending.setdefault(report.template, [])
+        if report.template in self.rendered or report.problem is None:
+            self._done(report, fmt, name, FAILED, digest, error=report.error)
+        else:
+            pending.append((report, fmt, name, digest))
+
+    def _rendered(self, template: str) -> None:
+        self.rendered.add(template)
+        for report, fmt, name, digest in self.pending.pop(template, []):
+            self._done(report, fmt, name, FAILED, digest, error=report.error)
+
+    def _broken_templates(self) -> None:
+        """A template that failed for every report it was to render is broken: stop, once."""
+        for template, failures in self.pending.items():
+            if failures and template not in self.rendered:
+                problem = failures[0][0].problem
+                assert problem is not None
+                raise problem
+
+    def _write(self, name: str, html: str) -> None:
+        try:
+            write_atomic(self.out_dir / name, html.encode("utf-8"))
+        except OSError as error:
+            raise OutputError(self.out_dir / name,
+                              f"cannot be written: {os_reason(error)}") from None
+
     def _unchanged(self, name: str, digest: str) -> bool:
         old = self.previous.get(name)
         return (not self.force and isinstance(old, dict) and old.get("inputs_sha256") == digest
                 and (self.out_dir / name).is_file())
 
-    @staticmethod
-    def _html(report: _Report, renderer: ReportRenderer, common: dict[str, Any],
+    def _html(self, report: _Report, renderer: ReportRenderer, common: dict[str, Any],
               generated: str) -> str | None:
         if report.html is None and report.error is None:
             try:
                 report.html = renderer.render(report.template, common, generated,
                                               **report.context)
+            except TemplateSyntaxError as error:  # broken for every report: stop, say it once
+                raise template_problem(error) from None
+            except TemplateError as error:
+                report.problem = template_problem(error)
+                report.error = str(report.problem)
             except Exception as error:  # one report's failure must not stop the batch
                 report.error = f"{type(error).__name__}: {error}"
+            if report.html is not None:
+                self._rendered(report.template)
         return report.html
 
     def _done(self, report: _Report, fmt: str, name: str, status: str, digest: str,

@@ -1,8 +1,12 @@
 """The `pmo-xl` command line: a thin skin over the core.
 
 Each command reads its input, calls one core function, and presents the result as text (rich
-tables on a terminal) or JSON. Exit codes: 0 fine, 1 the register has errors, 2 the input is
-unusable (one line on stderr naming the file and the problem; nothing is written).
+tables on a terminal) or JSON (written whole or not at all, strict: never NaN or Infinity).
+
+Exit codes: 0 fine; 1 the register has errors (validate, new --from) or a report failed;
+2 the input or output is unusable (one line on stderr naming the file and the problem, and
+nothing half-written); 3 an unexpected internal error (one line saying where the traceback
+was written; `--debug` shows it instead); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,14 +15,26 @@ import argparse
 import datetime as dt
 import json
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import RegisterError
+from .errors import OutputError, RegisterError, TemplateProblem, os_reason
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+TRACEBACK_LOG = "pmo-xl-error.log"
+EXIT_CODES = (
+    (EXIT_OK, "fine: no errors (warnings and notes allowed); every report written"),
+    (EXIT_FINDINGS, "the register has errors (validate, new --from), or a report failed"),
+    (EXIT_UNUSABLE, "unusable input or output: one line on stderr naming the file and what to "
+                    "do; nothing half-written"),
+    (EXIT_INTERNAL, "an unexpected internal error: one line saying where the traceback was "
+                    "written (--debug prints it)"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+)
 
 
 def _as_of(text: str) -> dt.date:
@@ -34,24 +50,60 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _debug_option() -> argparse.ArgumentParser:
+    # SUPPRESS: a subcommand's default must not overwrite `pmo-xl --debug COMMAND`.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of an internal error")
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="pmo-xl", description="Validate, roll up and report on a PMO project register.")
+        prog="pmo-xl", description="Validate, roll up and report on a PMO project register.",
+        epilog="Exit codes: " + "; ".join(f"{code} {text}" for code, text in EXIT_CODES))
     parser.add_argument("--version", action="version", version=f"pmo-xl {__version__}")
+    parser.add_argument("--debug", action="store_true", default=False,
+                        help="show the traceback of an internal error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _debug_option()
 
     validate = commands.add_parser(
-        "validate", help="check a register; every finding names its cell",
-        description="Check a register. Exit 0: no errors; 1: errors found; 2: unusable input.")
+        "validate", parents=[common], help="check a register; every finding names its cell",
+        description="Check a register against the organisation's standard. Exit 0: no errors; "
+                    "1: errors found; 2: unusable input.")
     _register_arguments(validate)
 
     rollup = commands.add_parser(
-        "rollup", help="portfolio metrics: counts, budget, earned value, slippage, staleness",
+        "rollup", parents=[common],
+        help="portfolio metrics: counts, budget, earned value, slippage, staleness",
         description="Roll the register up into portfolio metrics as of a date.")
     _register_arguments(rollup)
 
+    inspect = commands.add_parser(
+        "inspect", parents=[common],
+        help="how pmo-xl reads a register: headers, values, date orders, units",
+        description="Show how pmo-xl reads a register: the header row of each sheet, how each "
+                    "header maps to a pmo-xl column (or suggestions), the columns not found, "
+                    "the values of each dropdown column and those outside the vocabulary, the "
+                    "date order and money unit of each column, totals and hidden rows. "
+                    "--write-profile writes a starter profile to edit.")
+    _register_arguments(inspect, as_of=False)
+    inspect.add_argument("--write-profile", type=Path, metavar="OUT",
+                         help="write a starter profile (TOML) with every confident mapping "
+                              "filled in and every doubtful one as a comment")
+    inspect.add_argument("--force", action="store_true",
+                         help="overwrite an existing --write-profile file")
+
+    _sample_parser(commands, common)
+    _new_parser(commands, common)
+    _report_parser(commands, common)
+    return parser
+
+
+def _sample_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     sample = commands.add_parser(
-        "sample", help="write a realistic sample register (.xlsx)",
+        "sample", parents=[common], help="write a realistic sample register (.xlsx)",
         description="Write a deterministic sample register with a few planted problems.")
     sample.add_argument("path", type=Path, help="the .xlsx file to write")
     sample.add_argument("--projects", type=_positive, default=40, help="number of projects "
@@ -59,12 +111,24 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     sample.add_argument("--force", action="store_true", help="overwrite an existing file")
 
+
+def _new_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     new = commands.add_parser(
-        "new", help="write a new register workbook (.xlsm) with buttons and macros",
+        "new", parents=[common],
+        help="write a new register workbook (.xlsm) with buttons and macros",
         description="Write a new register workbook (.xlsm): a Dashboard with buttons that run "
                     "pmo-xl through xlwings, Excel Tables with dropdowns and RAG colours, "
-                    "Settings, and the VBA macros.")
+                    "Settings, Lists (the organisation's vocabularies) and the VBA macros. "
+                    "--from fills it with an existing register's data, in that register's "
+                    "own words.")
     new.add_argument("path", type=Path, help="the .xlsm file to write")
+    new.add_argument("--from", dest="source", type=Path, metavar="REGISTER",
+                     help="fill it with this register's data and vocabularies (values that "
+                          "fail validation are carried over as the text they were; the "
+                          "findings are printed)")
+    new.add_argument("--profile", type=Path, metavar="PATH",
+                     help="the profile of the --from register (default: pmo-xl.toml beside it)")
+    new.add_argument("--sheet", metavar="NAME", help="the --from register's projects sheet")
     new.add_argument("--sample", action="store_true",
                      help="fill it with the sample portfolio, planted problems included")
     new.add_argument("--projects", type=_positive, help="number of sample projects (implies "
@@ -72,8 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--addin", action="store_true", help="call the xlwings add-in instead "
                      "of embedding xlwings' VBA module (standalone, the default)")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
-    _report_parser(commands)
-    return parser
 
 
 def _formats(text: str) -> list[str]:
@@ -85,14 +147,16 @@ def _formats(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _report_parser(commands: Any) -> None:
+def _report_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     report = commands.add_parser(
-        "report", help="status reports: one page per project, a portfolio summary (HTML, PDF)",
+        "report", parents=[common],
+        help="status reports: one page per project, a portfolio summary (HTML, PDF)",
         description="Write status reports of a register into a folder: one A4 page per "
                     "project and a portfolio summary, as self-contained HTML and PDF, with "
                     "index.html and manifest.json. Reports whose inputs are unchanged are "
-                    "skipped. Exit 0: all written; 1: some report failed; 2: unusable input.")
-    report.add_argument("register", type=Path, help="the register workbook (.xlsx or .xlsm)")
+                    "skipped. Exit 0: all written; 1: some report failed; 2: unusable input, "
+                    "output or template.")
+    _register_arguments(report, output=False)
     report.add_argument("--project", action="append", default=[], metavar="ID",
                         help="a project to report on (repeat for more)")
     report.add_argument("--all", action="store_true", help="every project of the register")
@@ -108,8 +172,6 @@ def _report_parser(commands: Any) -> None:
     report.add_argument("--jobs", type=_positive, metavar="N",
                         help="PDFs converted at once: pages of one browser (chromium) or "
                         "worker processes (weasyprint); default: the number of CPUs")
-    report.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD",
-                        help="as-of date (default: Settings Report Date, else today)")
     report.add_argument("--pdf-engine", choices=("auto", "chromium", "weasyprint"),
                         default="auto", help="auto (default): chromium when a Chromium, "
                         "Chrome or Edge is installed, else weasyprint")
@@ -120,30 +182,75 @@ def _report_parser(commands: Any) -> None:
                         help="rewrite reports even when their inputs are unchanged")
 
 
-def _register_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("register", type=Path, help="the register workbook (.xlsx or .xlsm)")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="output format (default text)")
-    parser.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD",
-                        help="as-of date (default: Settings Report Date, else today)")
+def _register_arguments(parser: argparse.ArgumentParser, *, output: bool = True,
+                        as_of: bool = True) -> None:
+    parser.add_argument("register", type=Path,
+                        help="the register (.xlsx, .xlsm, .xlsb, .xls, .ods or .csv)")
+    parser.add_argument("--profile", type=Path, metavar="PATH",
+                        help="the organisation's profile (default: pmo-xl.toml beside the "
+                             "register, if any)")
+    parser.add_argument("--sheet", metavar="NAME",
+                        help="the register's sheet that holds the projects")
+    if output:
+        parser.add_argument("--format", choices=("text", "json"), default="text",
+                            help="output format (default text)")
+    if as_of:
+        parser.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD",
+                            help="as-of date (default: Settings Report Date, else today)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except RegisterError as error:
-        print(f"pmo-xl: error: {error}", file=sys.stderr)
+    except (RegisterError, TemplateProblem) as error:
+        _fail(str(error))
         return EXIT_UNUSABLE
     except BrokenPipeError:  # `pmo-xl validate ... | head` is fine
         return EXIT_OK
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception:  # noqa: BLE001 - one line and a log, never a traceback on screen
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        else:
+            _fail(_internal_error(argv))
+        return EXIT_INTERNAL
+
+
+def _fail(message: str) -> None:
+    print(f"pmo-xl: error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _internal_error(argv: Sequence[str] | None) -> str:
+    """Write the traceback to the temp folder's log; the one line saying so."""
+    error = sys.exc_info()[1]
+    log = Path(tempfile.gettempdir()) / TRACEBACK_LOG
+    stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    command = " ".join(sys.argv[1:] if argv is None else argv)
+    try:
+        with log.open("a", encoding="utf-8") as stream:
+            stream.write(f"--- {stamp} pmo-xl {__version__}: {command}\n"
+                         f"{traceback.format_exc()}\n")
+        where = f"the traceback is in {log}"
+    except OSError:
+        where = "the traceback could not be written; run again with --debug"
+    problem = " ".join(str(error).split())[:160]
+    return (f"internal error ({type(error).__name__}: {problem}); {where}. Please report it "
+            "to the pmo-xl developers.")
+
+
+def _read(args: argparse.Namespace) -> Any:
+    from .reader import read_register
+
+    return read_register(args.register, profile=args.profile, sheet=args.sheet)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .reader import read_register
     from .validation import validate
 
-    result = validate(read_register(args.register), args.as_of)
+    result = validate(_read(args), args.as_of)
     if args.format == "json":
         _print_json(result.to_dict())
     else:
@@ -155,16 +262,33 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _rollup(args: argparse.Namespace) -> int:
     from .metrics import rollup
-    from .reader import read_register
 
-    register = read_register(args.register)
+    register = _read(args)
     result = rollup(register, args.as_of)
     if args.format == "json":
         _print_json(result.to_dict())
     else:
         from .textout import print_rollup
 
-        print_rollup(result, register.settings.currency, args.register)
+        print_rollup(result, register.currency, args.register)
+    return EXIT_OK
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from .inspection import inspect_register, starter_profile
+
+    result = inspect_register(args.register, profile=args.profile, sheet=args.sheet)
+    if args.write_profile is not None:
+        out: Path = args.write_profile
+        if out.exists() and not args.force:
+            raise OutputError(out, "already exists; use --force to overwrite it")
+        _write_text(out, starter_profile(result))
+    if args.format == "json":
+        _print_json(result.to_dict())
+    else:
+        from .textout import print_inspection
+
+        print_inspection(result, args.write_profile)
     return EXIT_OK
 
 
@@ -172,46 +296,74 @@ def _sample(args: argparse.Namespace) -> int:
     from .sample import sample_portfolio, write_register
 
     path: Path = args.path
-    if path.exists() and not args.force:
-        raise RegisterError(path, "already exists; use --force to overwrite it")
-    if path.suffix.lower() != ".xlsx":
-        raise RegisterError(path, "the sample register is written as .xlsx; name it *.xlsx")
+    _check_new_file(path, ".xlsx", "the sample register is written as .xlsx; name it *.xlsx",
+                    args.force)
     portfolio = sample_portfolio(args.projects, args.seed)
-    write_register(path, portfolio)
+    try:
+        write_register(path, portfolio)
+    except OSError as error:
+        raise OutputError(path, f"cannot be written: {os_reason(error)}") from None
     print(f"Wrote {path} ({len(portfolio.projects)} projects, {len(portfolio.lessons)} "
           f"lessons, {len(portfolio.milestones)} milestones, "
           f"{len(portfolio.planted)} planted problems)")
     return EXIT_OK
 
 
+def _check_new_file(path: Path, suffix: str, wrong_suffix: str, force: bool) -> None:
+    """Refuse, before any work, a file that cannot or must not be written."""
+    if path.is_dir():
+        raise OutputError(path, "is a folder; give the name of the file to write")
+    if path.exists() and not force:
+        raise OutputError(path, "already exists; use --force to overwrite it")
+    if path.suffix.lower() != suffix:
+        raise OutputError(path, wrong_suffix)
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputError(path, f"the folder {folder} does not exist")
+
+
 def _new(args: argparse.Namespace) -> int:
     from .sample import DEFAULT_PROJECTS, sample_portfolio
-    from .workbook import MacroError, build_workbook, xlwings_version
+    from .workbook import MacroError, build_workbook, register_content, xlwings_version
 
     path: Path = args.path
-    if path.exists() and not args.force:
-        raise RegisterError(path, "already exists; use --force to overwrite it")
-    if path.suffix.lower() != ".xlsm":
-        raise RegisterError(path, "the register workbook has macros, so Excel needs the "
-                                  ".xlsm extension; name it *.xlsm")
-    portfolio = None
-    if args.sample or args.projects:
-        portfolio = sample_portfolio(args.projects or DEFAULT_PROJECTS)
+    _check_new_file(path, ".xlsm", "the register workbook has macros, so Excel needs the "
+                    ".xlsm extension; name it *.xlsm", args.force)
+    content, standard, findings = None, None, None
+    if args.source is not None:
+        from .reader import read_register
+        from .validation import validate
+
+        register = read_register(args.source, profile=args.profile, sheet=args.sheet)
+        content, standard, findings = (register_content(register), register.standard,
+                                       validate(register))
+    elif args.sample or args.projects:
+        content = sample_portfolio(args.projects or DEFAULT_PROJECTS)
     try:
-        build_workbook(path, portfolio, addin=args.addin)
+        build_workbook(path, content, addin=args.addin, standard=standard)
         macros = ("macros use the xlwings add-in" if args.addin else
                   f"standalone macros, xlwings {xlwings_version()} VBA module embedded")
     except MacroError as error:
-        print(f"pmo-xl: error: {path}: {error}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        raise OutputError(path, str(error)) from None
     except OSError as error:
-        print(f"pmo-xl: error: {error}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    content = "an empty register" if portfolio is None else (
-        f"{len(portfolio.projects)} projects, {len(portfolio.lessons)} lessons, "
-        f"{len(portfolio.milestones)} milestones, {len(portfolio.planted)} planted problems")
-    print(f"Wrote {path} ({content}; {macros})")
+        raise OutputError(path, f"cannot be written: {os_reason(error)}") from None
+    print(f"Wrote {path} ({_content_summary(content)}; {macros})")
+    if findings is not None:
+        from .textout import print_validation
+
+        print_validation(findings, args.source)
+        return EXIT_FINDINGS if findings.errors else EXIT_OK
     return EXIT_OK
+
+
+def _content_summary(content: Any) -> str:
+    if content is None:
+        return "an empty register"
+    parts = [f"{len(content.rows(name))} {name.lower()}" for name in content.sheet_names()]
+    planted = getattr(content, "planted", None)
+    if planted:
+        parts.append(f"{len(planted)} planted problems")
+    return ", ".join(parts)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -223,6 +375,7 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.templates is not None and not args.templates.is_dir():
         raise RegisterError(args.templates, "is not a folder of templates")
+    register = _read(args)
     everything = not (args.project or args.all or args.portfolio)
     try:
         with ReportProgress() as progress:
@@ -231,21 +384,31 @@ def _report(args: argparse.Namespace) -> int:
                 everything, portfolio=args.portfolio or everything, formats=args.format,
                 templates=args.templates, jobs=args.jobs or os.cpu_count() or 1,
                 as_of=args.as_of, pdf_engine=args.pdf_engine, force=args.force,
-                skip_invalid=args.skip_invalid, progress=progress.update)
+                skip_invalid=args.skip_invalid, progress=progress.update, register=register)
     except PdfEngineError as error:
-        print(f"pmo-xl: error: PDF engine: {error}", file=sys.stderr)
+        _fail(f"PDF engine: {error}")
         return EXIT_UNUSABLE
     print_report_summary(result)
     return EXIT_FINDINGS if result.failed else EXIT_OK
 
 
 def _print_json(data: dict[str, Any]) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
-    sys.stdout.write("\n")
+    # Built whole first: a value JSON cannot hold fails here, before anything is printed.
+    text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
+    sys.stdout.write(text + "\n")
 
 
-_COMMANDS = {"validate": _validate, "rollup": _rollup, "sample": _sample, "new": _new,
-             "report": _report}
+def _write_text(path: Path, text: str) -> None:
+    from .fileio import write_atomic
+
+    try:
+        write_atomic(path, text.encode("utf-8"))
+    except OSError as error:
+        raise OutputError(path, f"cannot be written: {os_reason(error)}") from None
+
+
+_COMMANDS = {"validate": _validate, "rollup": _rollup, "inspect": _inspect,
+             "sample": _sample, "new": _new, "report": _report}
 
 
 if __name__ == "__main__":

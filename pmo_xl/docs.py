@@ -2,8 +2,8 @@
 
 `python -m pmo_xl.docs README.md` rewrites every block between `<!-- generated:NAME -->` and
 `<!-- /generated:NAME -->`; `--check` exits 1 when the file is out of date instead. Blocks: the
-register contract (one table per sheet, and Settings), the validation rules, and the command
-line's `--help`.
+register contract (one table per sheet, and Settings), the vocabularies, the profile's keys,
+the validation rules, the exit codes and the command line's `--help`.
 """
 
 from __future__ import annotations
@@ -73,10 +73,46 @@ def cli_help() -> str:
     return "```text\n" + "\n".join(h.rstrip() + "\n" for h in helps) + "```"
 
 
+def profile_reference() -> str:
+    from .profile import PROFILE_KEYS
+
+    lines = ["| Key | Form | What it does | Example |", "|---|---|---|---|"]
+    for key in PROFILE_KEYS:
+        example = "<br>".join(f"`{line}`" for line in key.example.splitlines())
+        lines.append(f"| `{key.key}` | {_cell(key.form)} | {_cell(key.meaning)} | "
+                     f"{_cell(example)} |")
+    return "\n".join(lines)
+
+
+def vocabularies_table() -> str:
+    from .standard import DEFAULT_STANDARD
+
+    lines = ["| Vocabulary | Used by | Default words | Meanings pmo-xl understands |",
+             "|---|---|---|---|"]
+    for vocabulary in DEFAULT_STANDARD.vocabularies():
+        users = [f"{s.name}: {c.name}" for s in DEFAULT_STANDARD.sheets for c in s.columns
+                 if c.vocabulary is not None and c.vocabulary.name == vocabulary.name]
+        meanings = ", ".join(vocabulary.canonical) or "(open: each word means itself)"
+        lines.append(f"| {vocabulary.name} | {_cell(', '.join(users))} | "
+                     f"{_cell(', '.join(vocabulary.words))} | {_cell(meanings)} |")
+    return "\n".join(lines)
+
+
+def exit_codes() -> str:
+    from .cli import EXIT_CODES
+
+    lines = ["| Exit code | Meaning |", "|---|---|"]
+    lines += [f"| {code} | {_cell(text)} |" for code, text in EXIT_CODES]
+    return "\n".join(lines)
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "register": register_contract,
     "rules": rules_table,
     "cli": cli_help,
+    "profile": profile_reference,
+    "vocabularies": vocabularies_table,
+    "exit-codes": exit_codes,
 }
 
 

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from . import formatting as fmt
 from .cells import sheet_prefix
 from .errors import RegisterError
 from .layout import (
@@ -65,7 +66,7 @@ from .layout import (
     highlight_sheet,
     row_marks,
 )
-from .schema import CLOSED, LESSONS, MILESTONES, PROJECTS, RAG, SETTINGS_SHEET
+from .schema import CLOSED, RAG
 
 __all__ = ["ButtonProblem", "as_text", "generate_all_reports", "generate_report", "open_report",
            "rollup_block", "rollup_portfolio", "validate_entries"]
@@ -79,7 +80,8 @@ RATIO_FORMAT = "0.00"
 STATUS_INTERVAL = 0.5  # seconds between status-bar updates during a batch
 HISTORY_PHASE = HISTORY_FIELDS.index("phase")
 HISTORY_RAG = HISTORY_FIELDS.index("overall_rag")
-READ_SHEETS = (PROJECTS.name, LESSONS.name, MILESTONES.name, SETTINGS_SHEET)
+# The sheets Python writes; every other sheet of the workbook may hold register data.
+OWN_SHEETS = (DASHBOARD, VALIDATION, HISTORY, "xlwings.conf")
 
 
 class ButtonProblem(Exception):
@@ -273,8 +275,9 @@ def _read(book: Any) -> Any:
     from .reader import read_sheets
 
     names = _sheet_names(book)
-    wanted = [name for name in names if name.casefold() in
-              {s.casefold() for s in READ_SHEETS}]
+    own = {name.casefold() for name in OWN_SHEETS}
+    own |= {highlight_sheet(name).casefold() for name in HIGHLIGHTED_SHEETS}
+    wanted = [name for name in names if name.casefold() not in own]
     return read_sheets(_workbook_path(book), {name: _sheet_rows(book.sheets[name])
                                               for name in wanted})
 
@@ -456,15 +459,15 @@ def _rollup_portfolio(book: Any, status: _StatusBar) -> Outcome:
     dashboard = _find_sheet(book, names, DASHBOARD)
     if dashboard is None:
         raise ButtonProblem(f"The workbook has no '{DASHBOARD}' sheet to write the roll-up to.")
-    _write_rollup(book, dashboard, portfolio, register.settings.currency)
+    _write_rollup(book, dashboard, portfolio, register.currency)
     snapshots = _write_history(book, names, portfolio)
     counts = portfolio.counts()
     rag = counts["by_rag"]
+    ratings = ("" if rag is None else f": {rag['Red']} Red, {rag['Amber']} Amber, "
+               f"{rag['Green']} Green among {counts['active']} open")
     return Outcome(
-        f"Rolled up {counts['total']} projects as of {portfolio.as_of:%d-%b-%Y}: "
-        f"{rag['Red']} Red, {rag['Amber']} Amber, {rag['Green']} Green among "
-        f"{counts['active']} open. History holds {snapshots} roll-up"
-        f"{'s' * (snapshots != 1)}.")
+        f"Rolled up {counts['total']} projects as of {portfolio.as_of:%d-%b-%Y}{ratings}. "
+        f"History holds {snapshots} roll-up{'s' * (snapshots != 1)}.")
 
 
 ROLLUP_WIDTH = 8  # columns B..I
@@ -489,8 +492,6 @@ def rollup_block(portfolio: Any, currency: str) -> tuple[list[list[object]],
 
     Two label/value pairs per row: labels in the 1st and 5th column (running over the empty
     2nd and 6th), values in the 3rd and 7th."""
-    from .reports import exceptions
-
     figures = portfolio.to_dict(per_project=False)
     counts, money, schedule = figures["projects"], figures["finance"], figures["schedule"]
     kpis: list[tuple[str, object, str | None]] = [
@@ -504,10 +505,10 @@ def rollup_block(portfolio: Any, currency: str) -> tuple[list[list[object]],
         ("Schedule variance", money["schedule_variance"], MONEY_FORMAT),
         ("Forecast cost", money["forecast_cost"], MONEY_FORMAT),
         ("Variance at completion", money["variance_at_completion"], MONEY_FORMAT),
-        ("Slipped projects", len(schedule["slipped"]), None),
+        ("Slipped projects", _shown_count(schedule["slipped"]), None),
         ("Average slip (days)", schedule["average_slip_days"], None),
-        ("Stale status updates", len(figures["stale"]), None),
-        ("Overdue milestones", schedule["overdue_milestones"], None),
+        ("Stale status updates", _shown_count(figures["stale"]), None),
+        ("Overdue milestones", _shown_count(schedule["overdue_milestones"]), None),
     ]
     formats: dict[str, list[tuple[int, int]]] = {DATE_FORMAT: [(0, 3)]}
     rolled_up = dt.datetime.now()
@@ -525,8 +526,8 @@ def rollup_block(portfolio: Any, currency: str) -> tuple[list[list[object]],
                 formats.setdefault(number_format, []).append((len(rows), offset + 2))
         rows.append(row)
     rows.append([None] * ROLLUP_WIDTH)
-    by_rag = list(counts["by_rag"].items())
-    by_phase = list(counts["by_phase"].items())
+    by_rag = list((counts["by_rag"] or {"not tracked": None}).items())
+    by_phase = list((counts["by_phase"] or {"not tracked": None}).items())
     rows.append(["Open projects by RAG", None, None, None, "Projects by phase", None, None,
                  None])
     for i in range(max(len(by_rag), len(by_phase))):
@@ -534,15 +535,26 @@ def rollup_block(portfolio: Any, currency: str) -> tuple[list[list[object]],
         phase = by_phase[i] if i < len(by_phase) else (None, None)
         rows.append([rag[0], None, rag[1], None, phase[0], None, phase[1], None])
     rows.append([None] * ROLLUP_WIDTH)
-    found = exceptions(portfolio.per_project())
+    found = figures["exceptions"]
     one = len(found) == 1
     rows.append([f"Exceptions: {len(found)} open project{'' if one else 's'} "
                  f"need{'s' if one else ''} attention", *[None] * (ROLLUP_WIDTH - 1)])
     rows.append(["Project ID", "Project", None, None, "RAG", "Why", None, None])
     for item in found:
-        rows.append([item["project_id"], item["project_name"], None, None, item["overall_rag"],
-                     "; ".join(item["reasons"]), None, None])
+        rows.append([item["project_id"], item["project_name"], None, None,
+                     item["overall_rag_label"], "; ".join(item["reasons"]), None, None])
+    quality = fmt.data_quality_line(figures["data_quality"])
+    if quality:
+        rows[1] = [quality, *[None] * (ROLLUP_WIDTH - 1)]
     return rows, formats
+
+
+
+def _shown_count(value: int | list | None) -> object:
+    """A count (or a list's length) for the Dashboard; 'not tracked' for None."""
+    if value is None:
+        return "not tracked"
+    return len(value) if isinstance(value, list) else value
 
 
 def _write_rollup(book: Any, dashboard: Any, portfolio: Any, currency: str) -> None:
@@ -721,7 +733,8 @@ def _reports(write_reports: Callable[..., Any], path: Path, register: Any,
     from .pdf import PdfEngineError
 
     try:
-        return write_reports(path, None, formats=None, register=register, **options)
+        return write_reports(path, None, formats=None, register=register,
+                             read_from="open workbook", **options)
     except PdfEngineError as problem:
         raise ButtonProblem(f"{_one_line(problem)} Or set Report Formats on Settings to "
                             "HTML.") from None

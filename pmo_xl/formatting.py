@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 _SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥", "INR": "₹", "CHF": "CHF "}
 
@@ -32,3 +33,22 @@ def percent(fraction: float | None, decimals: int = 0) -> str:
 
 def date(value: dt.date | None) -> str:
     return "–" if value is None else value.isoformat()
+
+
+def data_quality_line(quality: dict[str, Any]) -> str:
+    """One line saying what the figures rest on, or '' when they rest on the whole register
+    (the reports' data-quality line, for the Dashboard and the terminal)."""
+    if not quality or not any(quality.values()):
+        return ""
+    parts = [f"{quality['errors']} error{'s' * (quality['errors'] != 1)}, "
+             f"{quality['warnings']} warning{'s' * (quality['warnings'] != 1)}"]
+    excluded = quality["projects_excluded_from_finance"]
+    if excluded:
+        parts.append(f"earned value leaves out {len(excluded)} project"
+                     f"{'s' * (len(excluded) != 1)} with unusable figures")
+    if quality["not_tracked"]:
+        parts.append("not tracked: " + ", ".join(quality["not_tracked"]))
+    if quality["columns_unmatched"]:
+        count = len(quality["columns_unmatched"])
+        parts.append(f"{count} column{'s' * (count != 1)} not used")
+    return "Data quality: " + "; ".join(parts) + "."

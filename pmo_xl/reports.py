@@ -18,9 +18,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import math
 import mimetypes
 import re
+import traceback
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,17 +34,20 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    TemplateError,
     TemplateNotFound,
+    TemplateSyntaxError,
     pass_context,
 )
+from markupsafe import Markup
 
 from . import __version__
 from . import formatting as fmt
-from .errors import RegisterError
-from .metrics import Rollup
+from .errors import RegisterError, TemplateProblem
+from .metrics import Rollup, plain_column, untracked_figures, usable_dates
 from .reader import Register
 from .rules import PERFORMANCE_TOLERANCE
-from .schema import CLOSED
+from .schema import CLOSED, Kind
 from .validation import Validation
 
 TEMPLATES_PACKAGE = "pmo_xl.report_templates"
@@ -57,8 +60,6 @@ PORTFOLIO_STEM = "portfolio-summary"
 _REGISTER_FIELDS = ("business_unit", "sponsor", "project_manager", "schedule_rag", "cost_rag",
                     "priority", "start_date", "baseline_finish", "forecast_finish",
                     "actual_finish", "status_date", "status_summary", "key_risks", "next_steps")
-_LESSON_FIELDS = ("lesson_id", "date_logged", "category", "type", "lesson", "recommendation",
-                  "owner", "action_status")
 
 
 # --- report data ------------------------------------------------------------------------------
@@ -100,58 +101,55 @@ class ReportData:
 
 def report_data(register: Register, validation: Validation, portfolio: Rollup) -> ReportData:
     """The records behind every report of this register (see the module docstring)."""
+    summary = portfolio.to_dict(per_project=False)
     common = {"organisation": register.settings.organisation,
               "logo": logo_data_uri(register),
-              "currency": register.settings.currency, "as_of": portfolio.as_of.isoformat(),
-              "source": register.path.name, "version": __version__}
+              "currency": register.currency, "as_of": portfolio.as_of.isoformat(),
+              "source": register.path.name, "version": __version__,
+              "not_tracked": untracked_figures(register),
+              "data_quality": summary["data_quality"]}
     records = portfolio.per_project()
-    details = _plain_records(register.projects.values, _REGISTER_FIELDS)
-    milestones = _milestones_by_project(register, portfolio)
-    lessons = _lessons_by_project(register)
+    details = _plain_records(_register_details(register), None)
+    children = {t.schema.group or t.schema.name.lower(): _rows_by_project(frame)
+                for t, frame in ((register.table(name), frame)
+                                 for name, frame in portfolio.children.items())
+                if t is not None}
     issues = _issues_by_project(register, validation)
     projects = []
     for record, detail in zip(records, details, strict=True):
         key = _id_key(record["project_id"])
         projects.append({**record, **detail,
-                         "milestones": milestones.get(key, []),
-                         "lessons": lessons.get(key, []),
+                         **{group: rows.get(key, []) for group, rows in children.items()},
                          "issues": issues.get(record["row"], [])})
-    summary = portfolio.to_dict(per_project=False)
-    summary["exceptions"] = exceptions(projects)
     summary["watch_milestones"] = _watch_milestones(projects)
     summary["red_projects"] = [p["project_id"] for p in projects
                                if p["overall_rag"] == "Red" and p["phase"] != CLOSED]
     return ReportData(common, projects, summary, report_stems(projects))
 
 
-def exceptions(projects: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Active projects that need management attention, each with the reasons why."""
-    found = []
-    for p in projects:
-        if p["phase"] == CLOSED:
-            continue
-        reasons = []
-        if p["overall_rag"] in ("Red", "Amber"):
-            reasons.append(f"Overall RAG {p['overall_rag']}")
-        if (p["slip_days"] or 0) > 0:
-            reasons.append(f"finish slipped {p['slip_days']} days")
-        if p["stale"]:
-            reasons.append("no status update" if p["days_since_update"] is None else
-                           f"status {p['days_since_update']} days old")
-        for name in ("cpi", "spi"):
-            if p[name] is not None and p[name] < PERFORMANCE_TOLERANCE:
-                reasons.append(f"{name.upper()} {fmt.ratio(p[name])} < {PERFORMANCE_TOLERANCE}")
-        if reasons:
-            found.append({"project_id": p["project_id"], "project_name": p["project_name"],
-                          "overall_rag": p["overall_rag"], "reasons": reasons})
-    order = {"Red": 0, "Amber": 1}
-    return sorted(found, key=lambda e: order.get(e["overall_rag"], 2))
+def _register_details(register: Register) -> pd.DataFrame:
+    """The register's own fields a project report shows: usable dates (a value that failed
+    validation is blank here too), dropdowns as their meaning plus `<key>_label`, the word."""
+    table = register.projects
+    dates = usable_dates(table)
+    frame = {}
+    for key in _REGISTER_FIELDS:
+        column = table.schema.column(key)
+        frame[key] = dates[key] if column.kind is Kind.DATE else table.values[key]
+        if column.kind is Kind.ENUM:
+            frame[f"{key}_label"] = table.labels[key]
+    return pd.DataFrame(frame, index=table.rows.index)
+
+
+def exceptions(portfolio: Rollup) -> list[dict[str, Any]]:
+    """Open projects that need management attention, with the reasons (`Rollup.exceptions`)."""
+    return portfolio.exceptions()
 
 
 def _watch_milestones(projects: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Milestones overdue or due within the roll-up's due-soon window, soonest first."""
     watch = [{**m, "project_id": p["project_id"], "project_name": p["project_name"]}
-             for p in projects for m in p["milestones"] if m["overdue"] or m["due_soon"]]
+             for p in projects for m in p.get("milestones", []) if m["overdue"] or m["due_soon"]]
     return sorted(watch, key=lambda m: (m["expected_date"] or "", m["project_id"] or ""))
 
 
@@ -159,51 +157,29 @@ def _id_key(project_id: object) -> str:
     return str(project_id).strip().casefold() if project_id is not None else ""
 
 
-def _plain(value: object) -> object:
-    """One cell as a JSON-ready value: ISO dates, whole days as int, blanks as None."""
-    if value is None or value is pd.NaT or value is pd.NA or (
-            isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, pd.Timestamp | dt.date):
-        return value.strftime("%Y-%m-%d")
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()  # type: ignore[union-attr]
-    return value
-
-
-def _plain_records(frame: pd.DataFrame, fields: Iterable[str]) -> list[dict[str, Any]]:
-    names = list(fields)
-    columns = [[_plain(v) for v in frame[name].tolist()] for name in names]
+def _plain_records(frame: pd.DataFrame, fields: Iterable[str] | None) -> list[dict[str, Any]]:
+    """Rows as JSON-ready records, converted column-wise (`metrics.plain_column`)."""
+    names = list(frame.columns if fields is None else fields)
+    columns = [plain_column(name, frame[name]).tolist() for name in names]
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
-def _milestones_by_project(register: Register, portfolio: Rollup) -> dict[str, list[dict]]:
-    m = portfolio.milestones
-    if m is None or register.milestones is None:
-        return {}
-    frame = m.assign(forecast_date=register.milestones.values["forecast_date"],
-                     slip_days=m["slip_days"].astype("Int64"))
-    fields = ("project_id", "milestone", "baseline_date", "forecast_date", "actual_date",
-              "slip_days", "overdue", "due_soon", "expected_date", "row")
+def _rows_by_project(frame: pd.DataFrame) -> dict[str, list[dict]]:
+    """A child sheet's rows as records, grouped by their project; dropdowns show the
+    organisation's words."""
+    words = {c.removesuffix("_label"): frame[c] for c in frame.columns if c.endswith("_label")}
+    shown = frame.assign(**words).drop(columns=[f"{k}_label" for k in words])
+    if "slip_days" in shown:
+        shown = shown.assign(slip_days=shown["slip_days"].astype("Int64"))
     grouped: dict[str, list[dict]] = {}
-    for record in _plain_records(frame, fields):
-        grouped.setdefault(_id_key(record["project_id"]), []).append(record)
-    return grouped
-
-
-def _lessons_by_project(register: Register) -> dict[str, list[dict]]:
-    if register.lessons is None:
-        return {}
-    frame = register.lessons.values.assign(row=register.lessons.rows)
-    grouped: dict[str, list[dict]] = {}
-    for record in _plain_records(frame, ("project_id", *_LESSON_FIELDS, "row")):
+    for record in _plain_records(shown, None):
         grouped.setdefault(_id_key(record["project_id"]), []).append(record)
     return grouped
 
 
 def _issues_by_project(register: Register, validation: Validation) -> dict[int, list[dict]]:
-    """Validation errors of each project's row and of its milestones' and lessons' rows,
-    keyed by the project's Excel row."""
+    """Validation errors of each project's row and of its child sheets' rows, keyed by the
+    project's Excel row."""
     errors = validation.findings[validation.findings["severity"] == "error"]
     if errors.empty:
         return {}
@@ -212,9 +188,7 @@ def _issues_by_project(register: Register, validation: Validation) -> dict[int, 
     rows_by_id: dict[str, int] = {}
     for pid, row in zip(projects.values["project_id"], projects.rows, strict=True):
         rows_by_id.setdefault(_id_key(pid), int(row))
-    for table in (register.milestones, register.lessons):
-        if table is None:
-            continue
+    for table in register.children():
         for pid, row in zip(table.values["project_id"], table.rows, strict=True):
             if _id_key(pid) in rows_by_id:
                 owner[(table.sheet, int(row))] = rows_by_id[_id_key(pid)]
@@ -278,7 +252,8 @@ class ReportRenderer:
             loader=ChoiceLoader([FileSystemLoader(str(f)) for f in self.folders]),
             autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.globals.update(data_uri=self.data_uri, has_asset=self.has_asset,
-                                tolerance=PERFORMANCE_TOLERANCE)
+                                tolerance=PERFORMANCE_TOLERANCE, tracked=_tracked,
+                                covered=_covered)
         self.env.filters.update(money=_money, ratio=fmt.ratio, percent=fmt.percent, day=_day)
 
     def template_set_hash(self) -> str:
@@ -318,10 +293,38 @@ class ReportRenderer:
                                                       **context)
 
 
+def template_problem(error: TemplateError) -> TemplateProblem:
+    """A Jinja2 error as one line: the template's file and line, and what is wrong."""
+    if isinstance(error, TemplateSyntaxError):
+        name = error.filename or error.name or "template"
+        return TemplateProblem(name, error.lineno, error.message or str(error))
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if f.filename.endswith((".j2", ".html", ".css"))]
+    if not frames:
+        return TemplateProblem("template", None, str(error))
+    # The outermost template is the one rendered; an undefined value passed on to a macro
+    # fails only inside it, so name where it failed too.
+    first, last = frames[0], frames[-1]
+    inner = (f" (in {Path(last.filename).name}, line {last.lineno})"
+             if (last.filename, last.lineno) != (first.filename, first.lineno) else "")
+    return TemplateProblem(first.filename, first.lineno, f"{error}{inner}")
+
+
 @pass_context
 def _money(context: Any, value: float | None, decimals: int = 0) -> str:
     """Money in the register's currency (Settings), from the roll-up's figure."""
     return fmt.money(value, context["common"]["currency"], decimals=decimals)
+
+
+@pass_context
+def _tracked(context: Any, figure: str) -> bool:
+    """Whether the register keeps every column this figure needs (`metrics.FIGURE_NEEDS`)."""
+    return figure not in context["common"]["not_tracked"]
+
+
+def _covered(counted: int, total: int) -> Markup | str:
+    """' (34 of 35)' after a portfolio figure that covers only part of the portfolio."""
+    return Markup(f" <small>({counted} of {total})</small>") if counted < total else ""
 
 
 def _day(iso: str | None) -> str:

@@ -89,7 +89,10 @@ class SamplePortfolio:
 
     def rows(self, sheet: str) -> list[dict[str, Any]]:
         return {PROJECTS.name: self.projects, LESSONS.name: self.lessons,
-                MILESTONES.name: self.milestones}[sheet]
+                MILESTONES.name: self.milestones}.get(sheet, [])
+
+    def sheet_names(self) -> list[str]:
+        return [PROJECTS.name, LESSONS.name, MILESTONES.name]
 
 
 def sample_portfolio(projects: int = DEFAULT_PROJECTS, seed: int = 7,

@@ -6,6 +6,7 @@ Only the CLI imports this module (rich is imported here, not in the core).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table as RichTable
@@ -45,12 +46,13 @@ def print_validation(result: Validation, source: Path) -> None:
             lines.append(_row([cell, shown, rule_id, message], widths, pad_second=not colour))
         console.file.write("\n".join(lines) + "\n")
     verdict = "[bold red]" if result.errors else "[green]"
+    infos = f", {result.infos} note{'s' * (result.infos != 1)}" if result.infos else ""
     console.print(f"{verdict}{result.errors} error{'s' * (result.errors != 1)}[/], "
-                  f"[yellow]{result.warnings} warning{'s' * (result.warnings != 1)}[/] "
-                  f"in {source}")
+                  f"[yellow]{result.warnings} warning{'s' * (result.warnings != 1)}[/]"
+                  f"{infos} in {source}")
 
 
-_ANSI = {"error": "\033[1;31m", "warning": "\033[33m"}
+_ANSI = {"error": "\033[1;31m", "warning": "\033[33m", "info": "\033[2m"}
 
 
 def _row(cells: list[str], widths: list[int], pad_second: bool = True) -> str:
@@ -61,51 +63,128 @@ def _row(cells: list[str], widths: list[int], pad_second: bool = True) -> str:
 
 def print_rollup(result: Rollup, currency: str, source: Path) -> None:
     console = _console()
-    counts, finance, schedule = result.counts(), result.finance(), result.schedule()
-    lessons = result.lessons_summary()
+    data = result.to_dict(per_project=False)
+    counts, finance, schedule = data["projects"], data["finance"], data["schedule"]
+    lessons, coverage = data["lessons"], finance["coverage"]
     console.print(f"[bold]Portfolio roll-up[/] of {source.name} as of {result.as_of}")
+    quality = fmt.data_quality_line(data["data_quality"])
+    if quality:
+        console.print(f"[yellow]{quality}[/]")
+    part = (f" ({coverage['earned_value']} of {coverage['projects']} projects)"
+            if coverage["earned_value"] < coverage["projects"] else "")
+
+    def money(value: float | None) -> str:
+        return "not tracked" if value is None else fmt.money(value, currency)
 
     kpis = RichTable(show_header=False, box=None, pad_edge=False)
     kpis.add_column(style="bold")
     kpis.add_column(justify="right")
+    stale = data["stale"]
     for label, value in (
         ("Projects", f"{counts['total']} ({counts['active']} active)"),
-        ("Budget (BAC)", fmt.money(finance["budget"], currency)),
-        ("Actual cost", fmt.money(finance["actual_cost"], currency)),
-        ("Earned value", fmt.money(finance["earned_value"], currency)),
-        ("Planned value", fmt.money(finance["planned_value"], currency)),
-        ("Forecast (EAC)", fmt.money(finance["forecast_cost"], currency)),
+        ("Budget (BAC)", money(finance["budget"])),
+        ("Actual cost", money(finance["actual_cost"]) + part),
+        ("Earned value", money(finance["earned_value"]) + part),
+        ("Planned value", money(finance["planned_value"]) + part),
+        ("Forecast (EAC)", money(finance["forecast_cost"])),
         ("CPI / SPI", f"{fmt.ratio(finance['cpi'])} / {fmt.ratio(finance['spi'])}"),
-        ("Slipped projects", str(len(schedule["slipped"]))),
-        ("Overdue milestones", str(schedule["overdue_milestones"])),
-        ("Stale updates", str(len(result.stale()))),
-        ("Lessons", f"{lessons['total']} ({lessons['open_actions']} open actions)"),
+        ("Slipped projects", _count(schedule["slipped"])),
+        ("Overdue milestones", _count(schedule["overdue_milestones"])),
+        ("Stale updates", _count(stale)),
+        ("Lessons", "not tracked" if lessons["total"] is None else
+         f"{lessons['total']} ({lessons['open_actions']} open actions)"),
     ):
         kpis.add_row(label, value)
     console.print(kpis)
-
-    rag = RichTable(title="Overall RAG (active projects)", title_justify="left")
-    for name in counts["by_rag"]:
-        rag.add_column(name, justify="right", style=_RAG_STYLE.get(name, ""))
-    rag.add_row(*(str(n) for n in counts["by_rag"].values()))
-    console.print(rag)
-
-    phase = RichTable(title="Projects by phase", title_justify="left")
-    for name in counts["by_phase"]:
-        phase.add_column(name, justify="right")
-    phase.add_row(*(str(n) for n in counts["by_phase"].values()))
-    console.print(phase)
-
-    programmes = RichTable(title="By programme", title_justify="left")
-    for name in ("Programme", "Projects", "Budget", "Actual", "CPI", "SPI", "Red", "Amber"):
-        programmes.add_column(name, justify="left" if name == "Programme" else "right")
-    for row in result.programmes():
-        programmes.add_row(row["programme"], str(row["projects"]),
-                           fmt.money(row["budget"], currency),
-                           fmt.money(row["actual_cost"], currency), fmt.ratio(row["cpi"]),
-                           fmt.ratio(row["spi"]), str(row["red"]), str(row["amber"]))
-    console.print(programmes)
-
+    _counts_table(console, "Overall RAG (active projects)", counts["by_rag"])
+    _counts_table(console, "Projects by phase", counts["by_phase"])
+    _programmes_table(console, data["programmes"], currency)
     if lessons["by_category"]:
         themes = ", ".join(f"{k} {v}" for k, v in list(lessons["by_category"].items())[:5])
         console.print(f"[bold]Top lesson themes:[/] {themes}")
+
+
+def _count(value: int | list | None) -> str:
+    """A count, or the length of a list; 'not tracked' for None."""
+    if value is None:
+        return "not tracked"
+    return str(len(value) if isinstance(value, list) else value)
+
+
+def _counts_table(console: Console, title: str, counts: dict[str, int] | None) -> None:
+    if counts is None:
+        console.print(f"[bold]{title}:[/] not tracked")
+        return
+    table = RichTable(title=title, title_justify="left")
+    for name in counts:
+        table.add_column(name, justify="right", style=_RAG_STYLE.get(name, ""))
+    table.add_row(*(str(n) for n in counts.values()))
+    console.print(table)
+
+
+def _programmes_table(console: Console, programmes: list[dict], currency: str) -> None:
+    table = RichTable(title="By programme", title_justify="left")
+    for name in ("Programme", "Projects", "Budget", "Actual", "CPI", "SPI", "Red", "Amber"):
+        table.add_column(name, justify="left" if name == "Programme" else "right")
+    for row in programmes:
+        table.add_row(row["programme"], str(row["projects"]),
+                      fmt.money(row["budget"], currency), fmt.money(row["actual_cost"], currency),
+                      fmt.ratio(row["cpi"]), fmt.ratio(row["spi"]), str(row["red"]),
+                      str(row["amber"]))
+    console.print(table)
+
+
+def print_inspection(result: Any, written: Path | None) -> None:
+    """How pmo-xl reads the register, sheet by sheet (`pmo-xl inspect`)."""
+    console = _console()
+    console.print(f"[bold]{result.path.name}[/] ({result.kind}; sheets: "
+                  f"{', '.join(result.sheet_names)}); standard: {', '.join(result.standard)}")
+    if result.problem:
+        console.print(f"[bold red]Cannot be read yet:[/] {result.problem}")
+    for sheet in result.sheets:
+        _print_sheet_inspection(console, sheet)
+    if result.currency:
+        console.print(f"[bold]Currency:[/] {result.currency['in_force']} (from "
+                      f"{result.currency['from']})")
+    if written is not None:
+        console.print(f"[bold green]Wrote a starter profile:[/] {written} — check the "
+                      "commented lines, then run validate with --profile")
+
+
+def _print_sheet_inspection(console: Console, sheet: Any) -> None:
+    if sheet.source is None:
+        console.print(f"\n[bold]{sheet.sheet}[/]: not in this register")
+        return
+    rows = f"two-row header ending on row {sheet.header_row}" if sheet.header_rows == 2 else (
+        f"header row {sheet.header_row}")
+    console.print(f"\n[bold]{sheet.sheet}[/] ← sheet '{sheet.source}', {rows}, "
+                  f"{sheet.rows} rows")
+    table = RichTable(box=None, pad_edge=False)
+    for name in ("Col", "Header", "pmo-xl column", "How"):
+        table.add_column(name)
+    for column in sheet.columns:
+        how = column.how or "unmatched"
+        if column.how == "fuzzy":
+            how = f"fuzzy {column.score:.0f} %"
+        if not column.maps_to and column.suggestions:
+            how += ": perhaps " + ", ".join(f"{s['column']} ({s['score']:.0f} %)"
+                                           for s in column.suggestions)
+        table.add_row(column.letter, column.header, column.maps_to or "–", how)
+    console.print(table)
+    for status in ("required", "optional", "not tracked"):
+        names = [m["column"] for m in sheet.missing if m["status"] == status]
+        if names:
+            console.print(f"  Not found ({status}): {', '.join(names)}")
+    for column, values in sheet.not_in_vocabulary.items():
+        shown = "; ".join(f"'{v}' ×{a['count']}" + (f" → {a['suggested']}?" if a["suggested"]
+                                                    else "") for v, a in values.items())
+        console.print(f"  {column}, not in the vocabulary: {shown}")
+    for column, order in sheet.date_order.items():
+        console.print(f"  {column}: dates read {order} — {sheet.date_order_why[column]}")
+    for column, unit in sheet.money_units.items():
+        if unit != "units":
+            console.print(f"  {column}: amounts in {unit}")
+    if sheet.totals_rows:
+        console.print(f"  Totals rows left out: {', '.join(map(str, sheet.totals_rows))}")
+    if sheet.hidden_rows:
+        console.print(f"  Hidden or filtered-out rows read: {len(sheet.hidden_rows)}")

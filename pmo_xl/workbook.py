@@ -29,6 +29,7 @@ The macros live in the repository's `macros/` folder, installed as the package-d
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib.util
 import io
@@ -39,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .cells import column_letter
 from .layout import (
@@ -65,25 +66,25 @@ from .layout import (
     highlight_rule,
     highlight_sheet,
 )
-from .sample import SamplePortfolio, write_cell
+from .sample import write_cell
 from .schema import (
-    PROJECTS,
     RAG,
     RAG_SHORTHAND,
     SETTINGS,
     SETTINGS_SHEET,
-    SHEETS,
     Column,
     Kind,
     Setting,
     SheetSchema,
+    Vocabulary,
 )
+from .standard import DEFAULT_STANDARD, LISTS_SHEET, MEANS_SUFFIX, Standard, lists_layout
 from .vba import DEFAULT_REFERENCES, XLWINGS_ADDIN_REFERENCE, VBAModule, build_vba_project
 
-__all__ = ["BUTTONS", "Button", "MacroError", "build_workbook", "button_modules", "code_name",
-           "sheet_names", "xlwings_modules", "xlwings_version"]
+__all__ = ["BUTTONS", "Button", "LISTS_SHEET", "MacroError", "RegisterContent",
+           "build_workbook", "button_modules", "code_name", "register_content", "sheet_names",
+           "xlwings_modules", "xlwings_version"]
 
-LISTS_SHEET = "Lists"
 XLWINGS_CONF = "xlwings.conf"  # the sheet name xlwings looks for
 WORKBOOK_CODE_NAME = "ThisWorkbook"
 MACROS_PACKAGE = "pmo_xl.macros"
@@ -260,19 +261,32 @@ def _vba_project(sheets: Sequence[str], addin: bool, macros: Path | None) -> byt
 # --- the workbook ------------------------------------------------------------------------------
 
 
-def sheet_names() -> list[str]:
+def sheet_names(standard: Standard = DEFAULT_STANDARD) -> list[str]:
     """The workbook's sheets, in tab order."""
-    return [DASHBOARD, *(s.name for s in SHEETS), VALIDATION, HISTORY, SETTINGS_SHEET,
+    return [DASHBOARD, *(s.name for s in standard.sheets), VALIDATION, HISTORY, SETTINGS_SHEET,
             LISTS_SHEET, XLWINGS_CONF, *map(highlight_sheet, HIGHLIGHTED_SHEETS)]
 
 
-def build_workbook(path: str | Path, portfolio: SamplePortfolio | None = None, *,
-                   addin: bool = False, macros: Path | None = None) -> Path:
+class Content(Protocol):
+    """What fills a workbook: rows per sheet (dicts by column key), settings by key, and the
+    as-of date (a `sample.SamplePortfolio`, or `register_content(register)`)."""
+
+    as_of: dt.date
+    settings: dict[str, Any]
+
+    def rows(self, sheet: str) -> list[dict[str, Any]]: ...
+
+
+def build_workbook(path: str | Path, content: Content | None = None, *,
+                   addin: bool = False, macros: Path | None = None,
+                   standard: Standard | None = None) -> Path:
     """Write the register workbook to `path` (.xlsm), replacing any file there.
 
-    `portfolio` fills the tables (e.g. `sample.sample_portfolio()`); without it each table
-    has one empty row and Settings hold their defaults. `addin=True` references the xlwings
-    add-in instead of embedding xlwings' VBA module. `macros` is a folder of .bas files to use
+    `content` fills the tables (e.g. `sample.sample_portfolio()` or `register_content(r)`);
+    without it each table has one empty row and Settings hold their defaults. `standard` is
+    the organisation's standard (sheets, columns, vocabularies: the Lists sheet and every
+    dropdown follow it; default: pmo-xl's). `addin=True` references the xlwings add-in
+    instead of embedding xlwings' VBA module. `macros` is a folder of .bas files to use
     instead of the package's. Raises `MacroError` (before anything is written) when a macro
     cannot go into the VBA project, e.g. a character outside code page 1252, and `OSError`
     when the file cannot be written.
@@ -280,14 +294,15 @@ def build_workbook(path: str | Path, portfolio: SamplePortfolio | None = None, *
     import xlsxwriter
 
     path = Path(path)
-    project = _vba_project(sheet_names(), addin, macros)
+    standard = standard or DEFAULT_STANDARD
+    project = _vba_project(sheet_names(standard), addin, macros)
     # Written next to the target, then renamed: a complete file or none, never half a one.
     temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsm")
     try:
         book = xlsxwriter.Workbook(temporary, {"strings_to_numbers": False,
                                                "strings_to_formulas": False,
                                                "strings_to_urls": False})
-        _fill(book, portfolio)
+        _fill(book, content, standard)
         book.add_vba_project(io.BytesIO(project), is_stream=True)
         try:
             book.close()
@@ -301,21 +316,21 @@ def build_workbook(path: str | Path, portfolio: SamplePortfolio | None = None, *
     return path
 
 
-def _fill(book: Any, portfolio: SamplePortfolio | None) -> None:
-    settings = _setting_values(portfolio)
+def _fill(book: Any, content: Content | None, standard: Standard) -> None:
+    settings = _setting_values(content)
     book.set_vba_name(WORKBOOK_CODE_NAME)
     book.set_properties({
         "title": "PMO register", "subject": "Project register, lessons learned, milestones",
         "author": "pmo-xl", "company": settings.get("organisation") or "",
         # A fixed date for a sample, so that rebuilding it gives the same file.
-        "created": _midnight(portfolio.as_of if portfolio else dt.date.today()),
+        "created": _midnight(content.as_of if content else dt.date.today()),
     })
     formats = _Formats(book)
-    lists = _ValueLists()
+    lists = _ValueLists(standard)
     settings_rows = _settings_rows()
-    _dashboard(book, formats, settings, settings_rows)
-    for schema in SHEETS:
-        rows = portfolio.rows(schema.name) if portfolio else []
+    _dashboard(book, formats, settings, settings_rows, standard)
+    for schema in standard.sheets:
+        rows = content.rows(schema.name) if content else []
         _data_sheet(book, formats, schema, rows, lists)
     _validation_sheet(book, formats)
     _history_sheet(book, formats)
@@ -372,29 +387,41 @@ class _Formats:
 
 
 class _ValueLists:
-    """The Lists sheet's layout: one column per dropdown, the allowed values below its name."""
+    """The Lists sheet's layout: one column per vocabulary (its words below its name) with a
+    `<name> means` column beside it for vocabularies whose words carry a meaning, then the
+    settings' fixed lists. Dropdowns take their words from here, to the last filled cell, so a
+    word added on Lists is in the dropdown at once."""
 
-    def __init__(self) -> None:
+    ROWS = 200  # how far down a list may grow
+
+    def __init__(self, standard: Standard) -> None:
         self.columns: list[tuple[str, tuple[str, ...]]] = []
-        self._sources: dict[tuple[str, ...], str] = {}
-        enums = [(c.name, c.allowed) for s in SHEETS for c in s.columns if c.kind is Kind.ENUM]
-        enums += [(s.name, s.allowed) for s in SETTINGS
-                  if s.kind is Kind.ENUM]
-        for name, values in enums:
-            self._add(name, values)
+        self._start: dict[str, int] = {}
+        for vocabulary, with_meanings in lists_layout(standard):
+            self._add(vocabulary.name, vocabulary.words)
+            if with_meanings:
+                meanings = tuple(m or "" for m in vocabulary.meanings)
+                self.columns.append((vocabulary.name + MEANS_SUFFIX, meanings))
+        for setting in SETTINGS:
+            if setting.kind is Kind.ENUM:
+                self._add(setting.name, setting.allowed)
 
     def _add(self, name: str, values: tuple[str, ...]) -> None:
-        if (name, values) in self.columns:
-            return
-        col = len(self.columns)
-        letter = column_letter(col)
+        self._start[name] = len(self.columns)
         self.columns.append((name, values))
-        self._sources[(name, *values)] = (f"={LISTS_SHEET}!${letter}$2:${letter}$"
-                                          f"{len(values) + 1}")
 
-    def source(self, name: str, values: tuple[str, ...]) -> str:
-        """The list validation source of a column or setting, e.g. '=Lists!$A$2:$A$6'."""
-        return self._sources[(name, *values)]
+    def source(self, name: str) -> str:
+        """The list validation source of a vocabulary or setting: its words on Lists, as far
+        down as they are filled."""
+        letter = column_letter(self._start[name])
+        column = f"{LISTS_SHEET}!${letter}$2:${letter}${self.ROWS + 1}"
+        return f"=OFFSET({LISTS_SHEET}!${letter}$2,0,0,MAX(1,COUNTA({column})),1)"
+
+    def meanings(self, name: str) -> str:
+        """The words and meanings of a vocabulary, as a VLOOKUP table range."""
+        first = column_letter(self._start[name])
+        second = column_letter(self._start[name] + 1)
+        return f"{LISTS_SHEET}!${first}$2:${second}${self.ROWS + 1}"
 
 
 # --- Dashboard -----------------------------------------------------------------------------
@@ -422,15 +449,15 @@ def _settings_rows() -> dict[str, int]:
     return {s.key: row for row, s in enumerate(SETTINGS, start=2)}
 
 
-def _setting_values(portfolio: SamplePortfolio | None) -> dict[str, object]:
+def _setting_values(content: Content | None) -> dict[str, object]:
     values = {s.key: s.default for s in SETTINGS}
-    if portfolio is not None:
-        values.update({k: v for k, v in portfolio.settings.items() if k in values})
+    if content is not None:
+        values.update({k: v for k, v in content.settings.items() if k in values})
     return values
 
 
 def _dashboard(book: Any, formats: _Formats, settings: dict[str, object],
-               settings_rows: dict[str, int]) -> None:
+               settings_rows: dict[str, int], standard: Standard) -> None:
     sheet = book.add_worksheet(DASHBOARD)
     sheet.set_vba_name(code_name(DASHBOARD))
     sheet.hide_gridlines(2)
@@ -462,7 +489,8 @@ def _dashboard(book: Any, formats: _Formats, settings: dict[str, object],
     sheet.write_string(_BUTTON_ROW + 1, report_col, "Report for:", formats.bold)
     sheet.write_blank(_BUTTON_ROW + 1, report_col + 1, None, formats.input)
     sheet.data_validation(_BUTTON_ROW + 1, report_col + 1, _BUTTON_ROW + 1, report_col + 1, {
-        "validate": "list", "source": _project_ids_source(), "error_type": "warning",
+        "validate": "list", "source": _project_ids_source(standard.projects),
+        "error_type": "warning",
         "input_title": "Report for", "input_message": "The Project ID whose status report "
         "Generate report writes (or select the project's row on Projects)."})
     book.define_name(REPORT_PROJECT_NAME,
@@ -493,12 +521,12 @@ def _dashboard(book: Any, formats: _Formats, settings: dict[str, object],
     _print_setup(sheet, pages_wide=1, title_rows=False)
 
 
-def _project_ids_source() -> str:
+def _project_ids_source(projects: SheetSchema) -> str:
     """The dropdown of Project IDs: the Projects sheet's ID column, as far down as it is
     filled."""
-    letter = column_letter(PROJECTS.columns.index(PROJECTS.column("project_id")))
-    column = f"{PROJECTS.name}!${letter}:${letter}"
-    return f"=OFFSET({PROJECTS.name}!${letter}$2,0,0,MAX(1,COUNTA({column})-1),1)"
+    letter = column_letter(projects.columns.index(projects.column("project_id")))
+    column = f"{projects.name}!${letter}:${letter}"
+    return f"=OFFSET({projects.name}!${letter}$2,0,0,MAX(1,COUNTA({column})-1),1)"
 
 
 def _underline(sheet: Any, row: int, formats: _Formats) -> None:
@@ -538,11 +566,10 @@ def _data_sheet(book: Any, formats: _Formats, schema: SheetSchema,
     _highlight_formats(sheet, schema.name, formats)
     for c, column in enumerate(columns):
         sheet.data_validation(0, c, 0, c, _header_hint(column))
-        if column.kind is Kind.ENUM:
-            sheet.data_validation(1, c, last_row, c,
-                                  _dropdown(column.name, column.allowed, lists))
-        if column.allowed == RAG:
-            _rag_colours(sheet, c, last_row, formats)
+        if column.kind is Kind.ENUM and column.vocabulary is not None:
+            sheet.data_validation(1, c, last_row, c, _dropdown(column, lists))
+            if tuple(column.vocabulary.canonical) == RAG:
+                _rag_colours(sheet, c, last_row, formats, lists.meanings(column.vocabulary.name))
     sheet.freeze_panes(1, 0)
     _print_setup(sheet, pages_wide=_pages_wide(columns))
 
@@ -567,21 +594,26 @@ def _header_hint(column: Column) -> dict[str, Any]:
             "input_message": " ".join(parts)[:255]}
 
 
-def _dropdown(name: str, allowed: tuple[str, ...], lists: _ValueLists) -> dict[str, Any]:
-    return {"validate": "list", "source": lists.source(name, allowed),
+def _dropdown(column: Column | Setting, lists: _ValueLists) -> dict[str, Any]:
+    vocabulary = getattr(column, "vocabulary", None)
+    name = vocabulary.name if isinstance(vocabulary, Vocabulary) else column.name
+    return {"validate": "list", "source": lists.source(name),
             "error_type": "stop", "error_title": "Not in the list",
-            "error_message": f"{name} must be one of: {', '.join(allowed)}."[:255]}
+            "error_message": f"{column.name} must be one of the words on the {LISTS_SHEET} "
+                             f"sheet ({name}): {', '.join(column.allowed)}."[:255]}
 
 
-def _rag_colours(sheet: Any, col: int, last_row: int, formats: _Formats) -> None:
-    """Green, amber and red fills; the RAG initials G, A and R count too (case-insensitive,
-    like Excel's text comparison)."""
+def _rag_colours(sheet: Any, col: int, last_row: int, formats: _Formats, meanings: str) -> None:
+    """Green, amber and red fills by what each word means on the Lists sheet (so 'On Track'
+    or 'Amber/Red' are coloured too); the RAG initials G, A and R count as well
+    (case-insensitive, like Excel's text comparison)."""
     cell = f"${column_letter(col)}2"
     initials = {name: letter.upper() for letter, name in RAG_SHORTHAND.items()}
     for name in RAG:
+        meaning = f'IFERROR(VLOOKUP(TRIM({cell}),{meanings},2,FALSE),"")'
         sheet.conditional_format(1, col, last_row, col, {
             "type": "formula",
-            "criteria": f'=OR(TRIM({cell})="{name}",TRIM({cell})="{initials[name]}")',
+            "criteria": f'=OR({meaning}="{name}",TRIM({cell})="{initials[name]}")',
             "format": formats.rag[name]})
 
 
@@ -714,7 +746,7 @@ def _settings_sheet(book: Any, formats: _Formats, values: dict[str, object],
 def _setting_validation(setting: Setting, lists: _ValueLists) -> dict[str, Any]:
     hint = {"input_title": setting.name[:32], "input_message": setting.hint[:255]}
     if setting.kind is Kind.ENUM:
-        return {**_dropdown(setting.name, setting.allowed, lists), **hint}
+        return {**_dropdown(setting, lists), **hint}
     if setting.kind is Kind.INTEGER:
         return {"validate": "integer", "criteria": ">=", "value": 1, "error_type": "stop",
                 "error_title": "Not a whole number",
@@ -723,16 +755,22 @@ def _setting_validation(setting: Setting, lists: _ValueLists) -> dict[str, Any]:
 
 
 def _lists_sheet(book: Any, formats: _Formats, lists: _ValueLists) -> None:
+    """The organisation's vocabularies, to edit in Excel: a word added here is in the
+    dropdowns at once, and validation and reports follow it (`standard.with_lists`)."""
     sheet = book.add_worksheet(LISTS_SHEET)
     sheet.set_vba_name(code_name(LISTS_SHEET))
     for c, (name, values) in enumerate(lists.columns):
         sheet.write_string(0, c, name, formats.bold)
         for r, value in enumerate(values, start=1):
-            sheet.write_string(r, c, value)
+            if value:
+                sheet.write_string(r, c, value)
         sheet.set_column(c, c, max(14, len(name) + 2))
+        if name.endswith(MEANS_SUFFIX):
+            vocabulary = name.removesuffix(MEANS_SUFFIX)
+            sheet.write_comment(0, c, f"What each {vocabulary} word means to pmo-xl's "
+                                      "figures; see the README's 'The register standard'.")
     sheet.freeze_panes(1, 0)
     _print_setup(sheet, pages_wide=1)
-    sheet.hide()  # the dropdowns' source; the schema, not this sheet, decides what is valid
 
 
 def _xlwings_sheet(book: Any, formats: _Formats) -> None:
@@ -750,3 +788,68 @@ def _xlwings_sheet(book: Any, formats: _Formats) -> None:
     sheet.set_column(1, 1, 50)
     sheet.set_column(2, 2, 80)
     _print_setup(sheet, pages_wide=1, title_rows=False)
+
+
+# --- filling a workbook from an existing register --------------------------------------------
+
+
+@dataclass
+class RegisterContent:
+    """An existing register's rows and settings, ready for `build_workbook` (see
+    `register_content`)."""
+
+    as_of: dt.date
+    settings: dict[str, Any]
+    tables: dict[str, list[dict[str, Any]]]
+
+    def rows(self, sheet: str) -> list[dict[str, Any]]:
+        return self.tables.get(sheet, [])
+
+    def sheet_names(self) -> list[str]:
+        return list(self.tables)
+
+
+def register_content(register: Any) -> RegisterContent:
+    """The register's data for a new pmo-xl workbook: usable values typed (dates, amounts in
+    units, fractions), dropdowns in the organisation's words, and every value that failed
+    validation carried over as the text it was, so nothing typed is lost."""
+    tables = {table.schema.name: _content_rows(table) for table in register}
+    settings = {field.name: getattr(register.settings, field.name)
+                for field in dataclasses.fields(register.settings)}
+    # Amounts are converted to units here, and the currency is the one in force.
+    settings.update(currency=register.currency, money_unit="units")
+    return RegisterContent(register.settings.report_date or dt.date.today(), settings, tables)
+
+
+def _content_rows(table: Any) -> list[dict[str, Any]]:
+    columns: dict[str, list[Any]] = {}
+    for column in table.schema.columns:
+        if not table.has(column.key):
+            continue
+        parsed = table.parsed[column.key]
+        typed = parsed.labels if parsed.labels is not None else parsed.values
+        unusable = parsed.bad | parsed.values.isna() & ~parsed.blank
+        raw = table.raw[column.key]
+        cells = []
+        for value, was, bad in zip(typed.tolist(), raw.tolist(), unusable.tolist(), strict=True):
+            cells.append(_as_text(was) if bad else _plain_cell(value))
+        columns[column.key] = cells
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _plain_cell(value: Any) -> Any:
+    if value is None or value != value:  # noqa: PLR0124 - NaN and NaT are not themselves
+        return None
+    if isinstance(value, dt.datetime):  # pandas' Timestamp too
+        return value.date()
+    return value.item() if hasattr(value, "item") else value
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(" ")
+    return str(value)

@@ -31,7 +31,7 @@ def test_validate_json_contract(sample_path: Path, sample: SamplePortfolio) -> N
                                  "message"]
         assert finding["cell"].startswith(finding["sheet"] + "!")
         assert finding["cell"].endswith(str(finding["row"]))
-        assert finding["severity"] in ("error", "warning")
+        assert finding["severity"] in ("error", "warning", "info")
 
 
 def test_validate_exit_codes(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_rollup_json_contract(sample_path: Path, sample: SamplePortfolio) -> Non
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["as_of"] == sample.as_of.isoformat()
-    assert set(data["projects"]) == {"total", "active", "by_phase", "by_rag"}
+    assert set(data["projects"]) == {"total", "active", "by_phase", "by_stage", "by_rag"}
     assert set(data["finance"]) >= {"budget", "actual_cost", "earned_value", "planned_value",
                                     "forecast_cost", "cpi", "spi"}
     assert set(data["schedule"]) >= {"slipped", "overdue_milestones"}
@@ -68,9 +68,14 @@ def test_rollup_json_contract(sample_path: Path, sample: SamplePortfolio) -> Non
     first = data["per_project"][0]
     assert set(first) >= {"project_id", "pv", "ev", "ac", "cpi", "spi", "eac", "slip_days",
                           "stale", "vac", "tcpi"}
-    # Money as plain numbers; totals are the sums of the per-project figures.
-    assert data["finance"]["earned_value"] == pytest.approx(
-        sum(p["ev"] or 0 for p in data["per_project"]), abs=0.05)
+    # Money as plain numbers; totals are the sums of the per-project figures of the projects
+    # whose every earned-value input is usable (the planted bad budget etc. are left out).
+    counted = [p for p in data["per_project"] if p["in_finance"]]
+    assert len(counted) == data["finance"]["coverage"]["earned_value"] < len(sample.projects)
+    assert data["finance"]["earned_value"] == pytest.approx(sum(p["ev"] for p in counted),
+                                                            abs=0.05)
+    assert data["finance"]["actual_cost"] == pytest.approx(sum(p["ac"] for p in counted),
+                                                           abs=0.05)
 
 
 def test_rollup_as_of_option(sample_path: Path) -> None:

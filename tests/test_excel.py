@@ -43,7 +43,6 @@ from pmo_xl.layout import (
     VALIDATION_HEADER,
     highlight_sheet,
 )
-from pmo_xl.reports import exceptions
 from pmo_xl.sample import SamplePortfolio, sample_portfolio
 from pmo_xl.schema import SETTINGS_SHEET
 from pmo_xl.workbook import build_workbook
@@ -261,12 +260,12 @@ def test_rollup_writes_the_figures_of_pmo_xl_rollup_on_the_dashboard(register: P
     by_phase = figures(12, 11 + len(counts["by_phase"]))
     assert {k: v for k, v in by_phase.items() if k in counts["by_phase"]} == counts["by_phase"]
 
-    found = exceptions(expected["per_project"])
+    found = expected["exceptions"]
     header = next(r for r in range(top, ws.max_row + 1)
                   if ws.cell(r, left).value == "Project ID")
     listed = [(ws.cell(r, left).value, ws.cell(r, left + 4).value, ws.cell(r, left + 5).value)
               for r in range(header + 1, header + 1 + len(found))]
-    assert listed == [(e["project_id"], e["overall_rag"], "; ".join(e["reasons"]))
+    assert listed == [(e["project_id"], e["overall_rag_label"], "; ".join(e["reasons"]))
                       for e in found]
     assert ws.cell(header + 1 + len(found), left).value is None
 
@@ -286,7 +285,7 @@ def test_history_keeps_one_snapshot_per_as_of_date(register: Path) -> None:
     assert [(r[0].date(), *r[1:8]) for r in rows] == [
         (AS_OF, p["project_id"], p["phase"], p["overall_rag"], p["percent_complete"], p["ac"],
          p["ev"], p["pv"]) for p in expected]
-    assert [r[8].date().isoformat() for r in rows] == [p["finish"] for p in expected]
+    assert [r[8] and r[8].date().isoformat() for r in rows] == [p["finish"] for p in expected]
 
     again = press(first.after, "rollup_portfolio", name="again")  # same as-of: replaced
     assert history(again.book()) == rows
@@ -405,11 +404,11 @@ def test_reports_follow_the_settings_output_folder(register: Path, opened: list[
 
 def test_an_unusable_register_gives_a_one_line_alert(register: Path) -> None:
     def drop_id(book: Any) -> None:
-        book["Projects"]["A1"] = "Reference"
+        book["Projects"]["A1"] = "Widget"
     broken = edit(register, register.with_name("broken.xlsm"), drop_id)
     done = press(broken, "validate_entries")
     assert [a["func"] for a in done.actions] == ["alert"]
-    assert "missing required column Project ID" in done.alert["prompt"]
+    assert "has no Project ID column" in done.alert["prompt"]
     assert done.alert["mode"] == "critical" and "\n" not in done.alert["prompt"]
 
 

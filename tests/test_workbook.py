@@ -32,6 +32,7 @@ from pmo_xl.schema import (
     RAG,
     SETTINGS,
     SHEETS,
+    STAGES,
     Kind,
     sheet_schema,
 )
@@ -89,7 +90,7 @@ def test_sheets_in_order_with_code_names(book: Any) -> None:
         name: code_name(name) for name in SHEET_ORDER}
     assert code_name(XLWINGS_CONF) == "shtXlwingsConf"
     states = {ws.title: ws.sheet_state for ws in book.worksheets}
-    assert states.pop(LISTS_SHEET) == "hidden"
+    assert states.pop(LISTS_SHEET) == "visible"  # the organisation's vocabularies, to edit
     assert [states.pop(name) for name in HIGHLIGHT_SHEETS] == ["veryHidden"] * 4
     assert set(states.values()) == {"visible"}
     assert book.active.title == DASHBOARD
@@ -123,13 +124,26 @@ def test_every_enum_column_has_a_dropdown_from_the_lists_sheet(book: Any) -> Non
         for index, column in enums:
             letter = openpyxl.utils.get_column_letter(index)
             dv = dropdowns[f"{letter}2:{letter}{rows}"]
-            sheet, cells = dv.formula1.split("!")
-            assert sheet == LISTS_SHEET
-            ((list_letter, first), (_, last)) = re.findall(r"\$([A-Z]+)\$(\d+)", cells)
-            values = [row[0].value for row in lists[f"{list_letter}{first}:{list_letter}{last}"]]
-            assert tuple(values) == column.allowed, column.name
-            assert lists[f"{list_letter}1"].value == column.name
+            # The vocabulary's words on Lists, as far down as they are filled: a word added
+            # there is in the dropdown at once.
+            match = re.fullmatch(r"OFFSET\(Lists!\$([A-Z]+)\$2,0,0,MAX\(1,COUNTA\(Lists!"
+                                 r"\$\1\$2:\$\1\$201\)\),1\)", dv.formula1)
+            assert match, dv.formula1
+            list_letter = match[1]
+            values = [row[0].value for row in lists[f"{list_letter}2:{list_letter}201"]]
+            assert tuple(v for v in values if v) == column.allowed, column.name
+            assert lists[f"{list_letter}1"].value == column.vocabulary.name
             assert dv.errorStyle in (None, "stop") and dv.showErrorMessage
+
+
+def test_lists_sheet_holds_each_vocabulary_with_its_meanings(book: Any) -> None:
+    lists = book[LISTS_SHEET]
+    headers = [c.value for c in lists[1] if c.value]
+    assert headers[:4] == ["Phase", "Phase means", "RAG", "RAG means"]
+    assert "Lesson Category means" not in headers  # an open vocabulary: words mean themselves
+    phase = headers.index("Phase") + 1
+    pairs = [(lists.cell(r, phase).value, lists.cell(r, phase + 1).value) for r in range(2, 7)]
+    assert pairs == [(stage, stage) for stage in STAGES]
 
 
 def test_headers_carry_the_schemas_hints(book: Any) -> None:

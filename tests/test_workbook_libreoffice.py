@@ -24,7 +24,6 @@ from pmo_xl.sample import SamplePortfolio
 from pmo_xl.workbook import (
     BUTTONS,
     DASHBOARD,
-    LISTS_SHEET,
     build_workbook,
     button_modules,
     code_name,
@@ -78,7 +77,7 @@ def test_sheets_and_code_names_as_libreoffice_sees_them(seen: dict[str, Any]) ->
     assert seen["workbook_code_name"] == "ThisWorkbook"
     for sheet in seen["sheets"]:
         assert sheet["code_name"] == code_name(sheet["name"])
-        hidden = sheet["name"] == LISTS_SHEET or sheet["name"].endswith(" highlights")
+        hidden = sheet["name"].endswith(" highlights")
         assert sheet["visible"] == (not hidden)
 
 
