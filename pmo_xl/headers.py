@@ -112,9 +112,23 @@ def _spellings(shown: str) -> tuple[str, ...]:
     if not shown:
         return ()
     whole = _normalise(shown)
-    if not (part := _trailing_part(shown)):
-        return (whole,) if whole else ()
-    return tuple(dict.fromkeys(s for s in (whole, *map(_normalise, part)) if s))
+    spellings = [whole]
+    if part := _trailing_part(shown):
+        spellings += map(_normalise, part)
+    else:
+        spellings.append(_normalise(_without_unit(shown)))
+    return tuple(dict.fromkeys(s for s in spellings if s))
+
+
+def _without_unit(shown: str) -> str:
+    """A money header without the unit glued to it ('Budget_kEUR', 'Cost £m' -> 'Budget',
+    'Cost'); bracketed units are the trailing part already."""
+    from .money import header_money_unit
+
+    unit = header_money_unit(shown)
+    if unit is None or not unit.text or not shown.endswith(unit.text):
+        return ""
+    return shown[: -len(unit.text)].rstrip(" _-.")
 
 
 @dataclass(frozen=True)

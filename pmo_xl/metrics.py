@@ -82,7 +82,8 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
     elapsed = (today - dates["start_date"]).dt.days
     # A zero-length (or inverted) plan is fully planned from its start date onwards.
     planned = (elapsed / duration.where(duration > 0)).clip(0, 1)
-    planned = planned.where(duration > 0, (elapsed >= 0).astype(float).where(elapsed.notna()))
+    zero_length = (elapsed >= 0).astype(float).where(elapsed.notna() & duration.notna())
+    planned = planned.where(duration > 0, zero_length)
     pv = bac * planned
     ev = bac * v["percent_complete"]
     ac = _actual_cost(table)
@@ -99,6 +100,8 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
                       | dates["status_date"].isna()) if table.has("status_date") else (
         pd.Series(False, index=v.index))
     slip = (finish - dates["baseline_finish"]).dt.days
+    if not (table.has("forecast_finish") or table.has("actual_finish")):
+        slip = pd.Series(np.nan, index=slip.index)  # "on baseline" would be a guess
     return pd.DataFrame({
         "project_id": v["project_id"], "project_name": v["project_name"],
         "programme": v["programme"],
@@ -283,7 +286,8 @@ class Rollup:
         p = self.projects
         slipped = p[p["slip_days"] > 0]
         m = self.milestones
-        kept = self._kept("baseline_finish")
+        kept = self._kept("baseline_finish") and (self._kept("forecast_finish")
+                                                  or self._kept("actual_finish"))
 
         def count(column: str) -> int | None:
             return None if m is None else int(m[column].sum())
@@ -462,7 +466,8 @@ FIGURE_NEEDS: dict[str, tuple[str, ...]] = {
     "eac": ("budget", "forecast_cost|actual_cost"), "etc": ("budget", "actual_cost"),
     "vac": ("budget", "forecast_cost|actual_cost"),
     "tcpi": ("budget", "percent_complete", "actual_cost"),
-    "slip_days": ("baseline_finish",), "finish": ("baseline_finish",),
+    "slip_days": ("baseline_finish", "forecast_finish|actual_finish"),
+    "finish": ("baseline_finish|forecast_finish|actual_finish",),
     "stale": ("status_date",), "days_since_update": ("status_date",),
     "phase": ("phase",), "overall_rag": ("overall_rag",),
 }

@@ -570,3 +570,10 @@ def _first_code(codes: frozenset[str], shown: str) -> str:
         if shown in spellings:
             return listed.split()[0]
     return sorted(codes)[0]
+
+
+def currency_code(mark: str) -> str | None:
+    """The ISO code a currency mark stands for ('£' GBP, '$' USD: the first of the currencies
+    a shared symbol can be), or None when it is no currency mark."""
+    found = _mark(mark.strip())
+    return _first_code(found[1], found[0]) if found else None

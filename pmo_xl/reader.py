@@ -447,14 +447,15 @@ def _register_currency(settings: Settings, sheets: Mapping[str, tuple[SheetData,
                        units: Mapping[tuple[str, str], Any], standard: Standard) -> str:
     """The register's currency: the Currency setting, else the one its amounts and money
     headers are written in (the most common), else ''."""
-    from .money import currency_of_amounts
+    from .money import currency_code, currency_of_amounts
 
     if settings.currency:
         return settings.currency
     seen: dict[str, int] = {}
     for unit in units.values():
-        if unit is not None and unit.currency:
-            seen[unit.currency] = seen.get(unit.currency, 0) + 1_000_000  # a header says so
+        code = currency_code(unit.currency) if unit is not None and unit.currency else None
+        if code:
+            seen[code] = seen.get(code, 0) + 1_000_000  # a header says so for all its cells
     for name, (data, layout) in sheets.items():
         if layout is None:
             continue
@@ -579,6 +580,8 @@ def _table_notices(table: Table, units: Mapping[tuple[str, str], Any],
     """What the user should know about a table as a whole: missing columns, money units and
     currencies taken from headers, fuzzy header matches, totals rows left out, hidden rows
     read."""
+    from .money import currency_fits
+
     schema, sheet, row = table.schema, table.sheet, table.header_row
     notices = []
 
@@ -604,7 +607,7 @@ def _table_notices(table: Table, units: Mapping[tuple[str, str], Any],
         if sheet_name != schema.name or unit is None or key not in table.letters:
             continue
         header = table.headers.get(key, "")
-        if unit.currency and currency and unit.currency != currency:
+        if unit.currency and currency and not currency_fits(unit.currency, currency):
             at(key, "other-currency", f"the header '{header}' says {unit.currency}, but the "
                f"register's currency is {currency}: its amounts are not summed")
         if unit.scale != 1:
