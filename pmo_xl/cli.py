@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 import traceback
@@ -226,19 +227,28 @@ def _fail(message: str) -> None:
 def _internal_error(argv: Sequence[str] | None) -> str:
     """Write the traceback to the temp folder's log; the one line saying so."""
     error = sys.exc_info()[1]
-    log = Path(tempfile.gettempdir()) / TRACEBACK_LOG
     stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     command = " ".join(sys.argv[1:] if argv is None else argv)
-    try:
-        with log.open("a", encoding="utf-8") as stream:
-            stream.write(f"--- {stamp} pmo-xl {__version__}: {command}\n"
-                         f"{traceback.format_exc()}\n")
+    entry = f"--- {stamp} pmo-xl {__version__}: {command}\n{traceback.format_exc()}\n"
+    where = "the traceback could not be written; run again with --debug"
+    # The shared name first; on a machine where another user owns it, one of one's own.
+    for log in _traceback_logs():
+        try:
+            with log.open("a", encoding="utf-8") as stream:
+                stream.write(entry)
+        except OSError:
+            continue
         where = f"the traceback is in {log}"
-    except OSError:
-        where = "the traceback could not be written; run again with --debug"
+        break
     problem = " ".join(str(error).split())[:160]
     return (f"internal error ({type(error).__name__}: {problem}); {where}. Please report it "
             "to the pmo-xl developers.")
+
+
+def _traceback_logs() -> list[Path]:
+    folder = Path(tempfile.gettempdir())
+    own = f"pmo-xl-error-{os.getuid()}.log" if hasattr(os, "getuid") else None
+    return [folder / TRACEBACK_LOG, *([folder / own] if own else [])]
 
 
 def _read(args: argparse.Namespace) -> Any:

@@ -464,12 +464,18 @@ def _plant_problems(portfolio: SamplePortfolio) -> None:
 # --- writing -----------------------------------------------------------------------------
 
 def write_register(path: str | Path, portfolio: SamplePortfolio) -> Path:
-    """Write the portfolio as a plain .xlsx register: one Excel Table per sheet, Settings."""
+    """Write the portfolio as a plain .xlsx register: one Excel Table per sheet, Settings.
+    The file is complete or not there (OSError when it cannot be written)."""
+    import io
+
     import xlsxwriter
 
+    from .fileio import write_atomic
+
     path = Path(path)
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": False,
-                                           "default_date_format": "dd-mmm-yyyy"})
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": False, "in_memory": True,
+                                        "default_date_format": "dd-mmm-yyyy"})
     formats = _formats(book)
     for schema in (PROJECTS, LESSONS, MILESTONES):
         _write_table(book, schema, portfolio.rows(schema.name), formats)
@@ -481,6 +487,7 @@ def write_register(path: str | Path, portfolio: SamplePortfolio) -> Path:
     settings.set_column(0, 0, 20)
     settings.set_column(1, 1, 22)
     book.close()
+    write_atomic(path, buffer.getvalue())
     return path
 
 

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -293,7 +294,9 @@ def _zip_kind(path: Path) -> str:
             return _package_kind(path, archive, {info.filename for info in infos})
     except RegisterError:
         raise
-    except Exception:  # zipfile raises many types for damaged archives
+    # What zipfile raises for damaged archives (not, say, an encoding it cannot load).
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, KeyError,
+            NotImplementedError, OSError, zlib.error):
         suffix = path.suffix.lower()
         label = suffix if _EXTENSION_KIND.get(suffix, "csv") != "csv" else "workbook"
         raise RegisterError(path, f"the workbook is damaged or truncated (not a complete "

@@ -34,7 +34,6 @@ import datetime as dt
 import importlib.util
 import io
 import math
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .cells import column_letter
+from .fileio import write_atomic
 from .layout import (
     DASHBOARD,
     ERROR_MARK,
@@ -289,30 +289,23 @@ def build_workbook(path: str | Path, content: Content | None = None, *,
     instead of embedding xlwings' VBA module. `macros` is a folder of .bas files to use
     instead of the package's. Raises `MacroError` (before anything is written) when a macro
     cannot go into the VBA project, e.g. a character outside code page 1252, and `OSError`
-    when the file cannot be written.
+    (with its errno) when the file cannot be written.
     """
     import xlsxwriter
 
     path = Path(path)
     standard = standard or DEFAULT_STANDARD
     project = _vba_project(sheet_names(standard), addin, macros)
-    # Written next to the target, then renamed: a complete file or none, never half a one.
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsm")
-    try:
-        book = xlsxwriter.Workbook(temporary, {"strings_to_numbers": False,
-                                               "strings_to_formulas": False,
-                                               "strings_to_urls": False})
-        _fill(book, content, standard)
-        book.add_vba_project(io.BytesIO(project), is_stream=True)
-        try:
-            book.close()
-        except xlsxwriter.exceptions.FileCreateError as error:
-            reason = getattr(error.args[0] if error.args else None, "strerror", None) or error
-            raise OSError(f"cannot write {path}: {reason}") from None
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    # Built in memory, then written beside the target and renamed (fileio.write_atomic): a
+    # complete file or none, and a full disk or a read-only folder is a plain OSError.
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"strings_to_numbers": False,
+                                        "strings_to_formulas": False,
+                                        "strings_to_urls": False, "in_memory": True})
+    _fill(book, content, standard)
+    book.add_vba_project(io.BytesIO(project), is_stream=True)
+    book.close()
+    write_atomic(path, buffer.getvalue())
     return path
 
 
