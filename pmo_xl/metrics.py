@@ -53,7 +53,15 @@ def _divide(numerator: pd.Series, divisor: pd.Series) -> pd.Series:
 
 
 def usable_dates(table: Table) -> pd.DataFrame:
-    """The table's date columns for figures: a finish before its start is blank."""
+    """The table's date columns for figures: a finish before its start is blank (computed
+    once per table)."""
+    cached = table.__dict__.get("_usable_dates")
+    if cached is None:
+        cached = table.__dict__["_usable_dates"] = _usable_dates(table)
+    return cached
+
+
+def _usable_dates(table: Table) -> pd.DataFrame:
     v = table.values
     dates = {c.key: v[c.key] for c in table.schema.columns if c.kind is Kind.DATE}
     if "start_date" in dates:
@@ -345,26 +353,24 @@ class Rollup:
         first, then Amber, then the rest)."""
         p = self.projects
         rag = p["overall_rag"].isin(["Red", "Amber"])
-        flagged = self.active & (rag | p["slipped"] | p["stale"] | p["low_cpi"] | p["low_spi"])
+        flagged = p[self.active & (rag | p["slipped"] | p["stale"] | p["low_cpi"]
+                                   | p["low_spi"])]
+        columns = ("project_id", "project_name", "overall_rag", "overall_rag_label", "slipped",
+                   "slip_days", "stale", "days_since_update", "low_cpi", "cpi", "low_spi", "spi")
         found = []
-        for row in p[flagged].itertuples():
-            reasons = []
-            if row.overall_rag in ("Red", "Amber"):
-                reasons.append(f"Overall RAG {row.overall_rag_label}")
-            if row.slipped:
-                reasons.append(f"finish slipped {int(row.slip_days)} days")
-            if row.stale:
-                reasons.append("no status update" if pd.isna(row.days_since_update) else
-                               f"status {int(row.days_since_update)} days old")
-            for name in ("cpi", "spi"):
-                if getattr(row, f"low_{name}"):
-                    reasons.append(f"{name.upper()} {getattr(row, name):.2f} < "
-                                   f"{PERFORMANCE_TOLERANCE}")
-            found.append({"project_id": _plain_value(row.project_id),
-                          "project_name": _plain_value(row.project_name),
-                          "overall_rag": _plain_value(row.overall_rag),
-                          "overall_rag_label": _plain_value(row.overall_rag_label),
-                          "reasons": reasons})
+        # Plain lists and zip: a few thousand flagged rows cost milliseconds this way.
+        for (pid, name, rating, word, slipped, slip, stale, since, low_cpi, cpi, low_spi,
+             spi) in zip(*(_plain_list(flagged[c]) for c in columns), strict=True):
+            reasons = [f"Overall RAG {word}"] if rating in ("Red", "Amber") else []
+            if slipped:
+                reasons.append(f"finish slipped {int(slip)} days")
+            if stale:
+                reasons.append("no status update" if since is None else
+                               f"status {int(since)} days old")
+            reasons += [f"CPI {cpi:.2f} < {PERFORMANCE_TOLERANCE}"] if low_cpi else []
+            reasons += [f"SPI {spi:.2f} < {PERFORMANCE_TOLERANCE}"] if low_spi else []
+            found.append({"project_id": pid, "project_name": name, "overall_rag": rating,
+                          "overall_rag_label": word, "reasons": reasons})
         order = {"Red": 0, "Amber": 1}
         return sorted(found, key=lambda e: order.get(e["overall_rag"], 2))
 
@@ -509,6 +515,11 @@ def plain_column(column: str, values: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(values):
         values = values.where(np.isfinite(values))
     return values.astype(object).where(values.notna(), None)
+
+
+def _plain_list(values: pd.Series) -> list[object]:
+    """A column as Python values with blanks as None (NaN, NaT and pd.NA alike)."""
+    return values.astype(object).where(values.notna(), None).tolist()
 
 
 def _plain_value(value: object) -> object:

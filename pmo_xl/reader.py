@@ -29,7 +29,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .cells import cell_ref, column_letter
 from .errors import RegisterError
@@ -43,6 +46,7 @@ MONEY_SCALES = {"units": 1.0, "thousands": 1e3, "millions": 1e6, "billions": 1e9
 # A totals row: blank ID (or an ID that itself says Total) and a first text such as "Total",
 # "Grand total", "Sub-total", "Sum", "Totals:".
 _TOTAL = re.compile(r"\s*(grand\s*)?(sub[\s-]?)?totals?\b|\s*sum\b", re.IGNORECASE)
+_TOTAL_RE2 = r"^\s*(?:grand\s*)?(?:sub[\s-]?)?totals?\b|^\s*sum\b"
 
 
 class _Source(Protocol):
@@ -529,19 +533,43 @@ def _key_columns_missing(path: Path, sheet: str, schema: SheetSchema, layout: An
 
 def _raw_frame(body: Sequence[Sequence[object]], positions: Mapping[str, int],
                first_row: int) -> pd.DataFrame:
-    # Transposed once, in C; then text is trimmed and blank text becomes None in one pass per
-    # read column, so pandas infers a proper dtype (all text, all numbers, all dates) for the
-    # parsers' fast paths and "blank" is simply a missing value.
+    # Transposed once, in C; each read column is then built by `_column`, so that pandas has
+    # a proper dtype (all text, all numbers, all dates) for the parsers' fast paths and
+    # "blank" is simply a missing value.
     columns = list(itertools.zip_longest(*body, fillvalue=None)) if body else []
-    frame = {}
-    for key, index in positions.items():
-        cells = columns[index] if index < len(columns) else (None,) * len(body)
-        frame[key] = pd.Series(
-            [(v.strip() or None) if v.__class__ is str else v for v in cells],
-            dtype=None if cells else object)
+    frame = {key: _column(columns[index] if index < len(columns) else (None,) * len(body))
+             for key, index in positions.items()}
     raw = pd.DataFrame(frame)
     raw.index = pd.RangeIndex(first_row, first_row + len(body))
     return raw
+
+
+def _column(cells: Sequence[object]) -> pd.Series:
+    """One column's cells with text trimmed and blank text as a missing value.
+
+    Most columns hold one kind of cell besides blanks (text, numbers or dates): pyarrow then
+    types and trims them in C. Only a column that mixes kinds (a date column with some text,
+    say) takes a pass in Python, cell by cell.
+    """
+    if not cells:
+        return pd.Series([], dtype=object)
+    array = np.array(cells, dtype=object)
+    array[array == ""] = None  # calamine's blank cell
+    try:
+        typed = pa.array(array, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        typed = None
+    if typed is not None and pa.types.is_string(typed.type):
+        trimmed = pc.utf8_trim_whitespace(typed)
+        blank = pc.fill_null(pc.equal(trimmed, ""), False)
+        return pd.Series(pc.if_else(blank, pa.scalar(None, pa.string()), trimmed).to_pandas())
+    if typed is not None and pa.types.is_date(typed.type):
+        typed = typed.cast(pa.timestamp("us"))  # date cells: the parsers' datetime fast path
+    if typed is not None and (pa.types.is_floating(typed.type) or pa.types.is_timestamp(
+            typed.type) or (pa.types.is_integer(typed.type) and typed.null_count == 0)):
+        return pd.Series(typed.to_pandas())
+    return pd.Series([(v.strip() or None) if v.__class__ is str else v for v in array.tolist()],
+                     dtype=None)
 
 
 def _totals_rows(raw: pd.DataFrame, body: Sequence[Sequence[object]], first_row: int,
@@ -550,9 +578,11 @@ def _totals_rows(raw: pd.DataFrame, body: Sequence[Sequence[object]], first_row:
     (or 'Total') ID whose first text says Total, Grand Total, Subtotal or Sum."""
     skipped = {row: "the Excel Table's totals row" for row in table_totals if row in raw.index}
     ids = raw[schema.key_columns[0]]
-    text = ids.astype("string")
-    suspects = ids.isna() | text.str.match(_TOTAL).fillna(False).astype(bool)
-    for row in raw.index[suspects.to_numpy()]:
+    # In pyarrow's regex engine, over the whole column at once (not Python's re per row).
+    text = pa.array(ids.astype(str).where(ids.notna(), None), type=pa.string())
+    totals = pc.fill_null(pc.match_substring_regex(text, _TOTAL_RE2, ignore_case=True), False)
+    suspects = ids.isna().to_numpy() | np.asarray(totals)
+    for row in raw.index[suspects]:
         cells = body[row - first_row]
         first = next((v for v in cells if isinstance(v, str) and v.strip()), None)
         if first is not None and _TOTAL.match(first) and row not in skipped:

@@ -139,8 +139,9 @@ class _Findings:
         if not flagged.any():
             return
         index = table.rows.index
-        rows = table.rows.to_numpy()[flagged].astype(int).tolist()
-        values = {name: _aligned(value, index)[flagged].tolist()
+        positions = np.flatnonzero(flagged)
+        rows = table.rows.to_numpy()[positions].astype(int).tolist()
+        values = {name: _picked(value, index, positions)
                   if isinstance(value, pd.Series) else value for name, value in fields.items()}
         found = rule(rule_id)
         letter = table.letters[key]
@@ -172,19 +173,22 @@ class _Findings:
                      _letter_order(letter))
 
     def frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.columns)
-        if frame.empty:
-            return pd.DataFrame({name: pd.Series(dtype=object) for name in FINDING_FIELDS})
-        frame["row"] = frame["row"].astype(int)
-        frame = frame.sort_values(["_sheet", "row", "_col", "rule"], kind="stable")
-        return frame.drop(columns=["_sheet", "_col"]).reset_index(drop=True)
+        """The findings as one DataFrame, sorted by sheet, row, column and rule (sorted in
+        Python: there are few findings, and a DataFrame sort costs more than the checks)."""
+        c = self.columns
+        order = sorted(range(len(c["row"])), key=lambda i: (c["_sheet"][i], c["row"][i],
+                                                             c["_col"][i], c["rule"][i]))
+        return pd.DataFrame({name: pd.Series([c[name][i] for i in order],
+                                             dtype=int if name == "row" else object)
+                             for name in FINDING_FIELDS})
 
 
-def _aligned(values: pd.Series, index: pd.Index) -> np.ndarray:
-    """The values over the table's rows (a field may cover the flagged rows only)."""
+def _picked(values: pd.Series, index: pd.Index, positions: np.ndarray) -> list[object]:
+    """The values of the flagged rows only (a field may cover the flagged rows alone):
+    converting a whole column to Python objects would cost more than all the checks."""
     if not values.index.equals(index):
         values = values.reindex(index)
-    return values.to_numpy(dtype=object)
+    return values.iloc[positions].tolist()
 
 
 def _letter_order(letter: str) -> int:
@@ -215,7 +219,7 @@ def _validate(register: Register, day: dt.date) -> Validation:
     for notice in register.notices:
         found.add_cell(notice.sheet, notice.row, notice.cell, notice.column, notice.rule,
                        notice.message)
-    known = _normalised_ids(register.projects.value("project_id"))
+    known = _ids(register.projects, "project_id")
     for table in register:
         _value_checks(table, register, found)
         _unique_checks(table, found)
@@ -295,15 +299,27 @@ def _message_fields(rule_id: str, column: Column, parsed: Parsed, flagged: pd.Se
 
 
 def _normalised_ids(ids: pd.Series) -> pd.Series:
-    # lower() rather than casefold(): IDs are codes, and lower() runs inside pyarrow.
-    return ids.astype("str").str.strip().str.lower()
+    """IDs as compared: trimmed (the reader trims cells) and lower-cased, in pyarrow; lower()
+    rather than casefold(): IDs are codes."""
+    text = pa.array(ids.astype(str).where(ids.notna(), None), type=pa.string())
+    lowered = pc.utf8_lower(text).to_pandas()
+    lowered.index = ids.index
+    return lowered
+
+
+def _ids(table: Table, key: str) -> pd.Series:
+    """The table's normalised IDs in a column, computed once per table and column."""
+    cache = table.__dict__.setdefault("_normalised", {})
+    if key not in cache:
+        cache[key] = _normalised_ids(table.value(key))
+    return cache[key]
 
 
 def _unique_checks(table: Table, found: _Findings) -> None:
     for column in table.schema.columns:
         if not column.unique or not table.has(column.key):
             continue
-        ids = _normalised_ids(table.value(column.key))
+        ids = _ids(table, column.key)
         present = ids.notna()
         repeated = ids.duplicated(keep="first") & present
         if not repeated.any():
@@ -327,7 +343,7 @@ def _reference_checks(table: Table, known: pd.Series, register: Register,
     for column in table.schema.columns:
         if not column.references:
             continue
-        ids = _normalised_ids(table.value(column.key))
+        ids = _ids(table, column.key)
         unknown = ids.notna() & ~_isin(ids, known)
         found.add(table, column.key, unknown, "unknown-project",
                   "{name} '{value}' is not on the {parent} sheet", name=column.name,
