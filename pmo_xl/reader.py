@@ -363,7 +363,29 @@ def _read_tables(source: _Source, standard: Standard, settings: Settings, sheet_
             table = _read_table(source.path, data, layout, schema, rules, units, notices)
             if table is not None:
                 tables[schema.name] = table
+    if settings.date_order == "auto":
+        _follow_register_date_order(tables, rules)
     return tables, currency
+
+
+def _follow_register_date_order(tables: Mapping[str, Table], rules: CellRules) -> None:
+    """With Date Order auto, a date column whose text dates could be read either way follows
+    the register's other date columns when those agree (a US register's column of 3/4/2022s
+    is month-first like its 6/28/2024s), before the Ambiguous Date Order fallback. Only such
+    columns are parsed again; a register of date cells has none."""
+    columns = [(table, column) for table in tables.values() for column in table.schema.columns
+               if column.kind is Kind.DATE and table.has(column.key)]
+    decided = {table.parsed[c.key].note.get("date_order") for table, c in columns} & {
+        "DMY", "MDY"}
+    if len(decided) != 1 or (order := decided.pop()) == rules.fallback_date_order:
+        return
+    follow = dataclasses.replace(rules, fallback_date_order=order)
+    for table, column in columns:
+        if table.parsed[column.key].note.get("date_order") == "ambiguous":
+            parsed = parse_column(table.raw[column.key], column, follow)
+            parsed.note["why"] = (f"every date could be read either way: read {order} like "
+                                  "the register's other date columns")
+            table.parsed[column.key] = parsed
 
 
 def _sheet_data(source: _Source, standard: Standard, schema: SheetSchema,

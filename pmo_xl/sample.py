@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .schema import LESSON_CATEGORIES, LESSONS, MILESTONES, PROJECTS, SETTINGS, SheetSchema
+from .schema import (
+    LESSON_CATEGORIES,
+    LESSONS,
+    MILESTONES,
+    PROJECTS,
+    SETTINGS,
+    SHEETS,
+    SheetSchema,
+)
 
 DEFAULT_AS_OF = dt.date(2026, 9, 30)
 DEFAULT_PROJECTS = 40
@@ -78,21 +86,32 @@ class Planted:
 
 @dataclass
 class SamplePortfolio:
-    """Rows keyed by schema column keys, settings by setting key, and the planted problems."""
+    """Rows of each sheet (by the standard's sheet name) keyed by column key, settings by
+    setting key, and the planted problems."""
 
     as_of: dt.date
     settings: dict[str, Any]
-    projects: list[dict[str, Any]] = field(default_factory=list)
-    lessons: list[dict[str, Any]] = field(default_factory=list)
-    milestones: list[dict[str, Any]] = field(default_factory=list)
+    tables: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {sheet.name: [] for sheet in SHEETS})
     planted: list[Planted] = field(default_factory=list)
 
     def rows(self, sheet: str) -> list[dict[str, Any]]:
-        return {PROJECTS.name: self.projects, LESSONS.name: self.lessons,
-                MILESTONES.name: self.milestones}.get(sheet, [])
+        return self.tables.get(sheet, [])
 
     def sheet_names(self) -> list[str]:
-        return [PROJECTS.name, LESSONS.name, MILESTONES.name]
+        return list(self.tables)
+
+    @property
+    def projects(self) -> list[dict[str, Any]]:
+        return self.tables[PROJECTS.name]
+
+    @property
+    def lessons(self) -> list[dict[str, Any]]:
+        return self.tables[LESSONS.name]
+
+    @property
+    def milestones(self) -> list[dict[str, Any]]:
+        return self.tables[MILESTONES.name]
 
 
 def sample_portfolio(projects: int = DEFAULT_PROJECTS, seed: int = 7,
@@ -477,7 +496,7 @@ def write_register(path: str | Path, portfolio: SamplePortfolio) -> Path:
     book = xlsxwriter.Workbook(buffer, {"constant_memory": False, "in_memory": True,
                                         "default_date_format": "dd-mmm-yyyy"})
     formats = _formats(book)
-    for schema in (PROJECTS, LESSONS, MILESTONES):
+    for schema in SHEETS:
         _write_table(book, schema, portfolio.rows(schema.name), formats)
     settings = book.add_worksheet("Settings")
     settings.write_row(0, 0, ("Setting", "Value"), formats["header"])

@@ -383,3 +383,34 @@ def test_new_from_a_register_carries_its_words_and_its_bad_values(
     reg = read_register(out)  # and the new workbook reads back with its own Lists
     assert [p["phase_label"] for p in rollup(reg).per_project()] == [
         "Construction", "Design", "Scope", "Closed"]
+
+
+def test_ambiguous_dates_follow_the_registers_other_date_columns(tmp_path: Path) -> None:
+    path = tmp_path / "us.csv"
+    path.write_text("Project ID,Project Name,Start Date,Baseline Finish\n"
+                    "U-1,Alpha,3/4/2022,6/28/2024\nU-2,Beta,5/6/2023,12/31/2025\n",
+                    encoding="utf-8")
+    table = read_register(path).projects
+    # Start Date alone is ambiguous; Baseline Finish is clearly month-first: so is Start.
+    assert table.values["start_date"].tolist() == [dt.datetime(2022, 3, 4),
+                                                   dt.datetime(2023, 5, 6)]
+    assert "like the register's other date columns" in table.parsed["start_date"].note["why"]
+
+
+def test_the_projects_sheet_is_found_by_content_or_named(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    from registers import grid, write_workbook
+
+    path = write_workbook(tmp_path / "r.xlsx", {
+        "Read me": [["This workbook holds the 2026 portfolio"]],
+        "Register": grid([VALID_PROJECT]), "Archive": grid([project(**{"Budget": "x"})])})
+    reg = read_register(path)
+    assert reg.projects.sheet == "Register"  # the first sheet whose header names most columns
+    [note] = [f for f in validate(reg) if f.rule == "sheet-chosen"]
+    assert note.severity == "info" and "read sheet 'Register' as the project register" in (
+        note.message)
+    assert read_register(path, sheet="Archive").projects.sheet == "Archive"
+    assert main(["validate", str(path), "--sheet", "Nope"]) == 2
+    assert "no sheet 'Nope' for Projects (the workbook has: Read me, Register, Archive)" in (
+        capsys.readouterr().err)
