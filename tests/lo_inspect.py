@@ -45,6 +45,10 @@ The report then has ``"actions": {"applied": 12, "alerts": ["prompt", ...]}``. S
 Any other action stops the script before ``soffice`` starts, naming the action. Sheet positions
 count every sheet of the document in order, hidden ones included (``wb.Worksheets(n + 1)``).
 
+``--evaluate =FORMULA`` (repeatable) adds what LibreOffice computes for a formula in Excel's
+syntax, placed in a spare cell of the first sheet: ``"evaluated": {"=ROWS(...)": {"value": 5.0,
+"string": "5", "error": 0}}``.
+
 ``--cells SHEET!RANGE`` (repeatable) adds what LibreOffice holds in those cells::
 
     "cells": {"Validation!A6": {"A6": {"type": "FORMULA", "formula": "=HYPERLINK(...)",
@@ -105,6 +109,9 @@ def main(argv: list[str]) -> int:
                         help="apply these xlwings actions to the document first")
     parser.add_argument("--cells", action="append", default=[], metavar="SHEET!RANGE",
                         help="report the contents of these cells (repeatable)")
+    parser.add_argument("--evaluate", action="append", default=[], metavar="=FORMULA",
+                        help="report what LibreOffice computes for this formula, in Excel's "
+                             "syntax, placed in a spare cell of the first sheet (repeatable)")
     args = parser.parse_args(argv[1:])
     path = args.workbook.resolve()
     # Read and checked before soffice starts: a bad file fails fast and clearly.
@@ -142,6 +149,8 @@ def main(argv: list[str]) -> int:
                     report["actions"] = applied
                 if args.cells:
                     report["cells"] = {spec: _cells(doc, spec) for spec in args.cells}
+                if args.evaluate:
+                    report["evaluated"] = _evaluate(doc, args.evaluate)
                 if args.pdf is not None:
                     if pdf_sheets is not None:
                         _only_sheets(doc, pdf_sheets)
@@ -595,6 +604,22 @@ def _cells(doc: Any, spec: str) -> dict[str, dict[str, Any]]:
             if kind != "EMPTY":
                 entry["string"] = cell.getString()
             found[_a1(address.StartRow + row, address.StartColumn + column)] = entry
+    return found
+
+
+def _evaluate(doc: Any, formulas: list[str]) -> dict[str, dict[str, Any]]:
+    """Each formula's value and displayed text, computed by LibreOffice in spare cells of
+    the first sheet (the document is never saved)."""
+    document = _Document(doc)
+    sheet = doc.Sheets.getByIndex(0)
+    found = {}
+    for n, formula in enumerate(formulas):
+        cell = sheet.getCellByPosition(1000, n)  # column ALM: far from anything we lay out
+        at = CellAddress(0, 1000, n)
+        cell.setTokens(document.parser.parseFormula(formula, at))
+        doc.calculateAll()
+        found[formula] = {"value": cell.getValue(), "string": cell.getString(),
+                          "error": cell.getError()}
     return found
 
 
