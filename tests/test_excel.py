@@ -547,3 +547,55 @@ def test_reports_from_a_web_location_ask_for_a_local_folder(register: Path) -> N
         [alert] = book.json()["actions"]
     assert alert["args"][0].startswith(f"The workbook is opened from a web location ({url})")
     assert alert["args"][3] == "critical"
+
+
+# --- a workbook in the organisation's own words -------------------------------------------
+
+TRACKER = """\
+Project_ID,Project Title,Project Manager (PM),SRO,Stage,DCA,Start,Planned End,Budget (£m),\
+Spend to Date (£m),% Complete,Last Updated
+P-001,Crossrail East,Ann Lee,Bob Roy,Construction,Amber/Red,2021-01-10,6/28/2027,34,20.5,55%,\
+9/25/2026
+P-002,Depot Upgrade,Cy Tan,Di Ek,Design,Amber/Green,3/15/2022,12/31/2026,12.5,3,20%,9/25/2026
+"""
+OWN_WORDS = """\
+[values.Projects.Phase]
+Construction = "Execution"
+Design = "Planning"
+[values.Projects."Overall RAG"]
+"Amber/Red" = "Red"
+"Amber/Green" = "Amber"
+[settings]
+"Report Date" = 2026-09-30
+"Report Formats" = "HTML"
+"""
+
+
+def test_buttons_on_a_workbook_moved_from_an_own_register(tmp_path: Path) -> None:
+    from pmo_xl.cli import main
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "tracker.csv").write_text(TRACKER, encoding="utf-8")
+    (source / "pmo-xl.toml").write_text(OWN_WORDS, encoding="utf-8")
+    moved = tmp_path / "Moved.xlsm"
+    assert main(["new", str(moved), "--from", str(source / "tracker.csv")]) == 0
+    checked = press(moved, "validate_entries")
+    # The Lists sheet carries the organisation's words: no finding about them.
+    assert "not-allowed" not in {f["rule"] for f in validation_rows(checked.book())}
+    rolled = press(moved, "rollup_portfolio")
+    assert "1 Red, 1 Amber, 0 Green among 2 open" in rolled.alert["prompt"]
+    dashboard = rolled.book()["Dashboard"]
+    texts = [c.value for row in dashboard.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "Construction" in texts and "Design" in texts  # projects by the organisation's phase
+    # The figures rest on a register with findings: the Dashboard says so, as the reports do.
+    [quality] = [t for t in texts if t.startswith("Data quality:")]
+    warnings = sum(f["severity"] == "Warning" for f in validation_rows(checked.book()))
+    assert quality.startswith(f"Data quality: 0 errors, {warnings} warning") and warnings
+
+
+def validation_rows(book: Any) -> list[dict[str, Any]]:
+    ws = book["Validation"]
+    header = [c.value for c in ws[5]]
+    return [dict(zip([h.lower() if h else h for h in header], row, strict=False))
+            for row in ws.iter_rows(min_row=6, values_only=True) if row[0]]
