@@ -19,7 +19,8 @@ import datetime as dt
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,13 +149,7 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
         check_engine(engine)
     selected = _select(register_path, data.projects, project_ids, all_projects)
     invalid = [p["project_id"] for p in selected if p["issues"]] if skip_invalid else []
-    chosen = {id(p) for p in selected if not (skip_invalid and p["issues"])}
-    reports = [_project_report(p, stem) for p, stem in zip(data.projects, data.stems,
-                                                           strict=True) if id(p) in chosen]
-    if portfolio:
-        reports.append(_Report("portfolio", PORTFOLIO_STEM, PORTFOLIO_TEMPLATE,
-                               {"portfolio": data.portfolio},
-                               {"kind": "portfolio", "project_id": None}))
+    reports = _reports(data, selected, skip_invalid, portfolio)
     _prepare_folder(out_dir)
     templates_hash = renderer.template_set_hash()
     for report in reports:
@@ -169,17 +164,37 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
     finally:
         # Also after Ctrl-C or a failure: record what was done, so that a re-run skips it.
         entries = batch.entries()
-        try:
+        with _reported_unless(completed, out_dir):
             _write_index(out_dir, renderer, data.common, generated, entries)
             _write_manifest(out_dir, register_path, source, data.common, templates_hash,
                             engine, entries, batch.results, generated)
-        except TemplateError as error:
-            if completed:  # otherwise the first problem is the one to report
-                raise template_problem(error) from None
-        except OSError as error:
-            if completed:
-                raise OutputError(out_dir, f"cannot be written: {os_reason(error)}") from None
     return BatchResult(out_dir, batch.results, engine, invalid)
+
+
+def _reports(data: Any, selected: list[dict[str, Any]], skip_invalid: bool,
+             portfolio: bool) -> list[_Report]:
+    chosen = {id(p) for p in selected if not (skip_invalid and p["issues"])}
+    reports = [_project_report(p, stem) for p, stem in zip(data.projects, data.stems,
+                                                           strict=True) if id(p) in chosen]
+    if portfolio:
+        reports.append(_Report("portfolio", PORTFOLIO_STEM, PORTFOLIO_TEMPLATE,
+                               {"portfolio": data.portfolio},
+                               {"kind": "portfolio", "project_id": None}))
+    return reports
+
+
+@contextmanager
+def _reported_unless(completed: bool, out_dir: Path) -> Iterator[None]:
+    """Writing the index and manifest: a failure there is the batch's problem to report,
+    unless the batch already failed (then that first problem is the one the user sees)."""
+    try:
+        yield
+    except TemplateError as error:
+        if completed:
+            raise template_problem(error) from None
+    except OSError as error:
+        if completed:
+            raise OutputError(out_dir, f"cannot be written: {os_reason(error)}") from None
 
 
 def _prepare_folder(out_dir: Path) -> None:

@@ -493,8 +493,37 @@ def rollup_block(portfolio: Any, currency: str) -> tuple[list[list[object]],
     Two label/value pairs per row: labels in the 1st and 5th column (running over the empty
     2nd and 6th), values in the 3rd and 7th."""
     figures = portfolio.to_dict(per_project=False)
+    formats: dict[str, list[tuple[int, int]]] = {DATE_FORMAT: [(0, 3)]}
+    rolled_up = dt.datetime.now()
+    rows: list[list[object]] = [
+        [f"Rolled up {rolled_up:%d-%b-%Y %H:%M}", None, "As of", portfolio.as_of,
+         f"Money in {currency}", None, None, None],
+        [None] * ROLLUP_WIDTH,
+    ]
+    kpis = _kpis(figures)
+    for first in range(0, len(kpis), 2):
+        row: list[object] = [None] * ROLLUP_WIDTH
+        for offset, (label, value, number_format) in zip((0, 4), kpis[first:first + 2],
+                                                         strict=True):
+            row[offset], row[offset + 2] = label, "–" if value is None else value
+            if number_format:
+                formats.setdefault(number_format, []).append((len(rows), offset + 2))
+        rows.append(row)
+    rows.append([None] * ROLLUP_WIDTH)
+    rows += _count_rows(figures["projects"])
+    rows.append([None] * ROLLUP_WIDTH)
+    rows += _exception_rows(figures["exceptions"])
+    quality = fmt.data_quality_line(figures["data_quality"])
+    if quality:
+        rows[1] = [quality, *[None] * (ROLLUP_WIDTH - 1)]
+    return rows, formats
+
+
+
+def _kpis(figures: dict[str, Any]) -> list[tuple[str, object, str | None]]:
+    """The roll-up's key figures as (label, value, number format), two to a Dashboard row."""
     counts, money, schedule = figures["projects"], figures["finance"], figures["schedule"]
-    kpis: list[tuple[str, object, str | None]] = [
+    return [
         ("Projects", counts["total"], None), ("Open projects", counts["active"], None),
         ("Budget", money["budget"], MONEY_FORMAT),
         ("Actual cost", money["actual_cost"], MONEY_FORMAT),
@@ -510,44 +539,30 @@ def rollup_block(portfolio: Any, currency: str) -> tuple[list[list[object]],
         ("Stale status updates", _shown_count(figures["stale"]), None),
         ("Overdue milestones", _shown_count(schedule["overdue_milestones"]), None),
     ]
-    formats: dict[str, list[tuple[int, int]]] = {DATE_FORMAT: [(0, 3)]}
-    rolled_up = dt.datetime.now()
-    rows: list[list[object]] = [
-        [f"Rolled up {rolled_up:%d-%b-%Y %H:%M}", None, "As of", portfolio.as_of,
-         f"Money in {currency}", None, None, None],
-        [None] * ROLLUP_WIDTH,
-    ]
-    for first in range(0, len(kpis), 2):
-        row: list[object] = [None] * ROLLUP_WIDTH
-        for offset, (label, value, number_format) in zip((0, 4), kpis[first:first + 2],
-                                                         strict=True):
-            row[offset], row[offset + 2] = label, value
-            if number_format:
-                formats.setdefault(number_format, []).append((len(rows), offset + 2))
-        rows.append(row)
-    rows.append([None] * ROLLUP_WIDTH)
+
+
+def _count_rows(counts: dict[str, Any]) -> list[list[object]]:
+    """Open projects by RAG beside all projects by the organisation's phases."""
     by_rag = list((counts["by_rag"] or {"not tracked": None}).items())
     by_phase = list((counts["by_phase"] or {"not tracked": None}).items())
-    rows.append(["Open projects by RAG", None, None, None, "Projects by phase", None, None,
-                 None])
+    rows: list[list[object]] = [["Open projects by RAG", None, None, None,
+                                 "Projects by phase", None, None, None]]
     for i in range(max(len(by_rag), len(by_phase))):
         rag = by_rag[i] if i < len(by_rag) else (None, None)
         phase = by_phase[i] if i < len(by_phase) else (None, None)
         rows.append([rag[0], None, rag[1], None, phase[0], None, phase[1], None])
-    rows.append([None] * ROLLUP_WIDTH)
-    found = figures["exceptions"]
-    one = len(found) == 1
-    rows.append([f"Exceptions: {len(found)} open project{'' if one else 's'} "
-                 f"need{'s' if one else ''} attention", *[None] * (ROLLUP_WIDTH - 1)])
-    rows.append(["Project ID", "Project", None, None, "RAG", "Why", None, None])
-    for item in found:
-        rows.append([item["project_id"], item["project_name"], None, None,
-                     item["overall_rag_label"], "; ".join(item["reasons"]), None, None])
-    quality = fmt.data_quality_line(figures["data_quality"])
-    if quality:
-        rows[1] = [quality, *[None] * (ROLLUP_WIDTH - 1)]
-    return rows, formats
+    return rows
 
+
+def _exception_rows(found: list[dict[str, Any]]) -> list[list[object]]:
+    one = len(found) == 1
+    rows: list[list[object]] = [
+        [f"Exceptions: {len(found)} open project{'' if one else 's'} "
+         f"need{'s' if one else ''} attention", *[None] * (ROLLUP_WIDTH - 1)],
+        ["Project ID", "Project", None, None, "RAG", "Why", None, None]]
+    rows += [[item["project_id"], item["project_name"], None, None, item["overall_rag_label"],
+              "; ".join(item["reasons"]), None, None] for item in found]
+    return rows
 
 
 def _shown_count(value: int | list | None) -> object:

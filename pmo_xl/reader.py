@@ -620,7 +620,17 @@ def _parse_table(raw: pd.DataFrame, schema: SheetSchema, rules: CellRules,
         unit = units.get(column.key)
         parsed[column.key] = parse_column(cells, column, rules,
                                           unit.scale if unit is not None else None)
+        if unit is not None and _foreign(unit, rules.currency):
+            # The header says another currency: none of the column's amounts is summed (one
+            # finding at the header says so, rather than one per cell).
+            parsed[column.key].values = pd.Series(np.nan, index=cells.index)
     return parsed
+
+
+def _foreign(unit: Any, currency: str | None) -> bool:
+    from .money import currency_fits
+
+    return bool(unit.currency and currency and not currency_fits(unit.currency, currency))
 
 
 def _absent(index: pd.Index) -> pd.Series:
@@ -632,8 +642,6 @@ def _table_notices(table: Table, units: Mapping[tuple[str, str], Any],
     """What the user should know about a table as a whole: missing columns, money units and
     currencies taken from headers, fuzzy header matches, totals rows left out, hidden rows
     read."""
-    from .money import currency_fits
-
     schema, sheet, row = table.schema, table.sheet, table.header_row
     notices = []
 
@@ -656,17 +664,10 @@ def _table_notices(table: Table, units: Mapping[tuple[str, str], Any],
                f"{schema.column(match.key).name} (a close match, {match.score:.0f} %); map it "
                "in a profile to be sure")
     for (sheet_name, key), unit in units.items():
-        if sheet_name != schema.name or unit is None or key not in table.letters:
-            continue
-        header = table.headers.get(key, "")
-        if unit.currency and currency and not currency_fits(unit.currency, currency):
-            at(key, "other-currency", f"the header '{header}' says {unit.currency}, but the "
-               f"register's currency is {currency}: its amounts are not summed")
-        if unit.scale != 1:
-            size = {1e3: "thousands", 1e6: "millions", 1e9: "billions"}.get(unit.scale,
-                                                                           f"× {unit.scale:g}")
-            at(key, "money-unit", f"{schema.column(key).name} is read in {size}: its header "
-               f"'{header}' says so")
+        if sheet_name == schema.name and unit is not None and key in table.letters:
+            for rule, message in _unit_notices(schema.column(key).name,
+                                               table.headers.get(key, ""), unit, currency):
+                at(key, rule, message)
     if table.skipped:
         first = min(table.skipped)
         listed = ", ".join(f"{r} ({why})" for r, why in sorted(table.skipped.items())[:5])
@@ -679,6 +680,20 @@ def _table_notices(table: Table, units: Mapping[tuple[str, str], Any],
            f"{'were' if count != 1 else 'was'} read and count in every figure: rows "
            f"{_ranges(table.hidden)}", "A", table.hidden[0])
     return notices
+
+
+def _unit_notices(name: str, header: str, unit: Any,
+                  currency: str | None) -> list[tuple[str, str]]:
+    """What a money header's declared unit means for its column: (rule, message) pairs."""
+    found = []
+    if _foreign(unit, currency):
+        found.append(("other-currency", f"the header '{header}' says {unit.currency}, but "
+                      f"the register's currency is {currency}: its amounts are not summed"))
+    if unit.scale != 1:
+        size = {1e3: "thousands", 1e6: "millions", 1e9: "billions"}.get(unit.scale,
+                                                                       f"× {unit.scale:g}")
+        found.append(("money-unit", f"{name} is read in {size}: its header '{header}' says so"))
+    return found
 
 
 def _ranges(rows: Sequence[int], limit: int = 8) -> str:

@@ -414,3 +414,17 @@ def test_the_projects_sheet_is_found_by_content_or_named(tmp_path: Path,
     assert main(["validate", str(path), "--sheet", "Nope"]) == 2
     assert "no sheet 'Nope' for Projects (the workbook has: Read me, Register, Archive)" in (
         capsys.readouterr().err)
+
+
+def test_a_header_in_another_currency_keeps_its_column_out_of_every_sum(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("Project ID,Project Name,Budget (£m),Actual Cost ($)\n"
+                    "P-1,Alpha,2,100\nP-2,Beta,3,200\n", encoding="utf-8")
+    (tmp_path / "pmo-xl.toml").write_text('[settings]\n"Currency" = "GBP"\n', encoding="utf-8")
+    code, data = cli_json(capsys, "validate", str(path))
+    [finding] = [f for f in data["findings"] if f["rule"] == "other-currency"]
+    assert finding["cell"] == "r!D1" and "says $" in finding["message"]
+    code, rolled = cli_json(capsys, "rollup", str(path))
+    assert rolled["finance"]["budget"] == 5_000_000
+    assert [p["ac"] for p in rolled["per_project"]] == [None, None]
