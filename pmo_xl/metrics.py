@@ -83,7 +83,7 @@ def project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
 
 def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
     table = register.projects
-    v, labels, dates = table.values, table.labels, usable_dates(table)
+    v, dates = table.values, usable_dates(table)
     today = pd.Timestamp(as_of)
     bac = v["budget"]
     duration = (dates["baseline_finish"] - dates["start_date"]).dt.days
@@ -113,8 +113,8 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
     return pd.DataFrame({
         "project_id": v["project_id"], "project_name": v["project_name"],
         "programme": v["programme"],
-        "phase": v["phase"], "phase_label": labels["phase"],
-        "overall_rag": v["overall_rag"], "overall_rag_label": labels["overall_rag"],
+        "phase": v["phase"], "phase_label": table.label("phase"),
+        "overall_rag": v["overall_rag"], "overall_rag_label": table.label("overall_rag"),
         "budget": bac, "percent_complete": v["percent_complete"],
         "pv": pv, "ev": ev, "ac": ac, "cv": ev - ac, "sv": ev - pv, "cpi": cpi, "spi": spi,
         "eac": eac, "etc": eac - ac, "vac": bac - eac,
@@ -447,7 +447,7 @@ def child_frame(table: Table, as_of: dt.date) -> pd.DataFrame:
     with the organisation's words beside them as `<column>_label`), usable dates, the Excel
     row, and the sheet's own figures where it has any (`SHEET_METRICS`)."""
     values = table.values.assign(**usable_dates(table))
-    words = {f"{c.key}_label": table.labels[c.key] for c in table.schema.columns
+    words = {f"{c.key}_label": table.label(c.key) for c in table.schema.columns
              if c.kind is Kind.ENUM}
     frame = values.assign(**words, row=table.rows)
     figures = SHEET_METRICS.get(table.schema.name)

@@ -107,6 +107,11 @@ class Table:
     def value(self, key: str) -> pd.Series:
         return self.parsed[key].values
 
+    def label(self, key: str) -> pd.Series:
+        """One column as the register says it: a dropdown's words, else its values."""
+        parsed = self.parsed[key]
+        return parsed.labels if parsed.labels is not None else parsed.values
+
     def cell(self, key: str, row: int) -> str:
         return cell_ref(self.sheet, self.letters[key], row)
 

@@ -137,7 +137,7 @@ def _register_details(register: Register) -> pd.DataFrame:
         column = table.schema.column(key)
         frame[key] = dates[key] if column.kind is Kind.DATE else table.values[key]
         if column.kind is Kind.ENUM:
-            frame[f"{key}_label"] = table.labels[key]
+            frame[f"{key}_label"] = table.label(key)
     return pd.DataFrame(frame, index=table.rows.index)
 
 

@@ -355,7 +355,7 @@ def _reference_checks(table: Table, known: pd.Series, register: Register,
 
 def _project_checks(table: Table, register: Register, as_of: dt.date,
                     found: _Findings) -> None:
-    v, labels = table.values, table.labels
+    v = table.values
     metrics = project_metrics(register, as_of)
     active = metrics["active"]
     found.add(table, "overall_rag", table.parsed["overall_rag"].blank & active, "required",
@@ -367,16 +367,16 @@ def _project_checks(table: Table, register: Register, as_of: dt.date,
                   name=table.schema.column(key).name, finish=v[key], start=start)
     found.add(table, "actual_finish", (v["phase"] == CLOSED) & table.parsed["actual_finish"].blank,
               "closed-without-finish", "Phase is {phase} but Actual Finish is blank",
-              phase=labels["phase"])
+              phase=table.label("phase"))
     _stale_checks(table, metrics, register.settings.stale_after_days, found)
     _rag_integrity_checks(table, metrics, found)
     early = v["phase"].isin(EARLY_STAGES)
     found.add(table, "percent_complete", early & (v["percent_complete"] >= 1),
               "complete-not-closing", "Percent Complete is 100 % but Phase is {phase}",
-              phase=labels["phase"])
+              phase=table.label("phase"))
     found.add(table, "status_summary", v["overall_rag"].isin(["Amber", "Red"])
               & table.parsed["status_summary"].blank, "rag-without-summary",
-              "Overall RAG is {rag} but Status Summary is blank", rag=labels["overall_rag"])
+              "Overall RAG is {rag} but Status Summary is blank", rag=table.label("overall_rag"))
 
 
 def _stale_checks(table: Table, metrics: pd.DataFrame, limit: int, found: _Findings) -> None:
@@ -405,7 +405,7 @@ def _rag_integrity_checks(table: Table, metrics: pd.DataFrame, found: _Findings)
         why += [f"the finish has slipped {int(slip)} days"] if slipped else []
         reasons.append(", ".join(why))
     found.add(table, "overall_rag", flagged, "rag-integrity", "Overall RAG is {rag} but {why}",
-              rag=table.labels["overall_rag"],
+              rag=table.label("overall_rag"),
               why=pd.Series(reasons, index=sub.index).reindex(flagged.index))
 
 
@@ -413,7 +413,7 @@ def _lesson_checks(table: Table, register: Register, as_of: dt.date, found: _Fin
     v = table.values
     found.add(table, "recommendation", (v["type"] == "Improve")
               & table.parsed["recommendation"].blank, "improve-without-recommendation",
-              "Lesson of type {type} has no Recommendation", type=table.labels["type"])
+              "Lesson of type {type} has no Recommendation", type=table.label("type"))
     logged = usable_dates(table)["date_logged"]
     found.add(table, "date_logged", logged > pd.Timestamp(as_of), "logged-in-future",
               "Date Logged {date} is after the as-of date {as_of}", date=logged,
