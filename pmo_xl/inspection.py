@@ -22,7 +22,7 @@ from typing import Any
 
 from . import __version__
 from .errors import RegisterError
-from .schema import Column, Kind, SheetSchema, Vocabulary, normalise_word
+from .schema import SHEETS, Column, Kind, SheetSchema, Vocabulary, normalise_word
 
 # Words organisations use for the canonical meanings, by vocabulary: a value spelled like one
 # of these is a confident suggestion (filled in by --write-profile). Two ratings in one word
@@ -78,6 +78,11 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
                  "Low": ("l", "minor", "3", "p3")},
 }
 SYNONYMS["Impact"] = SYNONYMS["Priority"]
+# The columns a sheet cannot be read without (Project Name may be left out: projects are then
+# named by their ID).
+_KEY_COLUMNS = {s.name: tuple(s.column(k).name for k in s.key_columns
+                              if not (s.name == "Projects" and k == "project_name"))
+                for s in SHEETS}
 
 
 @dataclass
@@ -139,8 +144,8 @@ def inspect_register(path: str | Path, *, profile: str | Path | None = None,
     from .reader import read_register
 
     path = Path(path)
-    try:
-        register = read_register(path, profile=profile, sheet=sheet)
+    try:  # without a Project Name column, projects are named by their ID (a profile can say so)
+        register = read_register(path, profile=profile, sheet=sheet, unnamed=True)
     except RegisterError as error:
         if error.path != path or not _is_readable_spreadsheet(path):
             raise
@@ -304,16 +309,20 @@ def starter_profile(inspection: Inspection) -> str:
              "# Lines starting with '# ' are suggestions pmo-xl was not sure of: check them, "
              "then remove the '# '.", "# Every key is explained in pmo-xl's README "
              "(The register standard).", ""]
-    not_tracked = [m["column"] if s.sheet == "Projects" else f"{s.sheet}.{m['column']}"
-                   for s in inspection.sheets if s.source for m in s.missing
-                   if m["status"] == "required"]
+    missing = [(s, m["column"]) for s in inspection.sheets if s.source for m in s.missing
+               if m["status"] == "required"]
+    # A column a sheet cannot be read without cannot be left out: only the user can say
+    # which header holds it (asked under [columns]); every other one is not tracked.
+    needed = {(s.sheet, name) for s, name in missing if name in _KEY_COLUMNS.get(s.sheet, ())}
+    not_tracked = [name if s.sheet == "Projects" else f"{s.sheet}.{name}"
+                   for s, name in missing if (s.sheet, name) not in needed]
     if not_tracked:
         lines += ["# Required columns not found in the register: figures that need them are "
                   "null. If one is there under another header, map it under [columns] "
                   "instead.", f"not_tracked = {_toml_list(not_tracked)}", ""]
     lines += _sheets_table(inspection)
     for sheet in inspection.sheets:
-        lines += _columns_table(sheet)
+        lines += _columns_table(sheet, [name for s, name in needed if s == sheet.sheet])
     for sheet in inspection.sheets:
         lines += _values_tables(sheet)
     lines += _settings_table(inspection)
@@ -342,7 +351,7 @@ def _sheets_table(inspection: Inspection) -> list[str]:
             ""]
 
 
-def _columns_table(sheet: SheetInspection) -> list[str]:
+def _columns_table(sheet: SheetInspection, needed: list[str]) -> list[str]:
     found = [c for c in sheet.columns if c.how == "fuzzy" and c.maps_to]
     taken = {c.maps_to for c in sheet.columns if c.maps_to}
     doubtful = []
@@ -352,9 +361,12 @@ def _columns_table(sheet: SheetInspection) -> list[str]:
         best = column.suggestions[0]
         if best["column"] not in taken:
             doubtful.append((best["column"], column.header, best["score"]))
-    if not found and not doubtful:
+    if not found and not doubtful and not needed:
         return []
     lines = [f"[columns.{sheet.sheet}]"]
+    lines += [f"# {_toml(name)} = \"?\"  # which header holds it? The sheet cannot be read "
+              "without it" for name in needed
+              if name not in {n for n, _, _ in doubtful}]
     lines += [f"{_toml(c.maps_to or '')} = {_toml(c.header)}  # a close match ({c.score:.0f} %)"
               for c in found]
     lines += [f"# {_toml(name)} = {_toml(header)}  # suggested ({score:.0f} %): is it?"

@@ -114,6 +114,8 @@ def find_profile(register: Path, explicit: str | Path | None = None) -> Path | N
     """The profile in force: the explicit one, else pmo-xl.toml beside the register."""
     if explicit is not None:
         return Path(explicit)
+    if not register.is_file():  # an unsaved workbook in Excel has a name but no folder
+        return None
     beside = register.parent / PROFILE_NAME
     return beside if beside.is_file() else None
 

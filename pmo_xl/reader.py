@@ -197,16 +197,18 @@ def _gc_paused() -> Iterator[None]:
 
 
 def read_register(path: str | Path, *, profile: str | Path | None = None,
-                  sheet: str | None = None) -> Register:
+                  sheet: str | None = None, unnamed: bool = False) -> Register:
     """Read and parse a register; raise RegisterError if it is unusable.
 
     `profile`: a profile file (default: pmo-xl.toml beside the register, if any); `sheet`:
-    the register's sheet that holds the projects (default: found by name or content)."""
+    the register's sheet that holds the projects (default: found by name or content);
+    `unnamed`: read projects without a Project Name column as if the profile said it is not
+    tracked (what `inspect` does, to show all it can)."""
     from .sources import open_register_file
 
     path = Path(path)
     with _gc_paused():
-        return _read(open_register_file(path), profile, sheet)
+        return _read(open_register_file(path), profile, sheet, unnamed)
 
 
 def read_sheets(path: str | Path, sheets: Mapping[str, Sequence[Sequence[object]]], *,
@@ -239,7 +241,8 @@ class _MemorySource:
 # --- the standard and the settings in force ----------------------------------------------------
 
 
-def _read(source: _Source, profile_path: str | Path | None, sheet: str | None) -> Register:
+def _read(source: _Source, profile_path: str | Path | None, sheet: str | None,
+          unnamed: bool = False) -> Register:
     from .profile import apply_profile, find_profile, load_profile
 
     names = {name.casefold(): name for name in source.sheet_names}
@@ -258,7 +261,8 @@ def _read(source: _Source, profile_path: str | Path | None, sheet: str | None) -
                 for p in standard.problems]
     settings_sheet = names.get(SETTINGS_SHEET.casefold())
     settings = _resolve_settings(source, settings_sheet, profile, notices)
-    tables, currency = _read_tables(source, standard, settings, sheet, profile, notices)
+    tables, currency = _read_tables(source, standard, settings, sheet, profile, notices,
+                                    unnamed)
     return Register(source.path, tables, standard, settings, notices, settings_sheet,
                     found_profile, source.kind, currency or "EUR")
 
@@ -343,7 +347,8 @@ def _enum_setting(setting: Any, raw: object) -> tuple[object, str]:
 
 
 def _read_tables(source: _Source, standard: Standard, settings: Settings, sheet_option: str | None,
-                 profile: Any, notices: list[Notice]) -> tuple[dict[str, Table], str]:
+                 profile: Any, notices: list[Notice],
+                 unnamed: bool = False) -> tuple[dict[str, Table], str]:
     from .money import header_money_unit
 
     units = {}
@@ -365,6 +370,9 @@ def _read_tables(source: _Source, standard: Standard, settings: Settings, sheet_
     for schema in standard.sheets:
         if schema.name in sheets:
             data, layout = sheets[schema.name]
+            if unnamed and schema is standard.projects and layout is not None and (
+                    "project_name" not in layout.positions()):
+                schema = _without(schema, "project_name")
             table = _read_table(source.path, data, layout, schema, rules, units, notices)
             if table is not None:
                 tables[schema.name] = table
@@ -391,6 +399,13 @@ def _follow_register_date_order(tables: Mapping[str, Table], rules: CellRules) -
             parsed.note["why"] = (f"every date could be read either way: read {order} like "
                                   "the register's other date columns")
             table.parsed[column.key] = parsed
+
+
+def _without(schema: SheetSchema, key: str) -> SheetSchema:
+    """The sheet with one column not tracked."""
+    columns = tuple(dataclasses.replace(c, tracked=False) if c.key == key else c
+                    for c in schema.columns)
+    return dataclasses.replace(schema, columns=columns)
 
 
 def _sheet_data(source: _Source, standard: Standard, schema: SheetSchema,

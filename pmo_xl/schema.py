@@ -227,8 +227,8 @@ PROJECTS = SheetSchema(
     description="The project register: one row per project.",
     columns=(
         _text("Project ID", "project_id", required=True, unique=True,
-              aliases=("ID", "Unique ID", "Project No", "Project Number", "Project Ref",
-                       "Project Code", "Reference"),
+              aliases=("ID", "Unique ID", "Ref", "Ref No", "Project No", "Project Number",
+                       "Project Ref", "Project Code", "Reference", "Reference No"),
               hint="Unique reference, e.g. PRJ-001.", width=12),
         _text("Project Name", "project_name", required=True,
               aliases=("Name", "Project", "Project Title"), width=34),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from . import formatting as fmt
@@ -34,7 +35,7 @@ def print_validation(result: Validation, source: Path) -> None:
     console = _console()
     colour = console.is_terminal and not console.no_color
     if len(result):
-        console.print(f"[bold]{source.name}[/]: findings as of {result.as_of}")
+        console.print(f"[bold]{escape(source.name)}[/]: findings as of {result.as_of}")
         frame = result.findings
         columns = [("Cell", frame["cell"]), ("Severity", frame["severity"]),
                    ("Rule", frame["rule"]), ("Message", frame["message"])]
@@ -49,7 +50,7 @@ def print_validation(result: Validation, source: Path) -> None:
     infos = f", {result.infos} note{'s' * (result.infos != 1)}" if result.infos else ""
     console.print(f"{verdict}{result.errors} error{'s' * (result.errors != 1)}[/], "
                   f"[yellow]{result.warnings} warning{'s' * (result.warnings != 1)}[/]"
-                  f"{infos} in {source}")
+                  f"{infos} in {escape(str(source))}")
 
 
 _ANSI = {"error": "\033[1;31m", "warning": "\033[33m", "info": "\033[2m"}
@@ -66,10 +67,10 @@ def print_rollup(result: Rollup, currency: str, source: Path) -> None:
     data = result.to_dict(per_project=False)
     counts, finance, schedule = data["projects"], data["finance"], data["schedule"]
     lessons, coverage = data["lessons"], finance["coverage"]
-    console.print(f"[bold]Portfolio roll-up[/] of {source.name} as of {result.as_of}")
+    console.print(f"[bold]Portfolio roll-up[/] of {escape(source.name)} as of {result.as_of}")
     quality = fmt.data_quality_line(data["data_quality"])
     if quality:
-        console.print(f"[yellow]{quality}[/]")
+        console.print(f"[yellow]{escape(quality)}[/]")
     part = (f" ({coverage['earned_value']} of {coverage['projects']} projects)"
             if coverage["earned_value"] < coverage["projects"] else "")
 
@@ -101,7 +102,7 @@ def print_rollup(result: Rollup, currency: str, source: Path) -> None:
     _programmes_table(console, data["programmes"], currency)
     if lessons["by_category"]:
         themes = ", ".join(f"{k} {v}" for k, v in list(lessons["by_category"].items())[:5])
-        console.print(f"[bold]Top lesson themes:[/] {themes}")
+        console.print(f"[bold]Top lesson themes:[/] {escape(themes)}")
 
 
 def _count(value: int | list | None) -> str:
@@ -117,7 +118,7 @@ def _counts_table(console: Console, title: str, counts: dict[str, int] | None) -
         return
     table = RichTable(title=title, title_justify="left")
     for name in counts:
-        table.add_column(name, justify="right", style=_RAG_STYLE.get(name, ""))
+        table.add_column(escape(name), justify="right", style=_RAG_STYLE.get(name, ""))
     table.add_row(*(str(n) for n in counts.values()))
     console.print(table)
 
@@ -127,7 +128,7 @@ def _programmes_table(console: Console, programmes: list[dict], currency: str) -
     for name in ("Programme", "Projects", "Budget", "Actual", "CPI", "SPI", "Red", "Amber"):
         table.add_column(name, justify="left" if name == "Programme" else "right")
     for row in programmes:
-        table.add_row(row["programme"], str(row["projects"]),
+        table.add_row(escape(str(row["programme"])), str(row["projects"]),
                       fmt.money(row["budget"], currency), fmt.money(row["actual_cost"], currency),
                       fmt.ratio(row["cpi"]), fmt.ratio(row["spi"]), str(row["red"]),
                       str(row["amber"]))
@@ -137,27 +138,34 @@ def _programmes_table(console: Console, programmes: list[dict], currency: str) -
 def print_inspection(result: Any, written: Path | None) -> None:
     """How pmo-xl reads the register, sheet by sheet (`pmo-xl inspect`)."""
     console = _console()
-    console.print(f"[bold]{result.path.name}[/] ({result.kind}; sheets: "
-                  f"{', '.join(result.sheet_names)}); standard: {', '.join(result.standard)}")
+    console.print(f"[bold]{escape(result.path.name)}[/] ({result.kind}; sheets: "
+                  f"{escape(', '.join(result.sheet_names))}); standard: "
+                  f"{escape(', '.join(result.standard))}")
     if result.problem:
-        console.print(f"[bold red]Cannot be read yet:[/] {result.problem}")
+        console.print(f"[bold red]Cannot be read yet:[/] {escape(result.problem)}")
     for sheet in result.sheets:
         _print_sheet_inspection(console, sheet)
     if result.currency:
         console.print(f"[bold]Currency:[/] {result.currency['in_force']} (from "
                       f"{result.currency['from']})")
     if written is not None:
-        console.print(f"[bold green]Wrote a starter profile:[/] {written} — check the "
-                      "commented lines, then run validate with --profile")
+        console.print(f"[bold green]Wrote a starter profile:[/] {escape(str(written))} — "
+                      "check the commented lines, then run validate with --profile")
 
 
 def _print_sheet_inspection(console: Console, sheet: Any) -> None:
     if sheet.source is None:
         console.print(f"\n[bold]{sheet.sheet}[/]: not in this register")
         return
+    _print_sheet_columns(console, sheet)
+    for line in _sheet_notes(sheet):
+        console.print(escape(line))
+
+
+def _print_sheet_columns(console: Console, sheet: Any) -> None:
     rows = f"two-row header ending on row {sheet.header_row}" if sheet.header_rows == 2 else (
         f"header row {sheet.header_row}")
-    console.print(f"\n[bold]{sheet.sheet}[/] ← sheet '{sheet.source}', {rows}, "
+    console.print(f"\n[bold]{sheet.sheet}[/] ← sheet '{escape(sheet.source)}', {rows}, "
                   f"{sheet.rows} rows")
     table = RichTable(box=None, pad_edge=False)
     for name in ("Col", "Header", "pmo-xl column", "How"):
@@ -169,22 +177,28 @@ def _print_sheet_inspection(console: Console, sheet: Any) -> None:
         if not column.maps_to and column.suggestions:
             how += ": perhaps " + ", ".join(f"{s['column']} ({s['score']:.0f} %)"
                                            for s in column.suggestions)
-        table.add_row(column.letter, column.header, column.maps_to or "–", how)
+        table.add_row(column.letter, escape(column.header), column.maps_to or "–",
+                      escape(how))
     console.print(table)
+
+
+def _sheet_notes(sheet: Any) -> list[str]:
+    """What inspect says of a sheet below its columns, as plain lines."""
+    lines = []
     for status in ("required", "optional", "not tracked"):
         names = [m["column"] for m in sheet.missing if m["status"] == status]
         if names:
-            console.print(f"  Not found ({status}): {', '.join(names)}")
+            lines.append(f"  Not found ({status}): {', '.join(names)}")
     for column, values in sheet.not_in_vocabulary.items():
         shown = "; ".join(f"'{v}' ×{a['count']}" + (f" → {a['suggested']}?" if a["suggested"]
                                                     else "") for v, a in values.items())
-        console.print(f"  {column}, not in the vocabulary: {shown}")
+        lines.append(f"  {column}, not in the vocabulary: {shown}")
     for column, order in sheet.date_order.items():
-        console.print(f"  {column}: dates read {order} — {sheet.date_order_why[column]}")
-    for column, unit in sheet.money_units.items():
-        if unit != "units":
-            console.print(f"  {column}: amounts in {unit}")
+        lines.append(f"  {column}: dates read {order} — {sheet.date_order_why[column]}")
+    lines += [f"  {column}: amounts in {unit}" for column, unit in sheet.money_units.items()
+              if unit != "units"]
     if sheet.totals_rows:
-        console.print(f"  Totals rows left out: {', '.join(map(str, sheet.totals_rows))}")
+        lines.append(f"  Totals rows left out: {', '.join(map(str, sheet.totals_rows))}")
     if sheet.hidden_rows:
-        console.print(f"  Hidden or filtered-out rows read: {len(sheet.hidden_rows)}")
+        lines.append(f"  Hidden or filtered-out rows read: {len(sheet.hidden_rows)}")
+    return lines

@@ -334,7 +334,10 @@ def test_real_water_utility_needs_a_profile_and_gets_one(
     assert "has no Project Name column" in err and "recognised: ID → Project ID" in err
     profile = tmp_path / "water.toml"
     code, seen = cli_json(capsys, "inspect", str(path), "--write-profile", str(profile))
-    assert code == 0 and seen["problem"]
+    # inspect reads it all the same, naming the projects by their ID, and says what is missing.
+    [projects] = [s for s in seen["sheets"] if s["sheet"] == "Projects"]
+    assert code == 0 and projects["rows"] == 445
+    assert {"column": "Project Name", "status": "required"} in projects["missing"]
     text = profile.read_text(encoding="utf-8")
     assert "not_tracked" in text and '"Project Name"' in text
     code, data = cli_json(capsys, "validate", str(path), "--profile", str(profile))
@@ -428,3 +431,63 @@ def test_a_header_in_another_currency_keeps_its_column_out_of_every_sum(
     code, rolled = cli_json(capsys, "rollup", str(path))
     assert rolled["finance"]["budget"] == 5_000_000
     assert [p["ac"] for p in rolled["per_project"]] == [None, None]
+
+
+# Findings a profile can prevent: a header it could map, a word it could give a meaning, a
+# column it could declare not tracked, a sheet it could name, a currency it could set.
+PREVENTABLE = {"missing-column", "not-allowed", "sheet-not-read", "other-currency",
+               "fuzzy-header", "sheet-chosen"}
+
+
+def european_csv(path: Path) -> Path:
+    path.write_bytes(
+        "Ref;Titel;Phase;Status;Budget_kEUR;Start;Ende\n"
+        "DE-1;Netzausbau;Bau;Im Plan;1.250,5;01.02.2026;31.12.2026\n"
+        "DE-2;Rechenzentrum;Planung;Kritisch;800;15.03.2026;30.06.2027\n".encode("cp1252"))
+    return path
+
+
+@pytest.mark.parametrize("fixture", ["tracker", "two-row", "european", "canadian", "water"])
+def test_a_written_profile_prevents_what_a_profile_can(fixture: str, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    folder = tmp_path / "register"
+    folder.mkdir()
+    path = {
+        "tracker": lambda: (folder / "t.csv").write_text(TRACKER, encoding="utf-8") and (
+            folder / "t.csv"),
+        "two-row": lambda: workbook_with_two_row_header(folder / "Portfolio.xlsx"),
+        "european": lambda: european_csv(folder / "Projektliste.csv"),
+        "canadian": lambda: REAL_DATA / "gc-it-projects-2022.csv",
+        "water": lambda: REAL_DATA / "melbourne-water-capital-delivery.csv",
+    }[fixture]()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    profile = tmp_path / "written.toml"
+    assert main(["inspect", str(path), "--write-profile", str(profile)]) == 0
+    capsys.readouterr()
+    code, data = cli_json(capsys, "validate", str(path), "--profile", str(profile))
+    assert code in (0, 1)
+    text = profile.read_text(encoding="utf-8")
+    left = [f for f in data["findings"] if f["severity"] == "error" and f["rule"] in PREVENTABLE]
+    # What is left, the profile asks about: a word it could not guess is a commented line.
+    unasked = [f for f in left if f["rule"] != "not-allowed"
+               or f"# {json.dumps(f['message'].split(chr(39))[1])} = " not in text]
+    assert not unasked, (unasked, text)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_a_starter_profile_asks_for_the_id_column_it_cannot_find(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("Nummer,Project Name,Budget\nA-1,Alpha,100\n", encoding="utf-8")
+    profile = tmp_path / "p.toml"
+    assert main(["inspect", str(path), "--write-profile", str(profile)]) == 0
+    out = capsys.readouterr().out
+    assert "[columns.Projects]" in out  # rich markup must not swallow the hint
+    text = profile.read_text(encoding="utf-8")
+    assert '# "Project ID" = "?"' in text and '"Project ID"' not in text.split("[")[0]
+    assert main(["validate", str(path), "--profile", str(profile)]) == 2  # still unreadable
+    assert "has no Project ID column" in capsys.readouterr().err
+    profile.write_text(text.replace('# "Project ID" = "?"', '"Project ID" = "Nummer"'),
+                       encoding="utf-8")
+    assert main(["validate", str(path), "--profile", str(profile)]) == 0

@@ -170,9 +170,11 @@ def test_profile_without_project_name_is_allowed(tmp_path: Path) -> None:
 
 def test_profile_beside_the_register_is_found(tmp_path: Path) -> None:
     register = tmp_path / "Register.xlsx"
+    register.write_bytes(b"")
     assert find_profile(register) is None
     found = profile(tmp_path, "")
     assert find_profile(register) == found
+    assert find_profile(Path("Book1")) is None  # an unsaved workbook: no folder to look in
     assert find_profile(register, tmp_path / "other.toml") == tmp_path / "other.toml"
     with pytest.raises(RegisterError, match="profile not found"):
         load_profile(tmp_path / "other.toml")
