@@ -469,11 +469,14 @@ def approximate_day(text: str, end_of_period: bool) -> str:
     return f"the {'last' if end_of_period else 'first'} day of the {period[3]}"
 
 
+_HINT_MAX = 80  # characters
+
+
 def bad_date_hint(text: str, order: str) -> str:
     """A short hint for the finding about an unreadable date `text` ("" when there is none to
     give). `order`: the Date Order the column was read with ("auto", "DMY" or "MDY")."""
     s = " ".join(str(text).split())
-    if not s:
+    if not s or len(s) > _HINT_MAX:  # no date is that long: a note, whatever it says
         return ""
     if _is_fiscal(s):
         return ("fiscal years and fiscal quarters are not read as dates (fiscal years start in "

@@ -452,6 +452,8 @@ def header_money_unit(header: str) -> HeaderUnit | None:
     'Spend (000s)', 'Cost in millions', 'Budget (GBP)'; None when it declares none (or two
     that disagree)."""
     text = " ".join(str(header).split())
+    if len(text) > HEADER_MAX:
+        return None
     found = []
     for m in _BRACKETS.finditer(text):
         unit = _unit(m[1].replace(",", " ").split(), loose=True)
@@ -461,6 +463,10 @@ def header_money_unit(header: str) -> HeaderUnit | None:
         agree = all((u.scale, u.currency) == (found[0].scale, found[0].currency) for u in found)
         return found[0] if agree else None
     return _trailing_unit(text)
+
+
+_GLUED_UNIT_MAX = 10  # "USD000s", "EURmn": longer tokens are words, not units
+HEADER_MAX = 200  # characters; a longer cell is a note or a title, never a money header
 
 
 def _trailing_unit(text: str) -> HeaderUnit | None:
@@ -515,7 +521,10 @@ def _unit_token(token: str, letters_ok: bool,
     currency = _header_currency(token, loose)
     if currency:
         return None, currency
-    # Glued: £m, $MM, EURm, kEUR, TEUR (Tausend Euro), m€, £000s.
+    # Glued: £m, $MM, EURm, kEUR, TEUR (Tausend Euro), m€, £000s: a few characters at most
+    # (every split is tried, so a long token would cost its length squared).
+    if len(token) > _GLUED_UNIT_MAX:
+        return None
     for i in range(1, len(token)):
         left, right = token[:i], token[i:]
         currency = _header_currency(left, loose)

@@ -715,6 +715,18 @@ def _decode(data: bytes, final: bool = True) -> str:
         return data.decode("latin-1")
 
 
+@contextmanager
+def _any_field_size() -> Iterator[None]:
+    """The csv module refuses a field over 128 KiB; a register's note may be longer, and the
+    file's size already bounds it."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
+
+
 def _records(text: str, delimiter: str) -> Iterator[list[str]]:
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
@@ -763,7 +775,8 @@ def _csv_sheet(path: Path, data: bytes, name: str) -> SheetData:
         delimiter = _sniff(text[:_HEAD_BYTES])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        rows: list[list[Any]] = list(reader)
+        with _any_field_size():
+            rows: list[list[Any]] = list(reader)
     except csv.Error as exc:
         raise RegisterError(path, f"cannot be read as CSV (line {reader.line_num}): "
                                   f"{_text(exc)}") from None

@@ -491,3 +491,19 @@ def test_a_starter_profile_asks_for_the_id_column_it_cannot_find(
     profile.write_text(text.replace('# "Project ID" = "?"', '"Project ID" = "Nummer"'),
                        encoding="utf-8")
     assert main(["validate", str(path), "--profile", str(profile)]) == 0
+
+
+def test_long_cells_cost_their_length_not_its_square(tmp_path: Path) -> None:
+    """A 170 KB note in a header row or a date cell (seen in a real export) is read in time
+    proportional to its length: no parser tries every split of it."""
+    import time
+
+    note = "`" * 170_000
+    path = tmp_path / "r.csv"
+    path.write_text(f"Project ID,Project Name,Start Date,Budget,{note}\n"
+                    f"P-1,Alpha,{note},{note},x\n", encoding="utf-8")
+    started = time.process_time()
+    reg = read_register(path)
+    found = list(validate(reg))
+    assert {f.rule for f in found} >= {"bad-date", "bad-money"}
+    assert time.process_time() - started < 5  # it hung before (quadratic unit search)
