@@ -445,16 +445,20 @@ def columns_unmatched(register: Register) -> list[str]:
 def child_frame(table: Table, as_of: dt.date) -> pd.DataFrame:
     """A child sheet's rows for the roll-up: its values (dropdowns as canonical meanings,
     with the organisation's words beside them as `<column>_label`), usable dates, the Excel
-    row, and the sheet's own figures where it has any (`SHEET_METRICS`)."""
-    values = table.values.assign(**usable_dates(table))
-    words = {f"{c.key}_label": table.label(c.key) for c in table.schema.columns
-             if c.kind is Kind.ENUM}
-    frame = values.assign(**words, row=table.rows)
+    row, and the sheet's own figures where it has any (`SHEET_METRICS`); one frame, built
+    once."""
+    dates = usable_dates(table)
+    columns: dict[str, pd.Series] = {}
+    for column in table.schema.columns:
+        parsed = table.parsed[column.key]
+        columns[column.key] = dates[column.key] if column.key in dates else parsed.values
+        if column.kind is Kind.ENUM:
+            columns[f"{column.key}_label"] = table.label(column.key)
+    columns["row"] = table.rows
     figures = SHEET_METRICS.get(table.schema.name)
     if figures is not None:
-        extra = figures(table, as_of)
-        frame = frame.assign(**{c: extra[c] for c in extra.columns})
-    return frame
+        columns.update(figures(table, as_of).items())
+    return pd.DataFrame(columns, index=table.rows.index)
 
 
 # Each child sheet's own figures, by the standard's sheet name.

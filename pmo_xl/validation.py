@@ -86,6 +86,8 @@ class Validation:
 
 def _show(value: object, spec: str = "") -> str:
     """A value as a person reads it in a cell: dates as ISO, 1001 rather than 1001.0."""
+    if value.__class__ is str and not spec:  # most shown values: the cell's text
+        return value.strip()  # type: ignore[attr-defined]
     if value is None or value is pd.NaT or value is pd.NA or (
             isinstance(value, float) and np.isnan(value)):
         return ""
@@ -102,22 +104,23 @@ def _show(value: object, spec: str = "") -> str:
 
 def _messages(template: str, count: int, fields: dict[str, object]) -> list[str]:
     """str.format over the flagged rows, in plain Python: `fields` are lists (one value per
-    flagged row) or scalars."""
-    parts = list(string.Formatter().parse(template))
-    out = []
-    for i in range(count):
-        text = []
-        for literal, name, spec, _conv in parts:
-            text.append(literal)
-            if name is None:
-                continue
-            value = fields[name]
-            if isinstance(value, list):  # a cell's value: as a person reads it
-                text.append(_show(value[i], spec or ""))
-            else:
-                text.append(format(value, spec) if spec else str(value))
-        out.append("".join(text))
-    return out
+    flagged row) or scalars. Each field is shown once per row, then one format per row."""
+    pattern, columns = [], []
+    for literal, name, spec, _conv in string.Formatter().parse(template):
+        pattern.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is None:
+            continue
+        value = fields[name]
+        if isinstance(value, list):  # a cell's value: as a person reads it
+            columns.append([_show(v, spec or "") for v in value])
+        else:
+            shown = format(value, spec) if spec else str(value)
+            columns.append([shown] * count)
+        pattern.append(f"{{{len(columns) - 1}}}")
+    layout = "".join(pattern)
+    if not columns:
+        return [layout.format()] * count
+    return [layout.format(*row) for row in zip(*columns, strict=True)]
 
 
 class _Findings:
