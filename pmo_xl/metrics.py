@@ -451,7 +451,7 @@ def child_frame(table: Table, as_of: dt.date) -> pd.DataFrame:
     columns: dict[str, pd.Series] = {}
     for column in table.schema.columns:
         parsed = table.parsed[column.key]
-        columns[column.key] = dates[column.key] if column.key in dates else parsed.values
+        columns[column.key] = dates.get(column.key, parsed.values)
         if column.kind is Kind.ENUM:
             columns[f"{column.key}_label"] = table.label(column.key)
     columns["row"] = table.rows
