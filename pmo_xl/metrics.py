@@ -301,7 +301,7 @@ class Rollup:
             return None if m is None else int(m[column].sum())
 
         return {
-            "slipped": slipped["project_id"].tolist() if kept else None,
+            "slipped": _plain_list(slipped["project_id"]) if kept else None,
             "average_slip_days": _mean(slipped["slip_days"]) if kept else None,
             "overdue_milestones": count("overdue"),
             "milestones_due_soon": count("due_soon"),
@@ -312,7 +312,7 @@ class Rollup:
     def stale(self) -> list[str] | None:
         if not self._kept("status_date"):
             return None
-        return self.projects.loc[self.projects["stale"], "project_id"].tolist()
+        return _plain_list(self.projects.loc[self.projects["stale"], "project_id"])
 
     def lessons_summary(self) -> dict[str, Any]:
         lessons = self.lessons

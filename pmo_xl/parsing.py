@@ -99,7 +99,8 @@ def _number_text(value: object) -> object:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime) and value.time() == dt.time():
-        return value.date().isoformat()
+        # isoformat, not .date(): a pandas Timestamp beyond year 9999 has no datetime.date.
+        return value.isoformat().split("T")[0]
     return value
 
 

@@ -358,7 +358,10 @@ def _read_tables(source: _Source, standard: Standard, settings: Settings, sheet_
         if data is None:
             continue
         layout = _layout(source.path, data, schema, standard)
-        if layout is None and schema is not standard.projects:
+        if layout is None and schema is standard.projects:  # _layout refused any other case
+            raise RegisterError(source.path, f"sheet '{data.name}' is empty: no header row "
+                                             "and no projects")
+        if layout is None:
             continue
         sheets[schema.name] = (data, layout)
         for match in layout.matches:
@@ -616,20 +619,34 @@ def _column(cells: Sequence[object]) -> pd.Series:
 
 def _totals_rows(raw: pd.DataFrame, body: Sequence[Sequence[object]], first_row: int,
                  table_totals: frozenset[int], schema: SheetSchema) -> dict[int, str]:
-    """Rows that total the ones above: an Excel Table's totals row, or a row with a blank
-    (or 'Total') ID whose first text says Total, Grand Total, Subtotal or Sum."""
+    """Rows that total the ones above: an Excel Table's totals row, or a row that says Total,
+    Grand Total, Subtotal or Sum and has no real ID or name (each blank, or itself such a
+    label). Which column comes first does not matter, so a register and the workbook
+    `new --from` builds from it agree; a project whose ID says Total keeps its name."""
     skipped = {row: "the Excel Table's totals row" for row in table_totals if row in raw.index}
-    ids = raw[schema.key_columns[0]]
-    # In pyarrow's regex engine, over the whole column at once (not Python's re per row).
-    text = pa.array(ids.astype(str).where(ids.notna(), None), type=pa.string())
-    totals = pc.fill_null(pc.match_substring_regex(text, _TOTAL_RE2, ignore_case=True), False)
-    suspects = ids.isna().to_numpy() | np.asarray(totals)
-    for row in raw.index[suspects]:
+    labels = [_total_labels(raw[key]) if key in raw else None
+              for key in (schema.key_columns[0], schema.key_columns[-1])]
+    candidates = np.ones(len(raw), dtype=bool)
+    for key, said in zip((schema.key_columns[0], schema.key_columns[-1]), labels, strict=True):
+        if said is not None:
+            candidates &= raw[key].isna().to_numpy() | said
+    for position in np.flatnonzero(candidates):
+        row = int(raw.index[position])
+        if row in skipped:
+            continue
         cells = body[row - first_row]
-        first = next((v for v in cells if isinstance(v, str) and v.strip()), None)
-        if first is not None and _TOTAL.match(first) and row not in skipped:
-            skipped[row] = f"'{first.strip()}'"
+        said = next((v.strip() for v in cells if isinstance(v, str) and _TOTAL.match(v)), None)
+        if said is not None:
+            skipped[row] = f"'{said}'"
     return skipped
+
+
+def _total_labels(cells: pd.Series) -> np.ndarray:
+    """Which cells say Total, Grand Total, Subtotal or Sum (pyarrow's regex engine, the whole
+    column at once)."""
+    text = pa.array(cells.astype(str).where(cells.notna(), None), type=pa.string())
+    said = pc.fill_null(pc.match_substring_regex(text, _TOTAL_RE2, ignore_case=True), False)
+    return np.asarray(said)
 
 
 def _parse_table(raw: pd.DataFrame, schema: SheetSchema, rules: CellRules,

@@ -74,15 +74,20 @@ def logo_data_uri(register: Register) -> str | None:
     name = register.settings.logo.strip()
     if not name:
         return None
-    path = (register.path.parent / name).resolve()
-    kind = LOGO_TYPES.get(path.suffix.lower())
+    kind = LOGO_TYPES.get(Path(name).suffix.lower())
     if kind is None:
         raise RegisterError(register.path, f"Settings Logo '{name}' is not a PNG, JPEG or SVG "
                                            "file")
-    if not path.is_file():
-        raise RegisterError(register.path, f"Settings Logo '{name}' not found (looked for "
-                                           f"{path})")
-    data = path.read_bytes()
+    try:  # the OS refuses some names outright (a NUL byte, too long): the same one line
+        path = (register.path.parent / name).resolve()
+        if not path.is_file():
+            raise RegisterError(register.path, f"Settings Logo '{name}' not found (looked "
+                                               f"for {path})")
+        data = path.read_bytes()
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise RegisterError(register.path, f"Settings Logo '{name[:80]}' cannot be read: "
+                                           f"{reason}") from None
     if len(data) > LOGO_MAX_BYTES:
         raise RegisterError(register.path, f"Settings Logo '{name}' is larger than 1 MB")
     return f"data:{kind};base64,{base64.b64encode(data).decode()}"
