@@ -10,6 +10,11 @@ register's sha256, the as-of date, the template set's hash, the pmo-xl version a
 the hash of its inputs and how long it took; a re-run skips a report whose inputs hash is
 unchanged and whose file is still there. `index.html` links every report in the folder.
 
+One batch at a time writes a folder: the batch holds the folder's lock (`fileio.folder_lock`)
+from its first file to the manifest, so a second batch into the same folder waits for it
+(`PMO_XL_LOCK_WAIT` seconds, default 60) and then refuses in one line; the manifest then
+keeps every earlier run's files that are still there, whichever register they came from.
+
 Progress goes to an optional callback; this module prints nothing.
 """
 
@@ -18,9 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +35,7 @@ from jinja2 import TemplateError, TemplateSyntaxError
 
 from . import __version__
 from .errors import OutputError, RegisterError, TemplateProblem, os_reason
-from .fileio import PART_SUFFIX, remove_leftovers, write_atomic
+from .fileio import FolderBusy, folder_lock, remove_leftovers, write_atomic
 from .metrics import rollup
 from .pdf import PdfEngineError, check_engine, render_pdfs, resolve_engine
 from .reader import Register, read_register
@@ -49,6 +55,8 @@ MANIFEST = "manifest.json"
 INDEX = "index.html"
 
 WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
+LOCK_WAIT_ENV = "PMO_XL_LOCK_WAIT"  # seconds a batch waits for another batch's folder
+LOCK_WAIT_SECONDS = 60.0
 
 
 @dataclass
@@ -150,24 +158,24 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
     selected = _select(register_path, data.projects, project_ids, all_projects)
     invalid = [p["project_id"] for p in selected if p["issues"]] if skip_invalid else []
     reports = _reports(data, selected, skip_invalid, portfolio)
-    _prepare_folder(out_dir)
     templates_hash = renderer.template_set_hash()
     for report in reports:
         report.inputs = _digest(report.kind, report.context, data.common, templates_hash)
-    batch = _Batch(out_dir, formats, engine, force, progress, _load_manifest(out_dir), len(
-        reports) * len(formats))
-    generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    completed = False
-    try:
-        batch.run(reports, renderer, data.common, generated, jobs)
-        completed = True
-    finally:
-        # Also after Ctrl-C or a failure: record what was done, so that a re-run skips it.
-        entries = batch.entries()
-        with _reported_unless(completed, out_dir):
-            _write_index(out_dir, renderer, data.common, generated, entries)
-            _write_manifest(out_dir, register_path, source, data.common, templates_hash,
-                            engine, entries, batch.results, generated)
+    with _output_folder(out_dir) as previous:
+        batch = _Batch(out_dir, formats, engine, force, progress, previous,
+                       len(reports) * len(formats))
+        generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        completed = False
+        try:
+            batch.run(reports, renderer, data.common, generated, jobs)
+            completed = True
+        finally:
+            # Also after Ctrl-C or a failure: record what was done, so that a re-run skips it.
+            entries = batch.entries()
+            with _reported_unless(completed, out_dir):
+                _write_index(out_dir, renderer, data.common, generated, entries)
+                _write_manifest(out_dir, register_path, source, data.common, templates_hash,
+                                engine, entries, batch.results, generated)
     return BatchResult(out_dir, batch.results, engine, invalid)
 
 
@@ -197,17 +205,37 @@ def _reported_unless(completed: bool, out_dir: Path) -> Iterator[None]:
             raise OutputError(out_dir, f"cannot be written: {os_reason(error)}") from None
 
 
-def _prepare_folder(out_dir: Path) -> None:
-    try:
-        if out_dir.exists() and not out_dir.is_dir():
-            raise OutputError(out_dir, "is a file, not a folder; give a folder for the reports")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / f".pmo-xl-write-test{PART_SUFFIX}"
-        probe.write_bytes(b"")  # fail now, not after rendering hundreds of reports
-        probe.unlink()
+@contextmanager
+def _output_folder(out_dir: Path) -> Iterator[dict[str, Any]]:
+    """The output folder, created and locked for this batch (creating the lock file also
+    proves, before hundreds of reports are rendered, that the folder can be written), with
+    the temporaries of killed runs removed; yields the folder's manifest."""
+    with ExitStack() as stack:
+        try:
+            if out_dir.exists() and not out_dir.is_dir():
+                raise OutputError(out_dir, "is a file, not a folder; give a folder for the "
+                                           "reports")
+            out_dir.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(folder_lock(out_dir, _lock_wait()))
+        except FolderBusy as busy:
+            raise OutputError(out_dir, _busy_message(busy)) from None
+        except OSError as error:
+            raise OutputError(out_dir, f"cannot be written: {os_reason(error)}") from None
         remove_leftovers(out_dir)
-    except OSError as error:
-        raise OutputError(out_dir, f"cannot be written: {os_reason(error)}") from None
+        yield _load_manifest(out_dir)
+
+
+def _lock_wait() -> float:
+    try:
+        return max(0.0, float(os.environ.get(LOCK_WAIT_ENV, LOCK_WAIT_SECONDS)))
+    except ValueError:
+        return LOCK_WAIT_SECONDS
+
+
+def _busy_message(busy: FolderBusy) -> str:
+    owner = f" (pid {busy.owner})" if busy.owner else ""
+    return (f"another pmo-xl batch{owner} is writing reports into this folder (waited "
+            f"{busy.waited:g} s); run again when it has finished, or choose another folder")
 
 
 def _select(path: Path, projects: list[dict[str, Any]], ids: Sequence[str],

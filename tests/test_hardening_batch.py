@@ -1,0 +1,170 @@
+"""Hardening of `pmo-xl report` batches (issue 10): file names, Settings paths, concurrent
+batches, the register's hash, PDF workers after kill -9, and output folders that cannot be
+written.
+
+Each test reproduces its defect through the real command line on real files: in this
+process (`main`), in forked children running `main` (cheap enough to repeat a race twenty
+times), or through the installed `pmo-xl` script.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from registers import project, register
+
+from pmo_xl.batch import INDEX, MANIFEST
+from pmo_xl.cli import main
+from pmo_xl.fileio import LOCK_NAME, PART_SUFFIX, folder_lock
+
+SCRIPT = Path(sys.executable).with_name("pmo-xl")
+PREFIX = "pmo-xl: error: "
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def tiny(path: Path, ids: Sequence[str], names: Sequence[str | None] | None = None,
+         **settings: Any) -> Path:
+    """A register whose projects have these IDs (and names; default 'Project <n>')."""
+    names = names or [f"Project {n}" for n in range(1, len(ids) + 1)]
+    projects = [project(**{"Project ID": pid, "Project Name": name})
+                for pid, name in zip(ids, names, strict=True)]
+    return register(path, projects, settings=settings or None)
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed console script, as a user runs it."""
+    return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, timeout=180,
+                          env={**os.environ, **(env or {})})
+
+
+def one_error_line(stderr: str, *expected: str) -> str:
+    assert "Traceback" not in stderr, stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(PREFIX), stderr
+    for text in expected:
+        assert text in lines[0], f"{text!r} not in {lines[0]!r}"
+    return lines[0]
+
+
+def fork_main(argv: list[str], log: Path) -> int:
+    """`pmo_xl.cli.main(argv)` in a forked child (its own pid, this process's imports): the
+    child's pid; its stdout and stderr go to `log`."""
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        code = 99
+        try:
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - lives until _exit
+            sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+            code = main(argv)
+        except BaseException:  # noqa: BLE001 - shown to the test in the log
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    return child
+
+
+def wait_child(pid: int) -> int:
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def report_files(out: Path) -> set[str]:
+    return {p.name for p in out.iterdir() if p.suffix in (".html", ".pdf") and p.name != INDEX}
+
+
+def manifest(out: Path) -> dict[str, Any]:
+    return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+
+
+def assert_tidy(out: Path) -> None:
+    """No temporaries, no lock left behind; every file the manifest lists exists."""
+    hidden = [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert not hidden, hidden
+    assert all((out / name).is_file() for name in manifest(out)["files"])
+
+
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
+
+
+# --- 11. concurrent batches into one folder -----------------------------------------------------
+
+
+@needs_fork
+def test_concurrent_batches_into_one_folder_keep_every_file_listed(tmp_path: Path) -> None:
+    """Two registers reported into one folder at the same moment, ten times over (twenty
+    batches): every batch succeeds, and the manifest and index list both registers' files."""
+    first = tiny(tmp_path / "North.xlsx", [f"N-{n:02d}" for n in range(1, 9)])
+    second = tiny(tmp_path / "South.xlsx", [f"S-{n:02d}" for n in range(1, 9)])
+    out = tmp_path / "Reports"
+    for attempt in range(10):
+        logs = [tmp_path / f"log-{attempt}-{side}.txt" for side in ("n", "s")]
+        children = [fork_main(["report", str(path), "--out", str(out), "--format", "html",
+                               "--all", "--force"], log)
+                    for path, log in zip((first, second), logs, strict=True)]
+        codes = [wait_child(child) for child in children]
+        assert codes == [0, 0], [log.read_text() for log in logs]
+        listed = set(manifest(out)["files"])
+        assert len({n for n in listed if n.startswith("N-")}) == 8, sorted(listed)
+        assert len({n for n in listed if n.startswith("S-")}) == 8, sorted(listed)
+        assert report_files(out) == listed
+        index = (out / INDEX).read_text(encoding="utf-8")
+        assert all(name in index for name in listed)
+        assert_tidy(out)
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_second_batch_waits_a_bounded_time_then_refuses(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = tiny(tmp_path / "Register.xlsx", ["PRJ-001"])
+    out = tmp_path / "Reports"
+    out.mkdir()
+    monkeypatch.setenv("PMO_XL_LOCK_WAIT", "0.5")
+    with folder_lock(out, 0):  # another batch, busy in this folder
+        started = time.monotonic()
+        assert main(["report", str(path), "--out", str(out), "--format", "html"]) == 2
+        assert time.monotonic() - started < 5
+        one_error_line(capsys.readouterr().err, f"{out}: another pmo-xl batch (pid "
+                       f"{os.getpid()}) is writing reports into this folder", "run again")
+        assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]
+    assert not (out / LOCK_NAME).exists()
+
+
+def test_a_stale_lock_is_taken_over_and_only_dead_runs_temporaries_removed(
+        tmp_path: Path) -> None:
+    path = tiny(tmp_path / "Register.xlsx", ["PRJ-001"])
+    out = tmp_path / "Reports"
+    out.mkdir()
+    gone = dead_pid()
+    (out / LOCK_NAME).write_text(f"{gone}\n", encoding="ascii")  # left by a kill -9
+    dead = out / f".PRJ-001-Project-1.html.{gone}{PART_SUFFIX}"
+    live = out / f".PRJ-001-Project-1.html.{os.getppid()}{PART_SUFFIX}"  # another live process
+    dead.write_text("half", encoding="utf-8")
+    live.write_text("half", encoding="utf-8")
+    assert main(["report", str(path), "--out", str(out), "--format", "html"]) == 0
+    assert not dead.exists() and live.read_text(encoding="utf-8") == "half"
+    assert not (out / LOCK_NAME).exists()
+    live.unlink()
+    assert_tidy(out)
