@@ -55,6 +55,9 @@ MANIFEST = "manifest.json"
 INDEX = "index.html"
 
 WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
+# The names of the files every batch writes besides the project reports (the lock file and
+# temporaries start with a dot, which no report name does): no project may take them.
+RESERVED_STEMS = ("index", "manifest", PORTFOLIO_STEM)
 LOCK_WAIT_ENV = "PMO_XL_LOCK_WAIT"  # seconds a batch waits for another batch's folder
 LOCK_WAIT_SECONDS = 60.0
 
@@ -182,13 +185,31 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
 def _reports(data: Any, selected: list[dict[str, Any]], skip_invalid: bool,
              portfolio: bool) -> list[_Report]:
     chosen = {id(p) for p in selected if not (skip_invalid and p["issues"])}
-    reports = [_project_report(p, stem) for p, stem in zip(data.projects, data.stems,
-                                                           strict=True) if id(p) in chosen]
+    stems = unique_stems(data.projects, data.stems)
+    reports = [_project_report(p, stem) for p, stem in zip(data.projects, stems, strict=True)
+               if id(p) in chosen]
     if portfolio:
         reports.append(_Report("portfolio", PORTFOLIO_STEM, PORTFOLIO_TEMPLATE,
                                {"portfolio": data.portfolio},
                                {"kind": "portfolio", "project_id": None}))
     return reports
+
+
+def unique_stems(projects: Sequence[dict[str, Any]], stems: Sequence[str]) -> list[str]:
+    """The file stem of each project's reports, unique ignoring case (one file on Windows and
+    macOS) among all the register's projects and the batch's own files: a stem already
+    taken gets the project's Excel row, `-row-N`, and that is checked again (`-row-N-2`...).
+    Over the whole register, so that a project's file name does not depend on the selection."""
+    taken = {stem.casefold() for stem in RESERVED_STEMS}
+    unique = []
+    for project, stem in zip(projects, stems, strict=True):
+        candidate, count = stem, 1
+        while candidate.casefold() in taken:
+            count += 1
+            candidate = f"{stem}-row-{project['row']}" + (f"-{count - 1}" if count > 2 else "")
+        taken.add(candidate.casefold())
+        unique.append(candidate)
+    return unique
 
 
 @contextmanager
@@ -380,11 +401,23 @@ class _Batch:
         if self.progress:
             self.progress(result, len(self.results), self.total)
 
+    def _still_listed(self, name: str, entry: object, ours: dict[str, str]) -> bool:
+        """An earlier run's entry stays while its file is there; not when this run wrote that
+        file under another case (one file on Windows and macOS), nor for a project report
+        under a reserved name (an older run's collision with the batch's own files)."""
+        if not isinstance(entry, dict) or ours.get(name.casefold(), name) != name:
+            return False
+        if entry.get("kind") != "portfolio" and (
+                name.rpartition(".")[0].casefold() in RESERVED_STEMS):
+            return False
+        return (self.out_dir / name).is_file()
+
     def entries(self) -> dict[str, dict[str, Any]]:
         """Manifest entries of every report file now in the folder: this run's, plus earlier
         runs' files that still exist (a run for one project keeps the others listed)."""
+        ours = {name.casefold(): name for name in self.recorded}
         kept = {name: entry for name, entry in self.previous.items()
-                if isinstance(entry, dict) and (self.out_dir / name).is_file()}
+                if self._still_listed(name, entry, ours)}
         failed = {r.name for r in self.results if r.status == FAILED}
         return {name: entry for name, entry in {**kept, **self.recorded}.items()
                 if name not in failed or (self.out_dir / name).is_file()}

@@ -168,3 +168,38 @@ def test_a_stale_lock_is_taken_over_and_only_dead_runs_temporaries_removed(
     assert not (out / LOCK_NAME).exists()
     live.unlink()
     assert_tidy(out)
+
+
+# --- 4. report file names collide -----------------------------------------------------------
+
+
+RESERVED = {INDEX, MANIFEST, "portfolio-summary.html", "portfolio-summary.pdf"}
+
+
+def test_report_names_are_unique_ignoring_case_reserved_names_included(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """IDs that would overwrite index.html, the portfolio summary on a case-insensitive
+    folder (Windows, macOS) or another project's `-row-N` name: every report gets its own
+    file, and the batch's own files stay its own."""
+    ids = ["index", "A", "A-B-row-5", "A", "PORTFOLIO-SUMMARY", "Manifest", "a", "INDEX"]
+    names = [None, "B", None, "B", None, None, "b", None]  # rows 2..9; row 5 repeats A/B
+    path = tiny(tmp_path / "Register.xlsx", ids, names)
+    out = tmp_path / "Reports"
+    assert main(["report", str(path), "--out", str(out), "--format", "html"]) == 0
+    assert "9 report files written" in capsys.readouterr().out
+    files = report_files(out)
+    folded = [name.casefold() for name in files]
+    assert len(folded) == len(set(folded)) == 9, sorted(files)
+    project_files = {name for name in files if name != "portfolio-summary.html"}
+    assert not {name.casefold() for name in project_files} & RESERVED, sorted(files)
+    listed = manifest(out)["files"]
+    assert set(listed) == files
+    assert sorted(entry["project_id"] for name, entry in listed.items()
+                  if name in project_files) == sorted(ids)
+    for name in project_files:  # each file shows its own project
+        shown = f'<div class="id">{listed[name]["project_id"]} · '
+        assert shown in (out / name).read_text(encoding="utf-8"), name
+    assert "<a " in (out / INDEX).read_text(encoding="utf-8")
+    assert main(["report", str(path), "--out", str(out), "--format", "html"]) == 0
+    assert "0 report files written, 9 unchanged" in capsys.readouterr().out
+    assert report_files(out) == files
