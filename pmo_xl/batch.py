@@ -45,6 +45,7 @@ from .reports import (
     PORTFOLIO_TEMPLATE,
     PROJECT_TEMPLATE,
     ReportRenderer,
+    output_folder,
     report_data,
     template_problem,
 )
@@ -135,8 +136,8 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
                   read_from: str | None = None) -> BatchResult:
     """Write the selected reports of a register into out_dir (see the module docstring).
 
-    `out_dir=None` and `formats=None` take the register's Settings (Output Folder, relative
-    to the register's folder, and Report Formats).
+    `out_dir=None` and `formats=None` take the register's Settings (Output Folder, inside
+    the register's folder, and Report Formats).
 
     Raises RegisterError for an unusable register or an unknown project ID, and
     PdfEngineError when PDF is asked for and the engine cannot run here. `register` is the
@@ -150,7 +151,7 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
     if register is None:
         register = read_register(register_path)
     if out_dir is None:
-        out_dir = register_path.parent / register.settings.output_folder
+        out_dir = output_folder(register)
     if formats is None:
         formats = _settings_formats(register.settings.report_formats)
     data = report_data(register, validate(register, as_of), rollup(register, as_of))
@@ -175,10 +176,11 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
         finally:
             # Also after Ctrl-C or a failure: record what was done, so that a re-run skips it.
             entries = batch.entries()
+            # The manifest first: it is what marks index.html as pmo-xl's (`_own_manifest`).
             with _reported_unless(completed, out_dir):
-                _write_index(out_dir, renderer, data.common, generated, entries)
                 _write_manifest(out_dir, register_path, source, data.common, templates_hash,
                                 engine, entries, batch.results, generated)
+                _write_index(out_dir, renderer, data.common, generated, entries)
     return BatchResult(out_dir, batch.results, engine, invalid)
 
 
@@ -230,7 +232,8 @@ def _reported_unless(completed: bool, out_dir: Path) -> Iterator[None]:
 def _output_folder(out_dir: Path) -> Iterator[dict[str, Any]]:
     """The output folder, created and locked for this batch (creating the lock file also
     proves, before hundreds of reports are rendered, that the folder can be written), with
-    the temporaries of killed runs removed; yields the folder's manifest."""
+    the temporaries of killed runs removed; yields the folder's manifest. OutputError, before
+    anything is written, for a folder that holds another program's index or manifest."""
     with ExitStack() as stack:
         try:
             if out_dir.exists() and not out_dir.is_dir():
@@ -242,8 +245,9 @@ def _output_folder(out_dir: Path) -> Iterator[dict[str, Any]]:
             raise OutputError(out_dir, _busy_message(busy)) from None
         except OSError as error:
             raise OutputError(out_dir, f"cannot be written: {os_reason(error)}") from None
+        previous = _own_manifest(out_dir)
         remove_leftovers(out_dir)
-        yield _load_manifest(out_dir)
+        yield previous
 
 
 def _lock_wait() -> float:
@@ -426,12 +430,32 @@ class _Batch:
 # --- files ------------------------------------------------------------------------------------
 
 
-def _load_manifest(out_dir: Path) -> dict[str, Any]:
+def _own_manifest(out_dir: Path) -> dict[str, Any]:
+    """The folder's manifest.json ({} when there is none), which must be one pmo-xl wrote, as
+    must an index.html: either may be the user's (a web site's index, another tool's
+    manifest), and pmo-xl overwrites neither. An index.html is pmo-xl's when the manifest
+    beside it is (the manifest is written first)."""
+    path = out_dir / MANIFEST
+    what_to_do = ("pmo-xl did not write it and will not overwrite it: choose another folder "
+                  "for the reports, or move it away")
     try:
-        loaded = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if (out_dir / INDEX).exists():
+            raise OutputError(out_dir / INDEX, f"{what_to_do} (no {MANIFEST} beside it says "
+                                               "pmo-xl wrote it)") from None
         return {}
-    return loaded if isinstance(loaded, dict) else {}
+    except (OSError, UnicodeDecodeError) as error:
+        reason = os_reason(error) if isinstance(error, OSError) else "it is not text"
+        raise OutputError(path, f"cannot be read ({reason}); {what_to_do}") from None
+    try:
+        loaded = json.loads(text)
+    except ValueError:
+        loaded = None
+    if not (isinstance(loaded, dict) and isinstance(loaded.get("pmo_xl_version"), str)
+            and isinstance(loaded.get("files"), dict)):
+        raise OutputError(path, what_to_do)
+    return loaded
 
 
 def _write_index(out_dir: Path, renderer: ReportRenderer, common: dict[str, Any],

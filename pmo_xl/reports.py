@@ -25,7 +25,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import pandas as pd
@@ -70,7 +70,7 @@ LOGO_MAX_BYTES = 1024 * 1024  # a logo, not a photo: keeps every e-mailed report
 
 
 def logo_data_uri(register: Register) -> str | None:
-    """The Settings Logo (relative to the register's folder) as a data: URI, or None."""
+    """The Settings Logo (inside the register's folder) as a data: URI, or None."""
     name = register.settings.logo.strip()
     if not name:
         return None
@@ -78,8 +78,9 @@ def logo_data_uri(register: Register) -> str | None:
     if kind is None:
         raise RegisterError(register.path, f"Settings Logo '{name}' is not a PNG, JPEG or SVG "
                                            "file")
+    path = settings_path(register, "Logo", name, "copy the image into that folder (or one "
+                                                 "below it) and name it relative to it")
     try:  # the OS refuses some names outright (a NUL byte, too long): the same one line
-        path = (register.path.parent / name).resolve()
         if not path.is_file():
             raise RegisterError(register.path, f"Settings Logo '{name}' not found (looked "
                                                f"for {path})")
@@ -92,6 +93,72 @@ def logo_data_uri(register: Register) -> str | None:
         raise RegisterError(register.path, f"Settings Logo '{name}' is larger than 1 MB")
     return f"data:{kind};base64,{base64.b64encode(data).decode()}"
 
+
+def output_folder(register: Register) -> Path:
+    """The Settings Output Folder, taken from the register's folder and kept inside it (the
+    command line's --out may name any folder; a register, which may come from anyone, may
+    not)."""
+    return settings_path(register, "Output Folder", register.settings.output_folder.strip(),
+                         "name a folder inside it, such as 'Reports', or give the folder "
+                         "with --out")
+
+
+def settings_path(register: Register, setting: str, value: str, what_to_do: str) -> Path:
+    """A path a Settings row names, relative to the register's folder: RegisterError naming
+    the row's cell unless it stays inside that folder, symbolic links followed, whichever
+    separator the register was written with (an absolute path, a drive, `..` above it)."""
+    folder = register.path.parent
+    try:
+        inside = (not _leaves_folder(value)
+                  and (folder / value).resolve().is_relative_to(folder.resolve()))
+    except (OSError, ValueError, RuntimeError) as error:  # a NUL byte, a symlink loop
+        raise RegisterError(register.path, f"Settings {setting} '{value[:80]}' cannot be "
+                                           f"used: {error}") from None
+    if not inside:
+        raise RegisterError(register.path, f"Settings {setting} '{value[:80]}' "
+                                           f"({_setting_place(register, setting, value)}) is "
+                                           f"outside the register's folder {folder}: "
+                                           f"{what_to_do}")
+    return folder / value
+
+
+def _leaves_folder(value: str) -> bool:
+    """An absolute path, a drive, or more `..` than folders, with / or \\ as separator."""
+    parts = PureWindowsPath(value)
+    if parts.anchor or PurePosixPath(value).is_absolute():
+        return True
+    depth = 0  # folders below the register's folder
+    for part in parts.parts:
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
+def _setting_place(register: Register, setting: str, value: str) -> str:
+    """Where a setting's value comes from: its cell on the Settings sheet, else the profile.
+    Read again from the file, only to say so (the register keeps no Settings cells)."""
+    from .cells import cell_ref, column_letter
+    from .schema import normalise_header
+    from .sources import open_register_file
+
+    if register.settings_sheet:
+        try:
+            with open_register_file(register.path) as book:
+                rows = book.sheet(register.settings_sheet).rows
+        except (RegisterError, OSError):
+            rows = []
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row[:-1]):
+                if isinstance(text, str) and normalise_header(text) == normalise_header(
+                        setting) and str(row[c + 1]).strip() == value:
+                    return f"cell {cell_ref(register.settings_sheet, column_letter(c + 1), r + 1)}"
+    if register.profile is not None:
+        return f"[settings] of the profile {register.profile}"
+    return f"the {register.settings_sheet or 'Settings'} sheet"
 
 
 @dataclass

@@ -36,6 +36,7 @@ def tiny(path: Path, ids: Sequence[str], names: Sequence[str | None] | None = No
          **settings: Any) -> Path:
     """A register whose projects have these IDs (and names; default 'Project <n>')."""
     names = names or [f"Project {n}" for n in range(1, len(ids) + 1)]
+    path.parent.mkdir(parents=True, exist_ok=True)
     projects = [project(**{"Project ID": pid, "Project Name": name})
                 for pid, name in zip(ids, names, strict=True)]
     return register(path, projects, settings=settings or None)
@@ -203,3 +204,78 @@ def test_report_names_are_unique_ignoring_case_reserved_names_included(
     assert main(["report", str(path), "--out", str(out), "--format", "html"]) == 0
     assert "0 report files written, 9 unchanged" in capsys.readouterr().out
     assert report_files(out) == files
+
+
+# --- 7. Settings steer files outside the register's folder -----------------------------------
+
+_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>'
+
+
+def settings_cell(name: str, **settings: Any) -> str:
+    """The Value cell of a Settings row as `registers.register` lays them out."""
+    from registers import SETTINGS
+
+    return f"Settings!B{list({**SETTINGS, **settings}).index(name) + 2}"
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder beside the register's, holding another program's index and manifest."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / INDEX).write_text("<html>the team's web site</html>", encoding="utf-8")
+    (folder / MANIFEST).write_text('{"name": "another tool"}', encoding="utf-8")
+    (folder / "logo.svg").write_text(_SVG, encoding="utf-8")
+    return folder
+
+
+def untouched(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("where", ["../site", "absolute", "..\\site", "Reports/../../site"])
+def test_settings_output_folder_stays_in_the_registers_folder(
+        tmp_path: Path, outside: Path, where: str, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = str(outside) if where == "absolute" else where
+    path = tiny(tmp_path / "pmo" / "Register.xlsx", ["PRJ-001"], **{"Output Folder": folder})
+    before = untouched(outside)
+    assert main(["report", str(path), "--format", "html"]) == 2
+    one_error_line(capsys.readouterr().err, f"{path}: Settings Output Folder '{folder}' (cell "
+                   f"{settings_cell('Output Folder', **{'Output Folder': folder})}) is outside "
+                   "the register's folder", "--out")
+    assert untouched(outside) == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["Register.xlsx"]
+
+
+def test_out_may_go_anywhere_but_never_over_another_programs_index_or_manifest(
+        tmp_path: Path, outside: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tiny(tmp_path / "pmo" / "Register.xlsx", ["PRJ-001"],
+                **{"Output Folder": "Reports/../Reports/Monthly"})
+    assert main(["report", str(path), "--format", "html"]) == 0  # inside: fine
+    assert (path.parent / "Reports" / "Monthly" / INDEX).is_file()
+    anywhere = tmp_path / "shared" / "pmo-reports"
+    assert main(["report", str(path), "--out", str(anywhere), "--format", "html"]) == 0
+    assert main(["report", str(path), "--out", str(anywhere), "--format", "html",
+                 "--force"]) == 0  # pmo-xl's own index and manifest: rewritten
+    capsys.readouterr()
+    before = untouched(outside)
+    assert main(["report", str(path), "--out", str(outside), "--format", "html"]) == 2
+    one_error_line(capsys.readouterr().err, f"{outside / MANIFEST}: pmo-xl did not write it")
+    (outside / MANIFEST).unlink()
+    del before[MANIFEST]
+    assert main(["report", str(path), "--out", str(outside), "--format", "html"]) == 2
+    one_error_line(capsys.readouterr().err, f"{outside / INDEX}: pmo-xl did not write it")
+    assert untouched(outside) == before
+
+
+@pytest.mark.parametrize("where", ["../site/logo.svg", "absolute", "link.svg"])
+def test_settings_logo_stays_in_the_registers_folder(
+        tmp_path: Path, outside: Path, where: str, capsys: pytest.CaptureFixture[str]) -> None:
+    logo = str(outside / "logo.svg") if where == "absolute" else where
+    path = tiny(tmp_path / "pmo" / "Register.xlsx", ["PRJ-001"], Logo=logo)
+    (path.parent / "link.svg").symlink_to(outside / "logo.svg")  # a link out is outside too
+    assert main(["report", str(path), "--format", "html"]) == 2
+    print(one_error_line(capsys.readouterr().err, f"Settings Logo '{logo}' (cell "
+                         f"{settings_cell('Logo', Logo=logo)}) is outside the register's "
+                         "folder", "copy the image into that folder"))
+    assert not (path.parent / "Reports").exists()
