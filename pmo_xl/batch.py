@@ -132,24 +132,23 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
                   jobs: int = 1, as_of: dt.date | None = None, pdf_engine: str = "auto",
                   force: bool = False, skip_invalid: bool = False,
                   progress: Progress | None = None,
-                  register: Register | None = None,
-                  read_from: str | None = None) -> BatchResult:
+                  register: Register | None = None, read_from: str | None = None,
+                  profile: Path | None = None, sheet: str | None = None) -> BatchResult:
     """Write the selected reports of a register into out_dir (see the module docstring).
 
     `out_dir=None` and `formats=None` take the register's Settings (Output Folder, inside
     the register's folder, and Report Formats).
 
     Raises RegisterError for an unusable register or an unknown project ID, and
-    PdfEngineError when PDF is asked for and the engine cannot run here. `register` is the
-    register already read (by the command line, or from the workbook open in Excel, unsaved
-    edits included: say so with `read_from="open workbook"`); without it the file at
-    `register_path` is read. Raises OutputError when the folder or a file cannot be written
-    and TemplateProblem when a template is broken (before any report is written when it
-    does not even parse).
+    PdfEngineError when PDF is asked for and the engine cannot run here. Without `register`
+    the file at `register_path` is read (with `profile` and `sheet` as `read_register`
+    takes them), and the manifest's sha256 is that of the very bytes read; `register` is one
+    already read, e.g. from the workbook open in Excel, unsaved edits included (say so with
+    `read_from="open workbook"`). Raises OutputError when the folder or a file cannot be
+    written and TemplateProblem when a template is broken (before any report is written
+    when it does not even parse).
     """
-    source = read_from or "file"
-    if register is None:
-        register = read_register(register_path)
+    register, origin = _register(register_path, register, read_from, profile, sheet)
     if out_dir is None:
         out_dir = output_folder(register)
     if formats is None:
@@ -167,7 +166,7 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
         report.inputs = _digest(report.kind, report.context, data.common, templates_hash)
     with _output_folder(out_dir) as previous:
         batch = _Batch(out_dir, formats, engine, force, progress, previous,
-                       len(reports) * len(formats))
+                       len(reports) * len(formats), origin)
         generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
         completed = False
         try:
@@ -175,13 +174,63 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
             completed = True
         finally:
             # Also after Ctrl-C or a failure: record what was done, so that a re-run skips it.
-            entries = batch.entries()
             # The manifest first: it is what marks index.html as pmo-xl's (`_own_manifest`).
+            entries = batch.entries()
             with _reported_unless(completed, out_dir):
-                _write_manifest(out_dir, register_path, source, data.common, templates_hash,
-                                engine, entries, batch.results, generated)
+                _write_manifest(out_dir, origin, data.common, templates_hash, engine,
+                                entries, batch.results, generated)
                 _write_index(out_dir, renderer, data.common, generated, entries)
     return BatchResult(out_dir, batch.results, engine, invalid)
+
+
+# A register saved or synced while it is read is read again, this many times in all.
+READ_ATTEMPTS = 3
+
+
+def _register(path: Path, register: Register | None, read_from: str | None,
+              profile: Path | None, sheet: str | None) -> tuple[Register, dict[str, Any]]:
+    """The register, and the manifest's record of it with the sha256 of the bytes it was
+    parsed from. The reader opens the file by name (calamine, zipfile), so the bytes are
+    pinned by the file's identity instead: device, inode, size, modification and change
+    times, the same before the read and while the hash is taken (a replaced file is another
+    inode; a file written in place has new times). A file that changed is read again."""
+    if register is not None:  # read already; from Excel: the values on screen, which may
+        # differ from the file's last saved state that sha256 describes
+        return register, _origin(path, read_from, _sha256(path)[0])
+    for _attempt in range(READ_ATTEMPTS):
+        before = _identity(path)
+        register = read_register(path, profile=profile, sheet=sheet)
+        digest, during = _sha256(path)
+        if before is not None and before == during == _identity(path):
+            return register, _origin(path, read_from, digest)
+    raise RegisterError(path, f"changed while it was being read, {READ_ATTEMPTS} times (is it "
+                              "being saved or synced?); run again when it has been saved")
+
+
+def _origin(path: Path, read_from: str | None, digest: str | None) -> dict[str, Any]:
+    return {"file": path.name, "read_from": read_from or "file", "sha256": digest}
+
+
+def _identity(path: Path, stat: os.stat_result | None = None) -> tuple[int, ...] | None:
+    try:
+        stat = stat or os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+def _sha256(path: Path) -> tuple[str | None, tuple[int, ...] | None]:
+    """The file's sha256 and its identity, which is None unless it held still while hashed."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stream:
+            start = _identity(path, os.fstat(stream.fileno()))
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+            held = start == _identity(path, os.fstat(stream.fileno()))
+    except (OSError, ValueError):
+        return None, None
+    return digest.hexdigest(), start if held else None
 
 
 def _reports(data: Any, selected: list[dict[str, Any]], skip_invalid: bool,
@@ -301,8 +350,11 @@ class _Batch:
     """The run over all reports: skip, render HTML, write, hand PDFs to the engines."""
 
     def __init__(self, out_dir: Path, formats: Sequence[str], engine: str | None, force: bool,
-                 progress: Progress | None, previous: dict[str, Any], total: int) -> None:
+                 progress: Progress | None, previous: dict[str, Any], total: int,
+                 origin: dict[str, Any]) -> None:
         self.out_dir, self.formats, self.engine, self.force = out_dir, formats, engine, force
+        # Each file names the register it was made from: one folder may hold several's.
+        self.origin = {"register": origin["file"], "register_sha256": origin["sha256"]}
         self.progress, self.total = progress, total
         self.previous = previous.get("files", {}) if isinstance(previous, dict) else {}
         self.results: list[FileResult] = []
@@ -399,7 +451,7 @@ class _Batch:
         self.results.append(result)
         if status == WRITTEN:
             self.recorded[name] = {**report.info, "format": fmt, "inputs_sha256": digest,
-                                   "seconds": result.seconds}
+                                   "seconds": result.seconds, **self.origin}
         elif status == SKIPPED and previous is not None:
             self.recorded[name] = previous
         if self.progress:
@@ -476,7 +528,7 @@ def _write_index(out_dir: Path, renderer: ReportRenderer, common: dict[str, Any]
     write_atomic(out_dir / INDEX, html.encode("utf-8"))
 
 
-def _write_manifest(out_dir: Path, register_path: Path, source: str, common: dict[str, Any],
+def _write_manifest(out_dir: Path, origin: dict[str, Any], common: dict[str, Any],
                     templates_hash: str, engine: str | None,
                     entries: dict[str, dict[str, Any]], results: list[FileResult],
                     generated: str) -> None:
@@ -484,8 +536,7 @@ def _write_manifest(out_dir: Path, register_path: Path, source: str, common: dic
         "pmo_xl_version": __version__,
         # read_from "open workbook": the values on screen in Excel, which may differ from the
         # file's last saved state that sha256 describes.
-        "register": {"file": register_path.name, "read_from": source,
-                     "sha256": _sha256(register_path) if register_path.is_file() else None},
+        "register": origin,
         "as_of": common["as_of"],
         "templates_sha256": templates_hash,
         "pdf_engine": engine,
@@ -495,14 +546,6 @@ def _write_manifest(out_dir: Path, register_path: Path, source: str, common: dic
     }
     text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False, default=str)
     write_atomic(out_dir / MANIFEST, text.encode("utf-8"))
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 __all__ = ["BatchResult", "FileResult", "PdfEngineError", "parse_formats", "write_reports"]

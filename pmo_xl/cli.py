@@ -385,7 +385,6 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.templates is not None and not args.templates.is_dir():
         raise RegisterError(args.templates, "is not a folder of templates")
-    register = _read(args)
     everything = not (args.project or args.all or args.portfolio)
     try:
         with ReportProgress() as progress:
@@ -394,7 +393,8 @@ def _report(args: argparse.Namespace) -> int:
                 everything, portfolio=args.portfolio or everything, formats=args.format,
                 templates=args.templates, jobs=args.jobs or os.cpu_count() or 1,
                 as_of=args.as_of, pdf_engine=args.pdf_engine, force=args.force,
-                skip_invalid=args.skip_invalid, progress=progress.update, register=register)
+                skip_invalid=args.skip_invalid, progress=progress.update,
+                profile=args.profile, sheet=args.sheet)
     except PdfEngineError as error:
         _fail(f"PDF engine: {error}")
         return EXIT_UNUSABLE

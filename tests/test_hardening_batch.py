@@ -9,6 +9,7 @@ times), or through the installed `pmo-xl` script.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -21,7 +22,8 @@ from typing import Any
 import pytest
 from registers import project, register
 
-from pmo_xl.batch import INDEX, MANIFEST
+import pmo_xl.batch
+from pmo_xl.batch import INDEX, MANIFEST, READ_ATTEMPTS
 from pmo_xl.cli import main
 from pmo_xl.fileio import LOCK_NAME, PART_SUFFIX, folder_lock
 
@@ -98,6 +100,28 @@ def assert_tidy(out: Path) -> None:
     hidden = [p.name for p in out.iterdir() if p.name.startswith(".")]
     assert not hidden, hidden
     assert all((out / name).is_file() for name in manifest(out)["files"])
+
+
+def require_weasyprint() -> None:
+    """Skip without WeasyPrint locally; fail without it in CI (as conftest.require_tool)."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"required in CI: WeasyPrint cannot run ({error})")
+        pytest.skip(f"WeasyPrint cannot run ({error})")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def wait_for(condition: Any, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.02)
 
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
@@ -279,3 +303,61 @@ def test_settings_logo_stays_in_the_registers_folder(
                          f"{settings_cell('Logo', Logo=logo)}) is outside the register's "
                          "folder", "copy the image into that folder"))
     assert not (path.parent / "Reports").exists()
+
+
+# --- 12. the manifest's register hash describes the bytes read ---------------------------------
+
+
+def test_register_replaced_during_a_pdf_batch_keeps_the_hash_of_the_bytes_read(
+        tmp_path: Path) -> None:
+    require_weasyprint()
+    path = tiny(tmp_path / "Register.xlsx", ["PRJ-001", "PRJ-002", "PRJ-003"])
+    original = sha256(path)
+    replacement = tiny(tmp_path / "new" / "Register.xlsx", ["PRJ-001"], ["Renamed"])
+    out = tmp_path / "Reports"
+    batch = subprocess.Popen([str(SCRIPT), "report", str(path), "--out", str(out), "--format",
+                              "pdf", "--pdf-engine", "weasyprint", "--jobs", "1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: any(out.glob("*.pdf")) or batch.poll() is not None, 120, "a first PDF")
+    os.replace(replacement, path)  # saved over while the batch converts PDFs
+    assert batch.wait(timeout=120) == 0, batch.stderr.read() if batch.stderr else ""
+    recorded = manifest(out)
+    assert recorded["register"]["sha256"] == original != sha256(path)
+    assert {e["register_sha256"] for e in recorded["files"].values()} == {original}
+    assert len(recorded["files"]) == 4  # three projects and the portfolio, as first read
+
+
+def test_register_saved_while_it_is_read_is_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = tiny(tmp_path / "Register.xlsx", ["PRJ-001"])
+    saved = tiny(tmp_path / "saved" / "Register.xlsx", ["PRJ-001"], ["Renamed"])
+    read = pmo_xl.batch.read_register
+    calls: list[Path] = []
+
+    def saved_while_read(where: Path, **options: Any) -> Any:
+        register_ = read(where, **options)
+        if not calls:
+            os.replace(saved, where)  # Excel saved the workbook as it was being parsed
+        calls.append(where)
+        return register_
+
+    monkeypatch.setattr(pmo_xl.batch, "read_register", saved_while_read)
+    out = tmp_path / "Reports"
+    assert main(["report", str(path), "--out", str(out), "--format", "html"]) == 0
+    assert len(calls) == 2
+    assert manifest(out)["register"]["sha256"] == sha256(path)
+    assert report_files(out) == {"PRJ-001-Renamed.html", "portfolio-summary.html"}
+
+    def always_saving(where: Path, **options: Any) -> Any:
+        register_ = read(where, **options)
+        os.utime(where, ns=(time.time_ns(), time.time_ns() + len(calls) * 10**9))
+        calls.append(where)
+        return register_
+
+    calls.clear()
+    monkeypatch.setattr(pmo_xl.batch, "read_register", always_saving)
+    again = tmp_path / "Again"
+    assert main(["report", str(path), "--out", str(again), "--format", "html"]) == 2
+    one_error_line(capsys.readouterr().err, f"{path}: changed while it was being read")
+    assert len(calls) == READ_ATTEMPTS and not again.exists()
