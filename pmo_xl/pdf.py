@@ -344,7 +344,7 @@ def _weasyprint_pdfs(jobs: list[tuple[str, str]], out_dir: Path, folders: Sequen
     # spawn, not fork: the parent may hold threads (pandas, Playwright) that fork would copy.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(list(folders),)) as pool:
+                             initargs=(list(folders), os.getpid())) as pool:
         futures: dict[Future, str] = {pool.submit(_worker_job, name, html, out_dir): name
                                       for name, html in jobs}
         try:
@@ -358,9 +358,61 @@ def _weasyprint_pdfs(jobs: list[tuple[str, str]], out_dir: Path, folders: Sequen
             raise
 
 
-def _start_worker(folders: list[Path]) -> None:
+def _start_worker(folders: list[Path], parent: int) -> None:
     global _worker_engine
+    bind_to_parent(parent)
     _worker_engine = WeasyPrintEngine(folders)
+
+
+# How often a worker's watchdog looks for its batch.
+PARENT_POLL_SECONDS = 0.25
+
+
+def bind_to_parent(parent: int) -> None:
+    """End this worker process when the batch process `parent` ends, however it ends
+    (kill -9 included): a worker left behind would go on writing PDFs, unrecorded, into a
+    folder that another batch may now hold. Linux: the kernel's parent-death signal; every
+    system: a watchdog thread on the parent."""
+    if sys.platform.startswith("linux"):
+        _kill_me_with_parent()
+    if not _parent_alive(parent):  # it died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="pmo-xl-parent-watch",
+                     daemon=True).start()
+
+
+def _kill_me_with_parent() -> None:
+    """PR_SET_PDEATHSIG: SIGKILL when the thread that started this process ends (the batch's,
+    which outlives its pool)."""
+    import contextlib
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):  # no prctl: the watchdog remains
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+def _parent_alive(parent: int) -> bool:
+    if sys.platform == "win32":  # Windows never re-parents: ask whether the pid still lives
+        from .fileio import pid_alive
+
+        return pid_alive(parent)
+    return os.getppid() == parent  # POSIX re-parents an orphan to init (or a subreaper)
+
+
+def _watch_parent(parent: int) -> None:
+    # multiprocessing's pipe from the parent closes when the parent dies: join returns at
+    # once then; the pid check covers a pipe that stays open (inherited elsewhere).
+    process = multiprocessing.parent_process()
+    while True:
+        if process is not None:
+            process.join(PARENT_POLL_SECONDS)
+            if not process.is_alive():
+                os._exit(1)
+        else:
+            time.sleep(PARENT_POLL_SECONDS)
+        if not _parent_alive(parent):
+            os._exit(1)
 
 
 def _worker_job(name: str, html: str, out_dir: Path) -> Result:

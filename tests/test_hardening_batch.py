@@ -9,17 +9,20 @@ times), or through the installed `pmo-xl` script.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import require_tool
 from registers import project, register
 
 import pmo_xl.batch
@@ -361,3 +364,129 @@ def test_register_saved_while_it_is_read_is_read_again(
     assert main(["report", str(path), "--out", str(again), "--format", "html"]) == 2
     one_error_line(capsys.readouterr().err, f"{path}: changed while it was being read")
     assert len(calls) == READ_ATTEMPTS and not again.exists()
+
+
+# --- 13. PDF workers outlive kill -9 of the batch --------------------------------------------
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
+                                reason="finds a batch's processes in /proc (Linux)")
+
+
+def _stat(pid: int | str) -> list[str] | None:
+    try:  # the fields after "(name)", which may hold spaces
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`: its children, theirs, ..."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        fields = _stat(entry.name) if entry.name.isdigit() else None
+        if fields:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def running(pids: set[int]) -> set[int]:
+    """Those of `pids` still running (a zombie has ended)."""
+    return {pid for pid in pids if (fields := _stat(pid)) and fields[0] not in ("Z", "X")}
+
+
+def pdfs(out: Path) -> set[str]:
+    return {p.name for p in out.glob("*.pdf")}
+
+
+def kill_and_watch(process: subprocess.Popen[bytes], out: Path) -> None:
+    """SIGKILL the batch alone (not its process group): within a few seconds no process it
+    started runs, and no PDF appears after it died."""
+    below = descendants(process.pid)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    written = pdfs(out)
+    wait_for(lambda: not running(below), 5, f"the batch's processes {running(below)} to end")
+    # Nothing that could write is left: the folder is final.
+    assert pdfs(out) == written, "a PDF was written after the batch was killed"
+
+
+@contextlib.contextmanager
+def cleaned_up(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
+    """Whatever the test finds, nothing it started outlives it (its own session)."""
+    try:
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def browser_started(pid: int) -> bool:
+    return any(b"chrom" in Path(f"/proc/{child}/cmdline").read_bytes()
+               for child in running(descendants(pid)))
+
+
+@needs_proc
+@pytest.mark.parametrize(("engine", "kill_after"), [("weasyprint", 1), ("weasyprint", 3),
+                                                   ("chromium", 0)])
+def test_pdf_engines_end_with_a_killed_batch(tmp_path: Path, engine: str,
+                                             kill_after: int) -> None:
+    """The real command killed after its first or third PDF (two WeasyPrint workers), or as
+    soon as its browser runs: the workers and the browser end with it instead of writing on."""
+    if engine == "weasyprint":
+        require_weasyprint()
+    else:
+        require_tool("chromium", "apt-get install chromium")
+    path = tiny(tmp_path / "Register.xlsx", [f"PRJ-{n:03d}" for n in range(1, 13)])
+    out = tmp_path / "Reports"
+    command = [str(SCRIPT), "report", str(path), "--out", str(out), "--format", "pdf",
+               "--pdf-engine", engine, "--jobs", "2", "--all"]
+    with cleaned_up(subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL,
+                                     start_new_session=True)) as batch:
+        if kill_after:
+            wait_for(lambda: len(pdfs(out)) >= kill_after, 120, "PDFs")
+            assert len(descendants(batch.pid)) >= 2, "no worker processes"
+        else:
+            wait_for(lambda: browser_started(batch.pid), 120, "the browser")
+        kill_and_watch(batch, out)
+    assert len(pdfs(out)) < 13, "the batch finished before it was killed"
+
+
+_POOL_PARENT = """
+import multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from pmo_xl.fileio import write_atomic
+from pmo_xl.pdf import bind_to_parent
+
+out = Path(sys.argv[1])
+pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"),
+                           initializer=bind_to_parent, initargs=(os.getpid(),))
+for n in range(500):
+    pool.submit(time.sleep, 0.01)
+    pool.submit(write_atomic, out / f"{n}.pdf", b"%PDF-1.7")
+print("started", flush=True)
+time.sleep(120)
+"""
+
+
+@needs_proc
+def test_pdf_workers_die_with_their_batch_however_early_it_is_killed(tmp_path: Path) -> None:
+    """Twenty batches killed at moments from worker start-up to mid-work: the pool the
+    WeasyPrint engine uses, started with the same worker start-up (`bind_to_parent`), in a
+    parent that imports nothing heavy, so that twenty runs stay cheap."""
+    for attempt in range(20):
+        out = tmp_path / f"out-{attempt}"
+        out.mkdir()
+        with cleaned_up(subprocess.Popen([sys.executable, "-c", _POOL_PARENT, str(out)],
+                                         stdout=subprocess.PIPE,
+                                         start_new_session=True)) as parent:
+            assert parent.stdout is not None and parent.stdout.readline() == b"started\n"
+            time.sleep(attempt * 0.02)  # 0: the workers are still starting
+            kill_and_watch(parent, out)
