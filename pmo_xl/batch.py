@@ -35,7 +35,7 @@ from jinja2 import TemplateError, TemplateSyntaxError
 
 from . import __version__
 from .errors import OutputError, RegisterError, TemplateProblem, os_reason
-from .fileio import FolderBusy, folder_lock, remove_leftovers, write_atomic
+from .fileio import FolderBusy, WriteFailed, folder_lock, remove_leftovers, write_atomic
 from .metrics import rollup
 from .pdf import PdfEngineError, check_engine, render_pdfs, resolve_engine
 from .reader import Register, read_register
@@ -299,6 +299,11 @@ def _output_folder(out_dir: Path) -> Iterator[dict[str, Any]]:
         yield previous
 
 
+def _output_error(error: WriteFailed) -> OutputError:
+    """A file the folder could not take (disk full, read-only): one line, what to do."""
+    return OutputError(error.filename, f"cannot be written: {os_reason(error)}")
+
+
 def _lock_wait() -> float:
     try:
         return max(0.0, float(os.environ.get(LOCK_WAIT_ENV, LOCK_WAIT_SECONDS)))
@@ -377,19 +382,19 @@ class _Batch:
                 if html is None:
                     self._failed(report, fmt, name, digest)
                 elif fmt == "html":
-                    started = time.perf_counter()
-                    self._write(name, html)
-                    self._done(report, fmt, name, WRITTEN, digest,
-                               seconds=time.perf_counter() - started)
+                    self._write(report, name, html, digest)
                 else:
                     pdf_jobs.append((name, html))
                     by_name[name] = (report, digest)
         self._broken_templates()
-        for name, seconds, error in render_pdfs(pdf_jobs, self.out_dir, self.engine or "",
-                                                renderer.folders, jobs):
-            report, digest = by_name[name]
-            self._done(report, "pdf", name, FAILED if error else WRITTEN, digest,
-                       seconds=seconds, error=error)
+        try:
+            for name, seconds, error in render_pdfs(pdf_jobs, self.out_dir, self.engine or "",
+                                                    renderer.folders, jobs):
+                report, digest = by_name[name]
+                self._done(report, "pdf", name, FAILED if error else WRITTEN, digest,
+                           seconds=seconds, error=error)
+        except WriteFailed as error:
+            raise _output_error(error) from None
 
     def _failed(self, report: _Report, fmt: str, name: str, digest: str) -> None:
         """A report that could not be rendered. A template error is held back until a report
@@ -414,12 +419,18 @@ class _Batch:
                 assert problem is not None
                 raise problem
 
-    def _write(self, name: str, html: str) -> None:
+    def _write(self, report: _Report, name: str, html: str, digest: str) -> None:
+        started = time.perf_counter()
         try:
             write_atomic(self.out_dir / name, html.encode("utf-8"))
-        except OSError as error:
-            raise OutputError(self.out_dir / name,
-                              f"cannot be written: {os_reason(error)}") from None
+        except WriteFailed as error:
+            raise _output_error(error) from None
+        except OSError as error:  # the rename alone: e.g. the file is open in another program
+            self._done(report, "html", name, FAILED, digest,
+                       error=f"cannot be replaced: {os_reason(error)}")
+            return
+        self._done(report, "html", name, WRITTEN, digest,
+                   seconds=time.perf_counter() - started)
 
     def _unchanged(self, name: str, digest: str) -> bool:
         old = self.previous.get(name)

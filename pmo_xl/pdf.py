@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .fileio import write_atomic
+from .fileio import WriteFailed, write_atomic
 
 ENGINES = ("chromium", "weasyprint")
 # A WeasyPrint worker process costs ~1 s to start; one more pays off only when it has this
@@ -197,6 +197,8 @@ def _chromium_pdfs(jobs: list[tuple[str, str]], out_dir: Path, folders: Sequence
     # browser end with it.
     threading.Thread(target=run, name="pmo-xl-chromium", daemon=True).start()
     while (item := results.get()) is not _DONE:
+        if isinstance(item, WriteFailed):  # the output folder's problem: the batch's to say
+            raise item
         if isinstance(item, BaseException):
             raise PdfEngineError(f"cannot run {executable}: {item}") from item
         yield item  # type: ignore[misc]
@@ -222,6 +224,8 @@ async def _chromium_batch(jobs: list[tuple[str, str]], out_dir: Path,
         try:
             await page.set_content(html, wait_until="load")
             write_atomic(out_dir / name, await page.pdf(**_PDF_OPTIONS))
+        except WriteFailed:  # the folder cannot be written (disk full): stop the batch
+            raise
         except Exception as error:  # this file failed; the page goes on with the next
             emit((name, time.perf_counter() - started, _failure(error)))
         else:
@@ -241,6 +245,8 @@ async def _chromium_batch(jobs: list[tuple[str, str]], out_dir: Path,
         for (name, _html), data in zip(group, files, strict=True):
             try:
                 write_atomic(out_dir / name, data)
+            except WriteFailed:  # the folder cannot be written (disk full): stop the batch
+                raise
             except OSError as error:  # this file failed; the others are written
                 emit((name, each, _failure(error)))
             else:
@@ -351,6 +357,8 @@ def _weasyprint_pdfs(jobs: list[tuple[str, str]], out_dir: Path, folders: Sequen
             for future in as_completed(futures):
                 try:
                     yield future.result()
+                except WriteFailed:  # the folder cannot be written (disk full): stop
+                    raise
                 except Exception as error:  # e.g. a worker died: that file failed
                     yield futures[future], 0.0, _failure(error)
         except BaseException:
@@ -425,6 +433,8 @@ def _convert(engine: WeasyPrintEngine, name: str, html: str, out_dir: Path) -> R
     started = time.perf_counter()
     try:
         write_atomic(out_dir / name, engine.pdf(html))
+    except WriteFailed:  # the folder cannot be written (disk full): the batch stops
+        raise
     except Exception as error:  # reported for this file; the batch goes on
         return name, time.perf_counter() - started, _failure(error)
     return name, time.perf_counter() - started, None

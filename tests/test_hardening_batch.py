@@ -490,3 +490,138 @@ def test_pdf_workers_die_with_their_batch_however_early_it_is_killed(tmp_path: P
             assert parent.stdout is not None and parent.stdout.readline() == b"started\n"
             time.sleep(attempt * 0.02)  # 0: the workers are still starting
             kill_and_watch(parent, out)
+
+
+# --- 10. output folders that cannot be written ---------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 320 KiB tmpfs (root's mount; skipped without it): a few dozen reports fill it."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320k", "tmpfs", str(folder)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not permitted here ({mounted.stderr!r})")
+    try:
+        yield folder
+    finally:
+        if subprocess.run(["umount", str(folder)], capture_output=True).returncode:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def assert_whole(out: Path) -> None:
+    """Nothing half-written: no temporary, no lock, every report and the manifest whole."""
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    for path in out.iterdir():
+        data = path.read_bytes()
+        if path.suffix == ".pdf":
+            assert data.startswith(b"%PDF") and b"%%EOF" in data[-1024:], path.name
+        elif path.suffix == ".html":
+            assert data.rstrip().endswith(b"</html>"), path.name
+        else:
+            assert path.name == MANIFEST and json.loads(data)
+
+
+def test_a_disk_filling_up_during_pdfs_stops_the_batch_in_one_line(
+        tmp_path: Path, small_disk: Path) -> None:
+    require_weasyprint()
+    path = tiny(tmp_path / "Register.xlsx", [f"PRJ-{n:03d}" for n in range(1, 31)])
+    out = small_disk / "Reports"
+    result = run("report", str(path), "--out", str(out), "--format", "pdf", "--pdf-engine",
+                 "weasyprint", "--jobs", "2")
+    assert result.returncode == 2, result.stderr
+    line = one_error_line(result.stderr, f"{PREFIX}{out}", "the disk is full: free some space")
+    assert line.removeprefix(PREFIX).split(": ")[0].endswith(".pdf"), line  # the file
+    assert "Errno" not in result.stdout and " failed " not in result.stdout, result.stdout
+    assert pdfs(out), "the disk filled before the first PDF"
+    assert_whole(out)
+
+
+def test_a_disk_filling_up_during_html_reports_stops_the_batch_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Without a tmpfs: the OS's own error, raised by the write after part of the file (as
+    a full disk does), from the fourth file on."""
+    import errno
+
+    import pmo_xl.fileio
+
+    written: list[Path] = []
+    real = pmo_xl.fileio._write_bytes
+
+    def filling(path: Path, data: bytes) -> None:
+        if len(written) >= 3:
+            path.write_bytes(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(path, data)
+        written.append(path)
+
+    monkeypatch.setattr(pmo_xl.fileio, "_write_bytes", filling)
+    path = tiny(tmp_path / "Register.xlsx", [f"PRJ-{n:03d}" for n in range(1, 9)])
+    out = tmp_path / "Reports"
+    assert main(["report", str(path), "--out", str(out), "--format", "html"]) == 2
+    captured = capsys.readouterr()
+    one_error_line(captured.err, f"{PREFIX}{out / 'PRJ-004-Project-4.html'}: cannot be "
+                   "written: the disk is full: free some space and run again")
+    assert " failed " not in captured.out
+    assert len(report_files(out)) == 3
+    assert_whole(out)
+
+
+@pytest.fixture
+def read_only_disk(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+@pytest.mark.parametrize("out", ["ro", "ro/Reports"])
+def test_a_read_only_disk_is_one_line(tmp_path: Path, read_only_disk: Path, out: str,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    path = tiny(tmp_path / "Register.xlsx", ["PRJ-001"])
+    folder = tmp_path / out
+    assert main(["report", str(path), "--out", str(folder), "--format", "html"]) == 2
+    one_error_line(capsys.readouterr().err, f"{PREFIX}{folder}: cannot be written: the disk "
+                   "is read-only: choose another folder")
+    assert not list(read_only_disk.iterdir())
+
+
+@pytest.mark.parametrize("out", ["notes.txt", "notes.txt/Reports"])
+def test_out_that_is_a_file_is_one_line(tmp_path: Path, out: str,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    path = tiny(tmp_path / "Register.xlsx", ["PRJ-001"])
+    (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert main(["report", str(path), "--out", str(tmp_path / out), "--format", "html"]) == 2
+    one_error_line(capsys.readouterr().err, f"{PREFIX}{tmp_path / out}: ",
+                   "is a file, not a folder")
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_a_report_open_in_another_program_fails_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """On Windows a file open in a viewer cannot be replaced: that report fails, the rest
+    are written, and no temporary stays."""
+    replace = os.replace
+
+    def locked(source: Any, target: Any) -> None:
+        if Path(target).name.startswith("PRJ-002"):
+            raise PermissionError(13, "Permission denied", str(target))
+        replace(source, target)
+
+    monkeypatch.setattr(os, "replace", locked)
+    path = tiny(tmp_path / "Register.xlsx", ["PRJ-001", "PRJ-002", "PRJ-003"])
+    out = tmp_path / "Reports"
+    assert main(["report", str(path), "--out", str(out), "--format", "html"]) == 1
+    assert "failed: PRJ-002-Project-2.html: cannot be replaced" in capsys.readouterr().err
+    assert report_files(out) == {"PRJ-001-Project-1.html", "PRJ-003-Project-3.html",
+                                 "portfolio-summary.html"}
+    assert_whole(out)
