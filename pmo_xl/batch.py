@@ -425,9 +425,11 @@ class _Batch:
             write_atomic(self.out_dir / name, html.encode("utf-8"))
         except WriteFailed as error:
             raise _output_error(error) from None
-        except OSError as error:  # the rename alone: e.g. the file is open in another program
-            self._done(report, "html", name, FAILED, digest,
-                       error=f"cannot be replaced: {os_reason(error)}")
+        except OSError as error:  # this file's alone, e.g. open in another program
+            problem = ("cannot be replaced: another program may have it open (close it and "
+                       "run again)" if isinstance(error, PermissionError) else
+                       f"cannot be written: {os_reason(error)}")
+            self._done(report, "html", name, FAILED, digest, error=problem)
             return
         self._done(report, "html", name, WRITTEN, digest,
                    seconds=time.perf_counter() - started)

@@ -2,9 +2,10 @@
 never write into one folder at once.
 
 `write_atomic` writes a hidden temporary beside the target and renames it into place. A
-failure while writing the temporary (disk full, read-only disk, no permission) is the
-folder's problem and raises `WriteFailed`; a failure of the rename alone (on Windows, the
-target is open in another program) is that one file's.
+failure while writing the temporary that means the folder takes no files at all (disk full,
+quota, read-only disk, no permission: the temporary's name is new, so it is never one file's
+permission) raises `WriteFailed`; any other failure (a name too long, the rename alone: on
+Windows, the target is open in another program) is that one file's.
 
 `folder_lock` holds the output folder for one batch: a lock file holding the owner's pid,
 locked with the operating system's file lock (released by the kernel when its process dies,
@@ -26,6 +27,8 @@ PART_SUFFIX = ".pmo-xl-part"  # temporary files; a later run removes those a kil
 LOCK_NAME = ".pmo-xl.lock"
 _PART = re.compile(rf"^\..+\.(\d+){re.escape(PART_SUFFIX)}$")
 _LOCK_POLL_SECONDS = 0.1
+_FOLDER_ERRORS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EROFS,
+                  errno.EACCES, errno.EPERM}
 
 
 class WriteFailed(OSError):
@@ -54,6 +57,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         try:
             _write_bytes(temp, data)
         except OSError as error:
+            if error.errno not in _FOLDER_ERRORS:
+                raise
             raise WriteFailed(error.errno, error.strerror or str(error), str(path)) from error
         os.replace(temp, path)
     except BaseException:

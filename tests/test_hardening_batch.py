@@ -497,10 +497,10 @@ def test_pdf_workers_die_with_their_batch_however_early_it_is_killed(tmp_path: P
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 320 KiB tmpfs (root's mount; skipped without it): a few dozen reports fill it."""
+    """A 160 KiB tmpfs (root's mount; skipped without it): ten PDF reports fill it."""
     folder = tmp_path / "disk"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320k", "tmpfs", str(folder)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(folder)],
                              capture_output=True)
     if mounted.returncode != 0:
         pytest.skip(f"mounting a tmpfs is not permitted here ({mounted.stderr!r})")
@@ -527,7 +527,7 @@ def assert_whole(out: Path) -> None:
 def test_a_disk_filling_up_during_pdfs_stops_the_batch_in_one_line(
         tmp_path: Path, small_disk: Path) -> None:
     require_weasyprint()
-    path = tiny(tmp_path / "Register.xlsx", [f"PRJ-{n:03d}" for n in range(1, 31)])
+    path = tiny(tmp_path / "Register.xlsx", [f"PRJ-{n:03d}" for n in range(1, 17)])
     out = small_disk / "Reports"
     result = run("report", str(path), "--out", str(out), "--format", "pdf", "--pdf-engine",
                  "weasyprint", "--jobs", "2")
