@@ -1,0 +1,227 @@
+"""Issue 10, defects 8 and 9 and the minor one: what reaches the terminal, Excel and the reports.
+
+8. Cells, headers, sheet names, paths and profile values are shown, never obeyed: no control
+   character from a user's file reaches the terminal (an escape sequence shows as ␛[…), rich
+   never reads them as markup (no MarkupError, no OSC 8 hyperlink), and JSON stays exact.
+   The console script runs in a pseudo-terminal, so rich renders as for a person.
+9. Text starting with # (#N/A, #DIV/0!, #REF!) that a button writes stays text in Excel.
+Minor: a blank value is shown as "–" in the reports and the terminal, never as None or nan.
+
+PMO_XL_HYPOTHESIS_EXAMPLES (default 25) sets how many registers the property tries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+from registers import grid, project, register, settings_rows, write_workbook
+
+from pmo_xl.terminal import shown
+
+EXAMPLES = int(os.environ.get("PMO_XL_HYPOTHESIS_EXAMPLES", "25"))
+SCRIPT = Path(sys.executable).with_name("pmo-xl")
+
+# What a hostile cell may hold: a window title change, line erase, cursor moves, a CSI
+# colour, an 8-bit CSI (C1), a bell, a backspace, a carriage return and a bidi override.
+TITLE = "\x1b]0;pwned\x07"
+PAYLOAD = f"{TITLE}\x1b[2K\x1b[1A\x1b[31mred\x9b1mC1\x07\x08\rback\u202eevil"
+MARKUP = ("[/oops]", "[link=https://evil.example]click[/link]", "[bold]x", "[/]", ":smile:")
+
+# rich's own styling: SGR sequences. Anything else starting with ESC came from somewhere else.
+_SGR = re.compile(rb"\x1b\[[0-9;]*m")
+_PROGRESS = re.compile(rb"\x1b\[\?25[lh]|\x1b\[2K|\x1b\[1A")  # hide/show cursor, erase, up
+# Control bytes: C0 but tab, newline and carriage return (a pty turns \n into \r\n); DEL;
+# C1 as UTF-8 (C2 80-9F); the bidi overrides and isolates as UTF-8.
+_CONTROL = re.compile(rb"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|"
+                      rb"\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+
+
+def run_tty(*args: str | Path, timeout: float = 120) -> tuple[int, bytes]:
+    """The installed console script in a pseudo-terminal 200 columns wide, as a person runs
+    it: its exit code and every byte it wrote (stdout and stderr share the terminal)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env.update(TERM="xterm-256color", COLUMNS="200")
+    process = subprocess.Popen([str(SCRIPT), *map(str, args)], stdin=slave, stdout=slave,
+                               stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1)
+            if not ready:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError as error:  # EIO: the child closed the terminal
+                if error.errno != errno.EIO:
+                    raise
+                break
+            if not data:
+                break
+            chunks.append(data)
+        code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        os.close(master)
+    return code, b"".join(chunks)
+
+
+def assert_safe(output: bytes, *, progress: bool = False) -> None:
+    """Nothing in the output that a terminal would act on, but rich's own colours (and, with
+    `progress`, the cursor moves of its progress bar)."""
+    assert b"Traceback" not in output, output.decode(errors="replace")
+    assert b"\x1b]" not in output  # no OSC: no title change, no hyperlink (OSC 8)
+    assert b"\x1b[2K\x1b[1A\x1b[31mred" not in output and b"\xc2\x9b" not in output  # PAYLOAD
+    rest = _SGR.sub(b"", output)
+    if progress:
+        rest = _PROGRESS.sub(b"", rest)
+    found = _CONTROL.search(rest)
+    assert found is None, (found, rest[max(0, found.start() - 60):found.end() + 60])
+
+
+def text_of(output: bytes) -> str:
+    """What a person reads: the output without rich's colours."""
+    return _SGR.sub(b"", output).decode().replace("\r\n", "\n")
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    """A register whose cells, header and programme names are hostile, in a folder whose
+    name holds an escape sequence and markup."""
+    folder = tmp_path / f"in{TITLE}[/]dir"  # a folder "in…[" holding one "]dir"
+    folder.mkdir(parents=True)
+    records = [project(**{"Project Name": f"Name{PAYLOAD}", "Programme": MARKUP[0],
+                          "Budget": f"lots{PAYLOAD}", f"Note{PAYLOAD}": "x"}),
+               project(**{"Project ID": "PRJ-002", "Programme": MARKUP[1],
+                          "Phase": f"Phase{PAYLOAD}"}),
+               project(**{"Project ID": "PRJ-003", "Programme": f"{MARKUP[4]}{PAYLOAD}"})]
+    headers = [*project(), f"Note{PAYLOAD}"]
+    return write_workbook(folder / "Register.xlsx", {
+        "Projects": grid(records, headers), "Settings": settings_rows()})
+
+
+# --- defect 8: terminal and markup injection -------------------------------------------------
+
+
+def test_validate_shows_control_characters_instead_of_writing_them(hostile: Path) -> None:
+    code, output = run_tty("validate", hostile)
+    assert code == 1
+    assert_safe(output)
+    text = text_of(output)
+    assert "Budget 'lots␛]0;pwned␇␛[2K␛[1A␛[31mred\ufffd1mC1␇␈␍back\ufffdevil'" in text
+    assert f"in {shown(hostile)}" in text  # the path, with its ESC shown and [/] as typed
+    assert "[/]dir" in text
+
+
+def test_rollup_shows_programme_names_as_typed(hostile: Path) -> None:
+    code, output = run_tty("rollup", hostile)
+    assert code == 0, output
+    assert_safe(output)
+    text = text_of(output)
+    for name in MARKUP[:2]:
+        assert name in text
+    assert ":smile:␛]0;pwned" in text  # no emoji code either
+    assert "Portfolio roll-up of Register.xlsx" in text
+
+
+def test_inspect_shows_headers_and_sheet_names_as_typed(hostile: Path) -> None:
+    extra = write_workbook(hostile.with_name("Sheets.xlsx"), {
+        "Projects": grid([project()], [*project(), f"Head{PAYLOAD}[/]"]),
+        "S\x1b\x07\x9bX": [["x"]], "Settings": settings_rows()})  # no [ ] in sheet names
+    code, output = run_tty("inspect", extra)
+    assert code == 0, output
+    assert_safe(output)
+    text = text_of(output)
+    assert "S␛␇\ufffdX" in text and "Head␛]0;pwned␇␛[2K" in text and "[/]" in text
+
+
+def test_a_path_with_markup_crashes_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "a[/]b" / "[bold]c[/bold]"
+    folder.mkdir(parents=True)
+    path = register(folder / "r.xlsx")
+    for command in ("validate", "rollup", "inspect"):
+        code, output = run_tty(command, path)
+        assert code == 0, output
+        assert_safe(output)
+        assert ("a[/]b/[bold]c[/bold]/r.xlsx" if command == "validate" else "r.xlsx") in (
+            text_of(output))
+
+
+def test_error_lines_on_stderr_are_safe(tmp_path: Path) -> None:
+    missing = tmp_path / f"gone{TITLE}[/].xlsx"
+    code, output = run_tty("validate", missing)
+    assert code == 2 and output.startswith(b"pmo-xl: error: ")
+    assert_safe(output)
+    assert "gone␛]0;pwned␇[/].xlsx" in text_of(output)
+
+    sheet = register(tmp_path / "r.xlsx")
+    code, output = run_tty("rollup", sheet, "--sheet", f"No{PAYLOAD}")  # names the sheet
+    assert code == 2
+    assert_safe(output)
+    code, output = run_tty("validate", sheet, "--as-of", f"2026{TITLE}")  # argparse's line
+    assert code == 2
+    assert_safe(output)
+    assert "2026␛]0;pwned␇" in text_of(output)
+
+
+def test_new_from_and_report_output_are_safe(hostile: Path) -> None:
+    out = hostile.with_name(f"out{TITLE}")
+    code, output = run_tty("new", out.with_suffix(".xlsm"), "--from", hostile)
+    assert code == 1, output  # the hostile budget is an error
+    assert_safe(output)
+    assert "Wrote " in text_of(output)
+    code, output = run_tty("report", hostile, "--format", "html", "--out", out)
+    assert code == 0, output
+    assert_safe(output, progress=True)
+    assert "Index: " in text_of(output)
+
+
+def test_json_stays_exact_and_writes_no_raw_control_character(hostile: Path) -> None:
+    done = subprocess.run([str(SCRIPT), "validate", str(hostile), "--format", "json"],
+                          capture_output=True, timeout=120)
+    assert done.returncode == 1
+    assert _CONTROL.search(done.stdout) is None and b"\x1b" not in done.stdout
+    messages = [f["message"] for f in json.loads(done.stdout)["findings"]]
+    assert f"Budget 'lots{PAYLOAD}' is not a number" in messages
+
+
+def test_a_path_that_is_not_utf8_is_shown(tmp_path: Path) -> None:
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/\xff\xfe"))
+    folder.mkdir()
+    path = register(folder / "r.xlsx")
+    code, output = run_tty("validate", path)
+    # (python-calamine cannot open such a path yet: exit 2, one line; either way, it is shown.)
+    assert code in (0, 2), output
+    assert_safe(output)
+    assert "\ufffd\ufffd/r.xlsx" in text_of(output)
+    done = subprocess.run([str(SCRIPT), "validate", str(path), "--format", "json"],
+                          capture_output=True, timeout=120)
+    assert b"Traceback" not in done.stderr and b"internal error" not in done.stderr
+
+
+def test_shown_makes_every_control_character_visible() -> None:
+    assert shown("a\x1b[31mb") == "a␛[31mb"
+    assert shown("\x00\x7f\x9b\u202e\udcff") == "␀␡\ufffd\ufffd\ufffd"
+    assert shown("a\nb\tc") == "a␊b␉c"
+    assert shown("a\nb\tc", keep_newlines=True) == "a\nb\tc"
+    assert shown(None) == shown(float("nan")) == "–"
+    assert shown("[/oops] :smile: é 中") == "[/oops] :smile: é 中"
