@@ -27,10 +27,15 @@ import termios
 import time
 from pathlib import Path
 
+import openpyxl
 import pytest
 from registers import grid, project, register, settings_rows, write_workbook
+from xlremote import apply_actions, remote_book
 
+from pmo_xl import excel
+from pmo_xl.sample import sample_portfolio
 from pmo_xl.terminal import shown
+from pmo_xl.workbook import build_workbook
 
 EXAMPLES = int(os.environ.get("PMO_XL_HYPOTHESIS_EXAMPLES", "25"))
 SCRIPT = Path(sys.executable).with_name("pmo-xl")
@@ -225,3 +230,43 @@ def test_shown_makes_every_control_character_visible() -> None:
     assert shown("a\nb\tc", keep_newlines=True) == "a\nb\tc"
     assert shown(None) == shown(float("nan")) == "–"
     assert shown("[/oops] :smile: é 中") == "[/oops] :smile: é 中"
+
+
+# --- defect 9: text starting with # stays text in Excel --------------------------------------
+
+# Text that Excel turns into an error value when assigned as it is. A cell holding exactly
+# "#N/A" reads as Excel's error (xlwings' VBA client sends both alike); with a space around it,
+# it is text, which pmo-xl trims, and so wrote the bare error literal back.
+ERROR_LIKE = (" #N/A", "#DIV/0! ", " #REF!", " #NAME?", "#VALUE! ", " #NUM!", " #NULL!",
+              "#SPILL!", "#N/A pending")
+
+
+def press(path: Path, button: str) -> openpyxl.Workbook:
+    """Press a button on xlwings' remote engine; the workbook as the VBA client leaves it."""
+    with remote_book(path, book_name=str(path)) as book:
+        getattr(excel, button)()
+        actions = book.json()["actions"]
+    after = path.with_name(f"{path.stem}.{button}.xlsm")
+    apply_actions(path, actions, after)
+    return openpyxl.load_workbook(after)
+
+
+def test_text_like_an_excel_error_is_written_as_text(tmp_path: Path) -> None:
+    portfolio = sample_portfolio(len(ERROR_LIKE))
+    for record, text in zip(portfolio.projects, ERROR_LIKE, strict=True):
+        record.update(project_id=text, project_name=f"{text} name", overall_rag="Red",
+                      phase="Execution")
+    book = press(build_workbook(tmp_path / "Errors.xlsm", portfolio), "rollup_portfolio")
+    history = book["History"]
+    ids = [row[1] for row in history.iter_rows(min_row=2) if row[1].value is not None]
+    assert sorted(c.value for c in ids) == sorted(t.strip() for t in ERROR_LIKE)
+    assert [c.coordinate for c in ids if c.data_type != "s"] == []  # text, not #N/A errors
+    dashboard = [c for row in book["Dashboard"].iter_rows() for c in row
+                 if isinstance(c.value, str) and c.value.startswith("#")]
+    assert {c.value for c in dashboard} >= {t.strip() for t in ERROR_LIKE}
+    assert [c.coordinate for c in dashboard if c.data_type != "s"] == []
+
+
+@pytest.mark.parametrize("text", [*ERROR_LIKE, "#N/A", "#GETTING_DATA", "#1 priority"])
+def test_as_text_prefixes_text_like_an_error(text: str) -> None:
+    assert excel.as_text(text) == "'" + text
