@@ -29,7 +29,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from registers import grid, project, register, settings_rows, write_workbook
+from registers import (
+    VALID_LESSON,
+    VALID_MILESTONE,
+    grid,
+    project,
+    register,
+    settings_rows,
+    write_workbook,
+)
 from xlremote import apply_actions, remote_book
 
 from pmo_xl import excel
@@ -270,3 +278,37 @@ def test_text_like_an_excel_error_is_written_as_text(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text", [*ERROR_LIKE, "#N/A", "#GETTING_DATA", "#1 priority"])
 def test_as_text_prefixes_text_like_an_error(text: str) -> None:
     assert excel.as_text(text) == "'" + text
+
+
+# --- minor: a blank value shows as "–", never as None or nan ---------------------------------
+
+# This checkout's templates, named explicitly: an editable install may map the bundled
+# templates package to another checkout's folder.
+TEMPLATES = Path(__file__).resolve().parents[1] / "report_templates"
+_NONE = re.compile(r">\s*(None|nan|NaN|NaT|&lt;NA&gt;)\s*<|<title>[^<]*\bNone\b")
+
+
+def test_blank_names_show_as_a_dash(tmp_path: Path) -> None:
+    path = register(tmp_path / "Blanks.xlsx", [
+        project(**{"Project Name": None, "Overall RAG": "Red", "Programme": None}),
+        project(**{"Project ID": "PRJ-002", "Project Name": " ", "Overall RAG": "Red"})],
+        milestones=[{**VALID_MILESTONE, "Milestone": None}],
+        lessons=[{**VALID_LESSON, "Lesson": None}])
+    out = tmp_path / "out"
+    done = subprocess.run([str(SCRIPT), "report", str(path), "--format", "html", "--out",
+                           str(out), "--templates", str(TEMPLATES)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    pages = {p.name: p.read_text(encoding="utf-8") for p in out.glob("*.html")}
+    assert set(pages) == {"index.html", "portfolio-summary.html", "PRJ-001.html",
+                          "PRJ-002.html"}
+    for name, html in pages.items():
+        assert _NONE.search(html) is None, (name, _NONE.search(html))
+    assert '<td class="id">PRJ-001</td><td>–</td>' in pages["index.html"]
+    assert '<td class="id">PRJ-001</td><td>–</td>' in pages["portfolio-summary.html"]
+    assert "<h1>–</h1>" in pages["PRJ-001.html"]
+    assert "<title>PRJ-001 – status report</title>" in pages["PRJ-001.html"]
+    for command in ("validate", "rollup", "inspect"):
+        code, output = run_tty(command, path)
+        assert code in (0, 1), output
+        assert re.search(r"\b(None|nan|NaN|NaT|<NA>)\b", text_of(output)) is None, command
