@@ -29,6 +29,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from registers import (
     VALID_LESSON,
     VALID_MILESTONE,
@@ -41,6 +44,7 @@ from registers import (
 from xlremote import apply_actions, remote_book
 
 from pmo_xl import excel
+from pmo_xl.cli import main
 from pmo_xl.sample import sample_portfolio
 from pmo_xl.terminal import shown
 from pmo_xl.workbook import build_workbook
@@ -312,3 +316,81 @@ def test_blank_names_show_as_a_dash(tmp_path: Path) -> None:
         code, output = run_tty(command, path)
         assert code in (0, 1), output
         assert re.search(r"\b(None|nan|NaN|NaT|<NA>)\b", text_of(output)) is None, command
+
+
+# --- the property: whatever a register holds, the terminal only shows it --------------------
+
+# Pieces a random text is made of, besides any unicode: escape sequences of every kind (an
+# SGR colour rich never uses, so a leaked one would be seen), C1, bidi, rich markup and emoji
+# codes, newlines and tabs.
+_ODD_SGR = "\x1b[38;5;199m"
+PIECES = (_ODD_SGR, "\x1b[2K", "\x1b[1A", "\x1b]8;;https://evil.example\x1b\\", TITLE, "\x1bc",
+          "\x1b", "\x9b2J", "\x85", "\u202e", "\u2066", "\x00", "\x7f", "\r", "\n", "\t", "\b",
+          *MARKUP, "[", "]", "\\", "[red]", "[/red]", "=1+2", "#N/A")
+TEXT = st.lists(st.one_of(st.text(max_size=6), st.sampled_from(PIECES)), max_size=5).map(
+    "".join)
+# A folder name: anything but / and NUL, and not . or .. (bytes: at most 255 in UTF-8).
+FOLDER = TEXT.map(lambda t: t.replace("/", "_").replace("\x00", "_")).filter(
+    lambda t: t not in ("", ".", "..") and len(os.fsencode(t)) < 200 and
+    not any(0xD800 <= ord(c) < 0xE000 for c in t))
+# A sheet name Excel accepts: 1-31 characters, none of []:*?/\, no apostrophe at either end.
+SHEET = TEXT.map(lambda t: re.sub(r"[\[\]:*?/\\]", "_", t)[:31].strip("'")).filter(
+    lambda t: t.strip() != "" and t.casefold() not in ("settings", "history"))
+_SHOWN_LATER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+@st.composite
+def hostile_registers(draw: st.DrawFn) -> dict[str, str]:
+    return {"name": draw(TEXT), "programme": draw(TEXT), "budget": draw(TEXT),
+            "phase": draw(TEXT), "header": draw(TEXT), "currency": draw(TEXT),
+            "sheet": draw(SHEET), "folder": draw(FOLDER)}
+
+
+def _write_hostile(root: Path, cells: dict[str, str]) -> Path | None:
+    folder = root / cells["folder"]
+    try:
+        folder.mkdir(parents=True)
+        record = project(**{"Project Name": cells["name"], "Programme": cells["programme"],
+                            "Budget": cells["budget"], "Phase": cells["phase"],
+                            f"x{cells['header']}": "x"})
+        return write_workbook(folder / "r.xlsx", {
+            cells["sheet"]: grid([record, project(**{"Project ID": "PRJ-002"})],
+                                 [*project(), f"x{cells['header']}"]),
+            "Settings": settings_rows(Currency=cells["currency"] or "EUR")})
+    except (OSError, xlsxwriter.exceptions.XlsxWriterException):
+        return None  # a name the file system or xlsxwriter refuses: not a register to try
+
+
+def _assert_terminal_safe(text: str, where: str) -> None:
+    assert "Traceback" not in text, where
+    assert "\x1b]" not in text and _ODD_SGR not in text, where
+    found = _SHOWN_LATER.search(_SGR.sub(b"", text.encode("utf-8", "surrogatepass"))
+                                .decode("utf-8", "surrogatepass"))
+    assert found is None, (where, found, text)
+
+
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(cells=hostile_registers())
+def test_no_register_reaches_the_terminal_as_control_bytes(
+        cells: dict[str, str], tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich renders as for a terminal
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    path = _write_hostile(tmp_path_factory.mktemp("hostile"), cells)
+    if path is None:
+        return
+    runs = [[command, str(path), "--sheet", cells["sheet"]] for command in (
+        "validate", "rollup", "inspect")]
+    runs.append(["validate", str(path), "--sheet", cells["sheet"], "--format", "json"])
+    for argv in runs:
+        code = main(argv)
+        out, err = capsys.readouterr()
+        where = f"{argv[0]} {argv[-1]}: exit {code}"
+        assert code in (0, 1, 2), (where, err)  # 3 would be an internal error
+        _assert_terminal_safe(out + err, where)
+        if argv[-1] == "json" and code != 2:
+            json.loads(out)  # strict JSON, whole
+        if code == 2:
+            assert out == "" and err.count("\n") == 1, (where, out, err)
