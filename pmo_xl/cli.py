@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     _sample_parser(commands, common)
     _new_parser(commands, common)
     _report_parser(commands, common)
+    from .cli_history import add_parsers
+
+    add_parsers(commands, common, _register_arguments)
     return parser
 
 
@@ -427,7 +430,26 @@ def _write_text(path: Path, text: str) -> None:
         raise OutputError(path, f"cannot be written: {os_reason(error)}") from None
 
 
+def _snapshot(args: argparse.Namespace) -> int:
+    from .cli_history import snapshot_command
+
+    return snapshot_command(args, _read, _print_json)
+
+
+def _history(args: argparse.Namespace) -> int:
+    from .cli_history import history_command
+
+    return history_command(args, _print_json)
+
+
+def _changes(args: argparse.Namespace) -> int:
+    from .cli_history import changes_command
+
+    return changes_command(args, _read, _print_json)
+
+
 _COMMANDS = {"validate": _validate, "rollup": _rollup, "inspect": _inspect,
+             "snapshot": _snapshot, "history": _history, "changes": _changes,
              "sample": _sample, "new": _new, "report": _report}
 
 
