@@ -20,10 +20,11 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from .errors import OutputError, RegisterError, TemplateProblem, os_reason
+from .terminal import echo, json_text, shown
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 TRACEBACK_LOG = "pmo-xl-error.log"
@@ -53,14 +54,22 @@ def _positive(text: str) -> int:
 
 def _debug_option() -> argparse.ArgumentParser:
     # SUPPRESS: a subcommand's default must not overwrite `pmo-xl --debug COMMAND`.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the traceback of an internal error")
     return common
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the user's words in its error line made safe to show (a file name
+    from a directory listing may hold anything)."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(shown(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pmo-xl", description="Validate, roll up and report on a PMO project register.",
         epilog="Exit codes: " + "; ".join(f"{code} {text}" for code, text in EXIT_CODES))
     parser.add_argument("--version", action="version", version=f"pmo-xl {__version__}")
@@ -99,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     _sample_parser(commands, common)
     _new_parser(commands, common)
     _report_parser(commands, common)
+    from .cli_history import add_parsers
+
+    add_parsers(commands, common, _register_arguments)
     return parser
 
 
@@ -214,14 +226,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception:  # noqa: BLE001 - one line and a log, never a traceback on screen
         if getattr(args, "debug", False):
-            traceback.print_exc()
+            sys.stderr.write(shown(traceback.format_exc(), keep_newlines=True))
         else:
             _fail(_internal_error(argv))
         return EXIT_INTERNAL
 
 
 def _fail(message: str) -> None:
-    print(f"pmo-xl: error: {' '.join(message.split())}", file=sys.stderr)
+    """The one line on stderr: its file names and cell values may hold anything."""
+    echo(f"pmo-xl: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 def _internal_error(argv: Sequence[str] | None) -> str:
@@ -313,7 +326,7 @@ def _sample(args: argparse.Namespace) -> int:
         write_register(path, portfolio)
     except OSError as error:
         raise OutputError(path, f"cannot be written: {os_reason(error)}") from None
-    print(f"Wrote {path} ({len(portfolio.projects)} projects, {len(portfolio.lessons)} "
+    echo(f"Wrote {path} ({len(portfolio.projects)} projects, {len(portfolio.lessons)} "
           f"lessons, {len(portfolio.milestones)} milestones, "
           f"{len(portfolio.planted)} planted problems)")
     return EXIT_OK
@@ -357,7 +370,7 @@ def _new(args: argparse.Namespace) -> int:
         raise OutputError(path, str(error)) from None
     except OSError as error:
         raise OutputError(path, f"cannot be written: {os_reason(error)}") from None
-    print(f"Wrote {path} ({_content_summary(content)}; {macros})")
+    echo(f"Wrote {path} ({_content_summary(content)}; {macros})")
     if findings is not None:
         from .textout import print_validation
 
@@ -405,7 +418,7 @@ def _report(args: argparse.Namespace) -> int:
 def _print_json(data: dict[str, Any]) -> None:
     # Built whole first: a value JSON cannot hold fails here, before anything is printed.
     text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(json_text(text) + "\n")
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -417,7 +430,26 @@ def _write_text(path: Path, text: str) -> None:
         raise OutputError(path, f"cannot be written: {os_reason(error)}") from None
 
 
+def _snapshot(args: argparse.Namespace) -> int:
+    from .cli_history import snapshot_command
+
+    return snapshot_command(args, _read, _print_json)
+
+
+def _history(args: argparse.Namespace) -> int:
+    from .cli_history import history_command
+
+    return history_command(args, _print_json)
+
+
+def _changes(args: argparse.Namespace) -> int:
+    from .cli_history import changes_command
+
+    return changes_command(args, _read, _print_json)
+
+
 _COMMANDS = {"validate": _validate, "rollup": _rollup, "inspect": _inspect,
+             "snapshot": _snapshot, "history": _history, "changes": _changes,
              "sample": _sample, "new": _new, "report": _report}
 
 

@@ -16,7 +16,7 @@ Rules every button keeps:
 - **Only its own cells.** Python writes to the Validation and History sheets, the Dashboard's
   roll-up area and the highlight sheets; never to the register's own cells or formats.
 - **Text stays text.** Text that Excel would turn into a formula, number or date (``=SUM(…)``,
-  ``+44 …``, ``-``, ``@x``, ``00123``) is written with Excel's text prefix.
+  ``+44 …``, ``-``, ``@x``, ``#N/A``, ``00123``) is written with Excel's text prefix.
 - **Clear failure.** Expected problems end in a one-line alert; anything unexpected in an alert
   naming a log file next to the workbook that holds the traceback. The status bar is always
   given back to Excel.
@@ -284,11 +284,12 @@ def _read(book: Any) -> Any:
 
 # --- writing ---------------------------------------------------------------------------------
 
-# Text that Excel would read as a formula (= + - @), a number, a date ("12/3", "June 2026")
-# or a logical value when assigned to a cell gets Excel's text prefix, an apostrophe that
-# Excel does not display. Month names are matched by their first three letters: prefixing
-# "Marketing" too does no harm.
-_COERCED = re.compile(r"^\s*([=+\-@']|[0-9.,(]|\$|€|£|true$|false$|"
+# Text that Excel would read as a formula (= + - @), an error value (#N/A, #DIV/0!, #REF!: any
+# text starting with #, as new error values keep coming), a number, a date ("12/3", "June
+# 2026") or a logical value when assigned to a cell gets Excel's text prefix, an apostrophe
+# that Excel does not display. Month names are matched by their first three letters:
+# prefixing "Marketing" too does no harm.
+_COERCED = re.compile(r"^\s*([=+\-@'#]|[0-9.,(]|\$|€|£|true$|false$|"
                       r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.IGNORECASE)
 
 

@@ -12,7 +12,10 @@
 
 Both engines load nothing but data: URIs and files inside the template folders: every other
 request (network, other local files) is refused, so a register's text cannot make a report
-fetch anything.
+fetch anything. Chromium is given no network at all besides (`CHROMIUM_OFFLINE_FLAGS`: no
+name or address resolves, every request must pass a proxy that is not there) and prints
+every page under a Content-Security-Policy, since its request routing alone does not see
+every connection a page can open (prefetch, preconnect, frames).
 """
 
 from __future__ import annotations
@@ -45,6 +48,21 @@ BROWSER_ENV = "PMO_XL_BROWSER"  # the full path of a browser to use instead of s
 # small /dev/shm) and without background traffic.
 CHROMIUM_FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking")
+# No network for the browser, whatever a page asks for. The page's request routing does not
+# see everything (a <link rel=prefetch> went out past it, and <iframe>, <object> and <meta
+# refresh> opened connections), so the network itself is closed: every host name and IP
+# address, loopback included, resolves to nothing, and every request (loopback too, which a
+# proxy otherwise skips) must go through a SOCKS proxy on a closed port. No pings, no
+# reliability reports. Not --disable-features: Chromium keeps only the last such switch, and
+# one here would silently drop Playwright's own list (and --dns-prefetch-disable is gone from
+# Chromium; with nothing resolving, prefetch and preconnect have nowhere to go anyway).
+CHROMIUM_OFFLINE_FLAGS = ("--host-resolver-rules=MAP * ~NOTFOUND",
+                          "--proxy-server=socks5://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+                          "--no-pings", "--disable-domain-reliability")
+# Every page is printed under this policy too: a third guard, inside the renderer, before a
+# request is even made. Reports need nothing but inline CSS and data: URIs.
+PRINT_CSP = ("default-src 'none'; img-src data:; font-src data:; media-src data:; "
+             "style-src 'unsafe-inline' data:; base-uri 'none'; form-action 'none'")
 _BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
                   "microsoft-edge", "microsoft-edge-stable", "msedge", "chrome")
 _BROWSER_PATHS = {
@@ -212,6 +230,10 @@ async def _chromium_batch(jobs: list[tuple[str, str]], out_dir: Path,
     async def guard(route: Any) -> None:
         if allowed_url(route.request.url, folders):
             await route.continue_()
+        elif route.request.is_navigation_request():
+            # "No content": the frame stays where it is. An aborted navigation would show an
+            # error page instead, perhaps while another report is on this page.
+            await route.fulfill(status=204)
         else:
             await route.abort("blockedbyclient")
 
@@ -222,7 +244,7 @@ async def _chromium_batch(jobs: list[tuple[str, str]], out_dir: Path,
     async def convert_one(page: Any, name: str, html: str) -> None:
         started = time.perf_counter()
         try:
-            await page.set_content(html, wait_until="load")
+            await page.set_content(with_policy(html), wait_until="load")
             write_atomic(out_dir / name, await page.pdf(**_PDF_OPTIONS))
         except WriteFailed:  # the folder cannot be written (disk full): stop the batch
             raise
@@ -235,7 +257,8 @@ async def _chromium_batch(jobs: list[tuple[str, str]], out_dir: Path,
         """Print the group as one document and split it; False if that cannot be done."""
         started = time.perf_counter()
         try:
-            await page.set_content(combined_document(group), wait_until="load")
+            await page.set_content(with_policy(combined_document(group)),
+                                   wait_until="load")
             files = split_pages(await page.pdf(**_PDF_OPTIONS), group)
         except Exception:  # printed one by one below, each with its own result
             return False
@@ -263,14 +286,28 @@ async def _chromium_batch(jobs: list[tuple[str, str]], out_dir: Path,
                 await convert_one(page, name, html)
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable,
-                                                   args=list(CHROMIUM_FLAGS))
+        browser = await playwright.chromium.launch(
+            executable_path=executable, args=[*CHROMIUM_FLAGS, *CHROMIUM_OFFLINE_FLAGS])
         try:
-            context = await browser.new_context(java_script_enabled=False)
+            context = await browser.new_context(java_script_enabled=False,
+                                                service_workers="block")
             await context.route("**/*", guard)
             await asyncio.gather(*(convert(context) for _ in range(min(pages, len(jobs)))))
         finally:
             await browser.close()
+
+
+_DOCTYPE = re.compile(r"\A\s*<!doctype[^>]*>", re.IGNORECASE)
+
+
+def with_policy(html: str) -> str:
+    """The page with PRINT_CSP as its very first element (after a doctype): a policy in a
+    <meta> covers only what comes after it, and the parser puts it in the head wherever the
+    page's own <html> and <head> tags are."""
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{PRINT_CSP}">'
+    doctype = _DOCTYPE.match(html)
+    at = doctype.end() if doctype else 0
+    return f"{html[:at]}{meta}{html[at:]}"
 
 
 # Chromium's cost is mostly per print call (~0.08 s for a one-page report on 2 cores), so

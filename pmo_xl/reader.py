@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
-import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -578,30 +577,43 @@ def _key_columns_missing(path: Path, sheet: str, schema: SheetSchema, layout: An
 
 def _raw_frame(body: Sequence[Sequence[object]], positions: Mapping[str, int],
                first_row: int) -> pd.DataFrame:
-    # Transposed once, in C; each read column is then built by `_column`, so that pandas has
-    # a proper dtype (all text, all numbers, all dates) for the parsers' fast paths and
-    # "blank" is simply a missing value.
-    columns = list(itertools.zip_longest(*body, fillvalue=None)) if body else []
-    frame = {key: _column(columns[index] if index < len(columns) else (None,) * len(body))
+    # One object grid, blanks made missing in one pass; each read column is then built by
+    # `_column`, so that pandas has a proper dtype (all text, all numbers, all dates) for
+    # the parsers' fast paths and "blank" is simply a missing value.
+    grid = _grid(body)
+    width = grid.shape[1] if grid.ndim == 2 else 0
+    missing = np.full(len(body), None, dtype=object)
+    frame = {key: _column(grid[:, index] if index < width else missing)
              for key, index in positions.items()}
     raw = pd.DataFrame(frame)
     raw.index = pd.RangeIndex(first_row, first_row + len(body))
     return raw
 
 
-def _column(cells: Sequence[object]) -> pd.Series:
-    """One column's cells with text trimmed and blank text as a missing value.
+def _grid(body: Sequence[Sequence[object]]) -> np.ndarray:
+    """The rows as a 2-D object array (ragged rows padded), blank text as None."""
+    widths = {len(row) for row in body}
+    if len(widths) > 1:  # a CSV's short rows: pad them, once
+        width = max(widths)
+        body = [list(row) + [None] * (width - len(row)) for row in body]
+    grid = np.empty((len(body), max(widths, default=0)), dtype=object)
+    if body:
+        grid[:] = body  # element by element: a cell that is itself a sequence stays one cell
+    grid[grid == ""] = None  # calamine's blank cell
+    return grid
+
+
+def _column(cells: np.ndarray) -> pd.Series:
+    """One column's cells (blanks None) with text trimmed and blank text as missing.
 
     Most columns hold one kind of cell besides blanks (text, numbers or dates): pyarrow then
     types and trims them in C. Only a column that mixes kinds (a date column with some text,
     say) takes a pass in Python, cell by cell.
     """
-    if not cells:
+    if not len(cells):
         return pd.Series([], dtype=object)
-    array = np.array(cells, dtype=object)
-    array[array == ""] = None  # calamine's blank cell
     try:
-        typed = pa.array(array, from_pandas=True)
+        typed = pa.array(cells, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         typed = None
     if typed is not None and pa.types.is_string(typed.type):
@@ -613,7 +625,7 @@ def _column(cells: Sequence[object]) -> pd.Series:
     if typed is not None and (pa.types.is_floating(typed.type) or pa.types.is_timestamp(
             typed.type) or (pa.types.is_integer(typed.type) and typed.null_count == 0)):
         return pd.Series(typed.to_pandas())
-    return pd.Series([(v.strip() or None) if v.__class__ is str else v for v in array.tolist()],
+    return pd.Series([(v.strip() or None) if v.__class__ is str else v for v in cells.tolist()],
                      dtype=None)
 
 

@@ -10,7 +10,11 @@ that the roll-up already computes; templates only format and lay out.
 `ReportRenderer` renders those records through the bundled templates (`report_templates/`,
 installed as `pmo_xl.report_templates`), each of which a user may override by name from a
 folder of their own. Autoescaping is on, so register text never becomes markup, and undefined
-names fail loudly instead of printing blanks.
+names fail loudly instead of printing blanks. Templates are shared between PMOs, so they are
+data, not code: they run in Jinja2's sandbox (no attribute starting with `_`, no method that
+changes the report data, only the template folders' own files), and a rendered report that
+points outside itself (`references.outside_references`) is refused. Either refusal is a
+`TemplateRefused`, which stops the batch like a template that does not parse.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -39,6 +44,7 @@ from jinja2 import (
     TemplateSyntaxError,
     pass_context,
 )
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from . import __version__
@@ -46,6 +52,7 @@ from . import formatting as fmt
 from .errors import RegisterError, TemplateProblem
 from .metrics import Rollup, plain_column, untracked_figures, usable_dates
 from .reader import Register
+from .references import Reference, outside_references
 from .rules import PERFORMANCE_TOLERANCE
 from .schema import CLOSED, Kind
 from .validation import Validation
@@ -313,16 +320,38 @@ def bundled_templates() -> Path:
     return Path(str(resources.files(TEMPLATES_PACKAGE)))
 
 
+class TemplateRefused(TemplateSyntaxError):
+    """A template pmo-xl will not run: it reached outside the sandbox, or what it made points
+    outside the report. A TemplateSyntaxError, so that whatever stops on a template that does
+    not parse (the batch: at once, one line, exit 2) stops on this too. Line 0: not known."""
+
+
+class _FolderLoader(FileSystemLoader):
+    """One template folder's own files: a link in it to a file elsewhere is refused (a shared
+    folder could otherwise carry a link to any file the user can read)."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        folder = Path(self.searchpath[0]).resolve()
+        if not Path(filename).resolve().is_relative_to(folder):
+            raise TemplateRefused(f"'{template}' is a link to a file outside the template "
+                                  f"folder {folder}: copy the file itself there", 0,
+                                  template, filename)
+        return source, filename, uptodate
+
+
 class ReportRenderer:
     """The Jinja2 environment of the reports: a user's template folder first, then the
-    bundled templates; autoescaped; strict about undefined names."""
+    bundled templates; sandboxed; autoescaped; strict about undefined names."""
 
     def __init__(self, user_templates: Path | None = None) -> None:
         self.folders = [*([user_templates.resolve()] if user_templates else []),
                         bundled_templates()]
-        self.env = Environment(
-            loader=ChoiceLoader([FileSystemLoader(str(f)) for f in self.folders]),
-            autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        loaders: list[BaseLoader] = [_FolderLoader(str(f)) for f in self.folders]
+        # Immutable too: a template must not change the data the next report shows.
+        self.env = ImmutableSandboxedEnvironment(
+            loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined,
+            trim_blocks=True, lstrip_blocks=True)
         self.env.globals.update(data_uri=self.data_uri, has_asset=self.has_asset,
                                 tolerance=PERFORMANCE_TOLERANCE, tracked=_tracked,
                                 covered=_covered)
@@ -361,8 +390,47 @@ class ReportRenderer:
 
     def render(self, template: str, common: dict[str, Any], generated: str,
                **context: Any) -> str:
-        return self.env.get_template(template).render(common=common, generated=generated,
-                                                      **context)
+        """The template's HTML; TemplateRefused if it leaves the sandbox or the report."""
+        loaded = self.env.get_template(template)
+        try:
+            html = loaded.render(common=common, generated=generated, **context)
+        except SecurityError as error:
+            problem = template_problem(error)
+            raise TemplateRefused(f"{problem.problem.rstrip('.')}: templates run sandboxed, "
+                                  "with nothing but the report's data; remove it",
+                                  problem.line or 0, template, problem.template) from None
+        outside = outside_references(html)
+        if outside:
+            raise self._refusal(outside[0], loaded.filename or template)
+        return html
+
+    def _refusal(self, found: Reference, rendered: str) -> TemplateRefused:
+        """The first reference outside the report, at the template line that has it (when
+        the text is in a template file as it is; else the template rendered)."""
+        filename, line = self._locate(found.needle) or (rendered, 0)
+        return TemplateRefused(f"{_one_line(found.shown)} {found.why}; remove it (a report "
+                               "may use only data: URIs, #anchors, mailto: links and links "
+                               "to the reports beside it)", line, Path(filename).name,
+                               filename)
+
+    def _locate(self, needle: str) -> tuple[str, int] | None:
+        """The first template file (the user's before the bundled) and line holding the
+        needle, ignoring case."""
+        wanted = needle.strip().lower()
+        if not wanted:
+            return None
+        for folder in self.folders:
+            for path in sorted(folder.rglob("*")):
+                if path.suffix in (".py", ".pyc") or not path.is_file():
+                    continue
+                try:
+                    text = path.read_text(encoding="utf-8", errors="replace").lower()
+                except OSError:
+                    continue
+                at = text.find(wanted)
+                if at >= 0:
+                    return str(path), text.count("\n", 0, at) + 1
+        return None
 
 
 def template_problem(error: TemplateError) -> TemplateProblem:
@@ -380,6 +448,12 @@ def template_problem(error: TemplateError) -> TemplateProblem:
     inner = (f" (in {Path(last.filename).name}, line {last.lineno})"
              if (last.filename, last.lineno) != (first.filename, first.lineno) else "")
     return TemplateProblem(first.filename, first.lineno, f"{error}{inner}")
+
+
+def _one_line(text: str, limit: int = 100) -> str:
+    """Text for a one-line message: control characters as '?', at most `limit` characters."""
+    shown = "".join("?" if unicodedata.category(c).startswith("C") else c for c in text)
+    return shown if len(shown) <= limit else f"{shown[:limit - 1]}…"
 
 
 @pass_context

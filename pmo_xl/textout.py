@@ -1,6 +1,12 @@
 """Text output of the command line: findings and the roll-up as readable rich tables.
 
 Only the CLI imports this module (rich is imported here, not in the core).
+
+Everything shown comes from users' files (cells, headers, sheet names, paths, profiles), so
+nothing shown is ever read as rich markup or emoji codes, and no control character reaches the
+terminal: `terminal.shown` is the one function every string passes through — rich strings
+through `SafeConsole.render_str`, styled lines through `line`, the findings table (written past
+rich, for speed) cell by cell — and a render hook checks every segment rich writes once more.
 """
 
 from __future__ import annotations
@@ -8,49 +14,95 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
+from rich.console import Console, ConsoleOptions, RenderableType, RenderHook, RenderResult
+from rich.segment import Segment
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from . import formatting as fmt
 from .metrics import UNSET, Rollup
+from .terminal import shown
 from .validation import Validation
+
+
+def line(*parts: str | tuple[str, str]) -> Text:
+    """A styled line: plain parts and (text, style) pairs, each made safe to show. Rich never
+    parses it, so brackets in a programme name are just brackets."""
+    return Text.assemble(*((shown(p[0]), p[1]) if isinstance(p, tuple) else shown(p)
+                           for p in parts))
+
+
+class _Shown:
+    """A renderable whose segments are checked once more on the way out."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for segment in console.render(self.renderable, options):
+            # Control segments are rich's own cursor moves (progress bars); styles become
+            # escape codes only after this, so only the text itself is user data.
+            yield segment if segment.control else Segment(
+                shown(segment.text, keep_newlines=True), segment.style)
+
+
+class _Guard(RenderHook):
+    def process_renderables(self, renderables: list[Any]) -> list[Any]:
+        return [_Shown(r) for r in renderables]
+
+
+class SafeConsole(Console):
+    """A rich console for users' text: no markup, no emoji codes, no highlighting, and
+    control characters shown (before layout, so widths are right)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, **options)
+        self.push_render_hook(_Guard())
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(shown(text, keep_newlines=True), **options)
 
 _RAG_STYLE = {"Green": "green", "Amber": "dark_orange", "Red": "red", UNSET: "dim"}
 
 
-def _console() -> Console:
-    console = Console(highlight=False, soft_wrap=False)
-    if not console.is_terminal:
-        console.width = 120  # files and pipes: wide enough that messages rarely wrap
-    return console
+def console(*, stderr: bool = False) -> SafeConsole:
+    """The console of every command's text output."""
+    safe = SafeConsole(soft_wrap=False, stderr=stderr)
+    if not safe.is_terminal:
+        safe.width = 120  # files and pipes: wide enough that messages rarely wrap
+    return safe
 
 
 def print_validation(result: Validation, source: Path) -> None:
     """Findings as an aligned table, then a one-line verdict.
 
     The table is formatted here rather than by rich: a large register can have thousands of
-    findings, and rich's layout engine takes seconds for those.
+    findings, and rich's layout engine takes seconds for those. Its cells are written past
+    rich, so each goes through `shown` here.
     """
-    console = _console()
-    colour = console.is_terminal and not console.no_color
+    out = console()
+    colour = out.is_terminal and not out.no_color
     if len(result):
-        console.print(f"[bold]{escape(source.name)}[/]: findings as of {result.as_of}")
+        out.print(line((source.name, "bold"), f": findings as of {result.as_of}"))
         frame = result.findings
-        columns = [("Cell", frame["cell"]), ("Severity", frame["severity"]),
-                   ("Rule", frame["rule"]), ("Message", frame["message"])]
+        columns = [(title, frame[name].map(shown)) for title, name in (
+            ("Cell", "cell"), ("Severity", "severity"), ("Rule", "rule"),
+            ("Message", "message"))]
         widths = [max(len(title), int(values.str.len().max())) for title, values in columns]
         rules = ["-" * w for w in widths[:-1]] + ["-" * min(widths[-1], 60)]
         lines = [_row([t for t, _ in columns], widths), _row(rules, widths)]
         for cell, severity, rule_id, message in zip(*(v for _, v in columns), strict=True):
-            shown = f"{_ANSI[severity]}{severity:<{widths[1]}}\033[0m" if colour else severity
-            lines.append(_row([cell, shown, rule_id, message], widths, pad_second=not colour))
-        console.file.write("\n".join(lines) + "\n")
-    verdict = "[bold red]" if result.errors else "[green]"
+            colour_on = _ANSI.get(severity) if colour else None
+            shown_severity = (f"{colour_on}{severity:<{widths[1]}}\033[0m" if colour_on
+                              else severity)
+            lines.append(_row([cell, shown_severity, rule_id, message], widths,
+                              pad_second=not colour_on))
+        out.file.write("\n".join(lines) + "\n")
+    errors = f"{result.errors} error{'s' * (result.errors != 1)}"
+    warnings = f"{result.warnings} warning{'s' * (result.warnings != 1)}"
     infos = f", {result.infos} note{'s' * (result.infos != 1)}" if result.infos else ""
-    console.print(f"{verdict}{result.errors} error{'s' * (result.errors != 1)}[/], "
-                  f"[yellow]{result.warnings} warning{'s' * (result.warnings != 1)}[/]"
-                  f"{infos} in {escape(str(source))}")
+    out.print(line((errors, "bold red" if result.errors else "green"), ", ",
+                   (warnings, "yellow"), f"{infos} in {source}"))
 
 
 _ANSI = {"error": "\033[1;31m", "warning": "\033[33m", "info": "\033[2m"}
@@ -63,14 +115,26 @@ def _row(cells: list[str], widths: list[int], pad_second: bool = True) -> str:
 
 
 def print_rollup(result: Rollup, currency: str, source: Path) -> None:
-    console = _console()
+    out = console()
     data = result.to_dict(per_project=False)
-    counts, finance, schedule = data["projects"], data["finance"], data["schedule"]
-    lessons, coverage = data["lessons"], finance["coverage"]
-    console.print(f"[bold]Portfolio roll-up[/] of {escape(source.name)} as of {result.as_of}")
+    counts = data["projects"]
+    out.print(line(("Portfolio roll-up", "bold"), f" of {source.name} as of {result.as_of}"))
     quality = fmt.data_quality_line(data["data_quality"])
     if quality:
-        console.print(f"[yellow]{escape(quality)}[/]")
+        out.print(line((quality, "yellow")))
+    out.print(_kpis(data, currency))
+    _counts_table(out, "Overall RAG (active projects)", counts["by_rag"])
+    _counts_table(out, "Projects by phase", counts["by_phase"])
+    _programmes_table(out, data["programmes"], currency)
+    lessons = data["lessons"]
+    if lessons["by_category"]:
+        themes = ", ".join(f"{k} {v}" for k, v in list(lessons["by_category"].items())[:5])
+        out.print(line(("Top lesson themes:", "bold"), f" {themes}"))
+
+
+def _kpis(data: dict[str, Any], currency: str) -> RichTable:
+    counts, finance, schedule = data["projects"], data["finance"], data["schedule"]
+    lessons, coverage = data["lessons"], finance["coverage"]
     part = (f" ({coverage['earned_value']} of {coverage['projects']} projects)"
             if coverage["earned_value"] < coverage["projects"] else "")
 
@@ -80,7 +144,6 @@ def print_rollup(result: Rollup, currency: str, source: Path) -> None:
     kpis = RichTable(show_header=False, box=None, pad_edge=False)
     kpis.add_column(style="bold")
     kpis.add_column(justify="right")
-    stale = data["stale"]
     for label, value in (
         ("Projects", f"{counts['total']} ({counts['active']} active)"),
         ("Budget (BAC)", money(finance["budget"])),
@@ -91,18 +154,12 @@ def print_rollup(result: Rollup, currency: str, source: Path) -> None:
         ("CPI / SPI", f"{fmt.ratio(finance['cpi'])} / {fmt.ratio(finance['spi'])}"),
         ("Slipped projects", _count(schedule["slipped"])),
         ("Overdue milestones", _count(schedule["overdue_milestones"])),
-        ("Stale updates", _count(stale)),
+        ("Stale updates", _count(data["stale"])),
         ("Lessons", "not tracked" if lessons["total"] is None else
          f"{lessons['total']} ({lessons['open_actions']} open actions)"),
     ):
-        kpis.add_row(label, value)
-    console.print(kpis)
-    _counts_table(console, "Overall RAG (active projects)", counts["by_rag"])
-    _counts_table(console, "Projects by phase", counts["by_phase"])
-    _programmes_table(console, data["programmes"], currency)
-    if lessons["by_category"]:
-        themes = ", ".join(f"{k} {v}" for k, v in list(lessons["by_category"].items())[:5])
-        console.print(f"[bold]Top lesson themes:[/] {escape(themes)}")
+        kpis.add_row(label, shown(value))
+    return kpis
 
 
 def _count(value: int | list | None) -> str:
@@ -112,61 +169,63 @@ def _count(value: int | list | None) -> str:
     return str(len(value) if isinstance(value, list) else value)
 
 
-def _counts_table(console: Console, title: str, counts: dict[str, int] | None) -> None:
+def _counts_table(out: Console, title: str, counts: dict[str, int] | None) -> None:
     if counts is None:
-        console.print(f"[bold]{title}:[/] not tracked")
+        out.print(line((f"{title}:", "bold"), " not tracked"))
         return
     table = RichTable(title=title, title_justify="left")
     for name in counts:
-        table.add_column(escape(name), justify="right", style=_RAG_STYLE.get(name, ""))
+        table.add_column(shown(name), justify="right", style=_RAG_STYLE.get(name, ""))
     table.add_row(*(str(n) for n in counts.values()))
-    console.print(table)
+    out.print(table)
 
 
-def _programmes_table(console: Console, programmes: list[dict], currency: str) -> None:
+def _programmes_table(out: Console, programmes: list[dict], currency: str) -> None:
     table = RichTable(title="By programme", title_justify="left")
     for name in ("Programme", "Projects", "Budget", "Actual", "CPI", "SPI", "Red", "Amber"):
         table.add_column(name, justify="left" if name == "Programme" else "right")
     for row in programmes:
-        table.add_row(escape(str(row["programme"])), str(row["projects"]),
+        table.add_row(shown(row["programme"]), str(row["projects"]),
                       fmt.money(row["budget"], currency), fmt.money(row["actual_cost"], currency),
                       fmt.ratio(row["cpi"]), fmt.ratio(row["spi"]), str(row["red"]),
                       str(row["amber"]))
-    console.print(table)
+    out.print(table)
 
 
 def print_inspection(result: Any, written: Path | None) -> None:
     """How pmo-xl reads the register, sheet by sheet (`pmo-xl inspect`)."""
-    console = _console()
-    console.print(f"[bold]{escape(result.path.name)}[/] ({result.kind}; sheets: "
-                  f"{escape(', '.join(result.sheet_names))}); standard: "
-                  f"{escape(', '.join(result.standard))}")
+    out = console()
+    out.print(line((result.path.name, "bold"), f" ({result.kind}; sheets: "
+                   f"{', '.join(map(shown, result.sheet_names))}); standard: "
+                   f"{', '.join(map(shown, result.standard))}"))
     if result.problem:
-        console.print(f"[bold red]Cannot be read yet:[/] {escape(result.problem)}")
+        out.print(line(("Cannot be read yet:", "bold red"), f" {result.problem}"))
     for sheet in result.sheets:
-        _print_sheet_inspection(console, sheet)
+        _print_sheet_inspection(out, sheet)
     if result.currency:
-        console.print(f"[bold]Currency:[/] {result.currency['in_force']} (from "
-                      f"{result.currency['from']})")
+        out.print(line(("Currency:", "bold"), f" {result.currency['in_force']} (from "
+                       f"{result.currency['from']})"))
     if written is not None:
-        console.print(f"[bold green]Wrote a starter profile:[/] {escape(str(written))} — "
-                      "check the commented lines, then run validate with --profile")
+        out.print(line(("Wrote a starter profile:", "bold green"), f" {written} — check the "
+                       "commented lines, then run validate with --profile"))
 
 
-def _print_sheet_inspection(console: Console, sheet: Any) -> None:
+def _print_sheet_inspection(out: Console, sheet: Any) -> None:
     if sheet.source is None:
-        console.print(f"\n[bold]{sheet.sheet}[/]: not in this register")
+        out.print()
+        out.print(line((sheet.sheet, "bold"), ": not in this register"))
         return
-    _print_sheet_columns(console, sheet)
-    for line in _sheet_notes(sheet):
-        console.print(escape(line))
+    _print_sheet_columns(out, sheet)
+    for note in _sheet_notes(sheet):
+        out.print(line(note))
 
 
-def _print_sheet_columns(console: Console, sheet: Any) -> None:
+def _print_sheet_columns(out: Console, sheet: Any) -> None:
     rows = f"two-row header ending on row {sheet.header_row}" if sheet.header_rows == 2 else (
         f"header row {sheet.header_row}")
-    console.print(f"\n[bold]{sheet.sheet}[/] ← sheet '{escape(sheet.source)}', {rows}, "
-                  f"{sheet.rows} rows")
+    out.print()
+    out.print(line((sheet.sheet, "bold"), f" ← sheet '{sheet.source}', {rows}, "
+                   f"{sheet.rows} rows"))
     table = RichTable(box=None, pad_edge=False)
     for name in ("Col", "Header", "pmo-xl column", "How"):
         table.add_column(name)
@@ -177,22 +236,23 @@ def _print_sheet_columns(console: Console, sheet: Any) -> None:
         if not column.maps_to and column.suggestions:
             how += ": perhaps " + ", ".join(f"{s['column']} ({s['score']:.0f} %)"
                                            for s in column.suggestions)
-        table.add_row(column.letter, escape(column.header), column.maps_to or "–",
-                      escape(how))
-    console.print(table)
+        table.add_row(shown(column.letter), shown(column.header),
+                      shown(column.maps_to or None), shown(how))
+    out.print(table)
 
 
 def _sheet_notes(sheet: Any) -> list[str]:
-    """What inspect says of a sheet below its columns, as plain lines."""
+    """What inspect says of a sheet below its columns, as plain lines (`line` makes each
+    safe to show)."""
     lines = []
     for status in ("required", "optional", "not tracked"):
         names = [m["column"] for m in sheet.missing if m["status"] == status]
         if names:
             lines.append(f"  Not found ({status}): {', '.join(names)}")
     for column, values in sheet.not_in_vocabulary.items():
-        shown = "; ".join(f"'{v}' ×{a['count']}" + (f" → {a['suggested']}?" if a["suggested"]
-                                                    else "") for v, a in values.items())
-        lines.append(f"  {column}, not in the vocabulary: {shown}")
+        shown_values = "; ".join(f"'{v}' ×{a['count']}" + (f" → {a['suggested']}?" if
+                                 a["suggested"] else "") for v, a in values.items())
+        lines.append(f"  {column}, not in the vocabulary: {shown_values}")
     for column, order in sheet.date_order.items():
         lines.append(f"  {column}: dates read {order} — {sheet.date_order_why[column]}")
     lines += [f"  {column}: amounts in {unit}" for column, unit in sheet.money_units.items()

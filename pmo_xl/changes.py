@@ -1,0 +1,455 @@
+"""What changed between two snapshots of a register: per project and for the portfolio.
+
+`compare(baseline, current, standard)` lines the two snapshots' projects up by Project ID
+and compares them column-wise (one vectorised pass per kind of change, then a record only
+for the rows that changed): projects added, removed, closed and re-opened; RAG and phase
+moves; finish, budget and forecast-cost movements; progress, CPI/SPI and spend in the
+period; staleness; copy-paste status updates; text fields that changed (with a word diff);
+milestones completed, slipped or newly overdue; lessons added. A RAG move is better or worse
+by the rating scale of the standard in force: a step towards Red is worse, on a three- or
+five-level scale alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .history import Snapshot
+from .schema import CLOSED
+from .standard import Standard
+
+RAG_FIELDS = ("overall_rag", "schedule_rag", "cost_rag")
+TEXT_FIELDS = ("status_summary", "key_risks", "next_steps")
+DATE_FIELDS = ("baseline_finish", "forecast_finish", "actual_finish")
+# Money and ratio figures compared as numbers: (field, what it is called in sentences).
+AMOUNT_FIELDS = (("budget", "Budget"), ("eac", "Forecast cost (EAC)"))
+RATIO_FIELDS = (("percent_complete", "Percent complete"), ("cpi", "CPI"), ("spi", "SPI"))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of one project: a field's value from the baseline to now."""
+
+    project_id: str
+    field: str
+    before: Any
+    after: Any
+    delta: Any = None
+    direction: str = ""  # "worse", "better" or "" (neither, or not a matter of better)
+    note: str = ""  # e.g. the word diff of a text field
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"field": self.field, "from": self.before, "to": self.after,
+                "delta": self.delta}
+        if self.direction:
+            data["direction"] = self.direction
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+@dataclass
+class Changes:
+    """Every change between a baseline and the current snapshot."""
+
+    since: dt.date
+    as_of: dt.date
+    baseline: str  # where the baseline came from: a register's path or a history's
+    changes: list[Change] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    milestones_completed: int = 0
+    milestones_slipped: int = 0
+    milestones_overdue: int = 0
+    lessons_added: int = 0
+    warnings: list[Change] = field(default_factory=list)
+
+    def of(self, project_id: str) -> list[Change]:
+        return [c for c in self.changes if c.project_id == project_id]
+
+    def moved(self, direction: str) -> list[str]:
+        """Projects with at least one RAG move in that direction, first seen first."""
+        ids = (c.project_id for c in self.changes
+               if c.field in RAG_FIELDS and c.direction == direction)
+        return list(dict.fromkeys(ids))
+
+    def rag_moves(self) -> dict[str, int]:
+        moves = Counter(f"{c.before or 'Unset'}->{c.after or 'Unset'}" for c in self.changes
+                        if c.field == "overall_rag")
+        return dict(sorted(moves.items()))
+
+    def of_field(self, name: str) -> list[Change]:
+        return [c for c in self.changes if c.field == name]
+
+    def portfolio(self) -> dict[str, Any]:
+        return {
+            "rag_moves": self.rag_moves(),
+            "improved": self.moved("better"), "worsened": self.moved("worse"),
+            "added": self.added, "removed": self.removed,
+            "closed": [c.project_id for c in self.of_field("closed")],
+            "reopened": [c.project_id for c in self.of_field("reopened")],
+            "finish_moved": [{"project_id": c.project_id, "days": c.delta}
+                             for c in self.of_field("finish")],
+            "milestones_completed": self.milestones_completed,
+            "milestones_slipped": self.milestones_slipped,
+            "milestones_overdue": self.milestones_overdue,
+            "lessons_added": self.lessons_added,
+        }
+
+    def by_project(self) -> list[dict[str, Any]]:
+        """Projects with changes, those that worsened first, then by how much changed."""
+        grouped: dict[str, list[Change]] = {}
+        for change in self.changes:
+            grouped.setdefault(change.project_id, []).append(change)
+        worse = set(self.moved("worse"))
+        order = sorted(grouped, key=lambda p: (p not in worse, -len(grouped[p])))
+        return [{"project_id": p, "changes": [c.to_dict() for c in grouped[p]]}
+                for p in order]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"since": self.since.isoformat(), "as_of": self.as_of.isoformat(),
+                "baseline": self.baseline, "portfolio": self.portfolio(),
+                "projects": self.by_project(),
+                "warnings": [{"project_id": w.project_id, **w.to_dict()}
+                             for w in self.warnings]}
+
+
+def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Changes:
+    """The changes from `baseline` to `current` (see the module docstring)."""
+    result = Changes(baseline.info.as_of, current.info.as_of, baseline.info.register)
+    before, after = _by_id(baseline.projects), _by_id(current.projects)
+    result.added = [p for p in after.index if p not in before.index]
+    result.removed = [p for p in before.index if p not in after.index]
+    both = after.index.intersection(before.index, sort=False)
+    old, new = before.loc[both], after.loc[both]
+    ranks = _rag_ranks(standard)
+    found = result.changes
+    found += _stage_changes(old, new)
+    for name in RAG_FIELDS:
+        found += _rag_changes(old, new, name, ranks)
+    stage_moved = {c.project_id for c in found}  # closed or re-opened says it already
+    found += [c for c in _moved(old, new, "phase_label", "phase")
+              if c.project_id not in stage_moved]
+    found += _finish_changes(old, new)
+    for name in DATE_FIELDS:
+        found += _date_changes(old, new, name)
+    for name, _ in AMOUNT_FIELDS:
+        found += _amount_changes(old, new, name)
+    for name, _ in RATIO_FIELDS:
+        found += _ratio_changes(old, new, name)
+    found += _spend(old, new)
+    found += _flag_changes(old, new, "stale", "newly stale", "no longer stale")
+    for name in TEXT_FIELDS:
+        found += _text_changes(old, new, name)
+    result.warnings = _copy_paste_updates(old, new)
+    _milestones(result, baseline, current)
+    _lessons(result, baseline, current)
+    return result
+
+
+def _by_id(projects: pd.DataFrame) -> pd.DataFrame:
+    """Projects keyed by their ID (blank IDs left out; a duplicate ID's first row wins, as
+    validation reports the rest)."""
+    if "project_id" not in projects or projects.empty:
+        return pd.DataFrame(index=pd.Index([], dtype=object))
+    kept = projects[projects["project_id"].notna()]
+    kept = kept[~kept["project_id"].astype(str).duplicated()]
+    return kept.set_index(kept["project_id"].astype(str), drop=False)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame:
+        return frame[name]
+    return pd.Series(None, index=frame.index, dtype=object)
+
+
+def _differs(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Where two object columns differ, blanks equal to blanks."""
+    blank_a, blank_b = a.isna(), b.isna()
+    same = (a == b) | (blank_a & blank_b)
+    return ~same.fillna(False).astype(bool)
+
+
+def _moved(old: pd.DataFrame, new: pd.DataFrame, source: str, name: str,
+           direction: str = "") -> list[Change]:
+    a, b = _column(old, source), _column(new, source)
+    rows = _differs(a, b)
+    return [Change(p, name, x, y, direction=direction)
+            for p, x, y in zip(a.index[rows], a[rows], b[rows], strict=True)]
+
+
+def _stage_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[Change]:
+    was, now = _column(old, "phase") == CLOSED, _column(new, "phase") == CLOSED
+    labels_a, labels_b = _column(old, "phase_label"), _column(new, "phase_label")
+    closed, reopened = now & ~was, was & ~now
+    return ([Change(p, "closed", labels_a[p], labels_b[p]) for p in new.index[closed]]
+            + [Change(p, "reopened", labels_a[p], labels_b[p]) for p in new.index[reopened]])
+
+
+def _rag_ranks(standard: Standard) -> dict[str, float]:
+    """Each rating word's place on the scale, Green (0) to Red (2). A word that names
+    colours sits at their mean, so a five-level scale's Amber/Green (0.5) lies between Green
+    and Amber and Amber/Red (1.5) between Amber and Red, whatever it is mapped to; any
+    other word (On Track, At Risk) sits at its meaning's place."""
+    vocabulary = standard.projects.column("overall_rag").vocabulary
+    ranks = dict(_RAG_ORDER)
+    if vocabulary is None:
+        return ranks
+    for word, meaning in zip(vocabulary.words, vocabulary.meanings, strict=True):
+        named = [_RAG_ORDER[c] for c in _COLOURS.findall(word.casefold().replace("yellow",
+                                                                                 "amber"))]
+        ranks[word] = sum(named) / len(named) if named else _RAG_ORDER.get(meaning, 1.0)
+    return ranks
+
+
+_RAG_ORDER = {"Green": 0.0, "Amber": 1.0, "Red": 2.0, "green": 0.0, "amber": 1.0, "red": 2.0}
+_COLOURS = re.compile(r"green|amber|red")
+
+
+def _rag_changes(old: pd.DataFrame, new: pd.DataFrame, name: str,
+                 ranks: dict[str, float]) -> list[Change]:
+    label = f"{name}_label"
+    a, b = _column(old, label), _column(new, label)
+    meaning_a, meaning_b = _column(old, name), _column(new, name)
+    changes = []
+    for p in a.index[_differs(a, b)]:
+        rank_a = ranks.get(a[p], ranks.get(meaning_a[p]))
+        rank_b = ranks.get(b[p], ranks.get(meaning_b[p]))
+        direction = ("" if rank_a is None or rank_b is None or rank_a == rank_b
+                     else "worse" if rank_b > rank_a else "better")
+        changes.append(Change(p, name, a[p], b[p], direction=direction))
+    return changes
+
+
+def _days(old: pd.DataFrame, new: pd.DataFrame, name: str) -> pd.Series:
+    a = pd.to_datetime(_column(old, name), errors="coerce")
+    b = pd.to_datetime(_column(new, name), errors="coerce")
+    return (b - a).dt.days
+
+
+def _finish_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[Change]:
+    """The effective finish (actual, else forecast, else baseline) moved."""
+    days = _days(old, new, "finish")
+    rows = days.fillna(0) != 0
+    a, b = _column(old, "finish"), _column(new, "finish")
+    return [Change(p, "finish", a[p], b[p], int(days[p]),
+                   "worse" if days[p] > 0 else "better") for p in new.index[rows]]
+
+
+def _date_changes(old: pd.DataFrame, new: pd.DataFrame, name: str) -> list[Change]:
+    """A date field changed: by how many days (None when set or cleared)."""
+    a, b = _column(old, name), _column(new, name)
+    days = _days(old, new, name)
+    rows = _differs(a, b)
+    later = "worse" if name == "forecast_finish" else ""
+    return [Change(p, name, a[p], b[p], None if pd.isna(days[p]) else int(days[p]),
+                   later and not pd.isna(days[p]) and ("worse" if days[p] > 0 else "better")
+                   or "")
+            for p in new.index[rows]]
+
+
+def _numbers(frame: pd.DataFrame, name: str) -> pd.Series:
+    return pd.to_numeric(_column(frame, name), errors="coerce").astype(float)
+
+
+def _amount_changes(old: pd.DataFrame, new: pd.DataFrame, name: str) -> list[Change]:
+    """A money figure changed: the amount and the percentage of the baseline's."""
+    a, b = _numbers(old, name), _numbers(new, name)
+    delta = b - a
+    rows = delta.abs() >= 0.005  # cents: money is kept to the cent
+    percent = (delta / a.where(a != 0) * 100).round(1)
+    direction = "worse" if name == "eac" else ""
+    return [Change(p, name, a[p], b[p], round(float(delta[p]), 2),
+                   direction and ("worse" if delta[p] > 0 else "better"),
+                   "" if pd.isna(percent[p]) else f"{percent[p]:+.1f}%")
+            for p in new.index[rows]]
+
+
+def _ratio_changes(old: pd.DataFrame, new: pd.DataFrame, name: str) -> list[Change]:
+    a, b = _numbers(old, name), _numbers(new, name)
+    delta = (b - a).round(4)
+    rows = delta.fillna(0) != 0
+    rows &= a.notna() & b.notna()
+    better = "better" if name in ("cpi", "spi") else ""
+    return [Change(p, name, a[p], b[p], float(delta[p]),
+                   better and ("better" if delta[p] > 0 else "worse"))
+            for p in new.index[rows]]
+
+
+def _spend(old: pd.DataFrame, new: pd.DataFrame) -> list[Change]:
+    """Actual cost spent in the period (a fall is shown too: a correction)."""
+    a, b = _numbers(old, "ac"), _numbers(new, "ac")
+    delta = (b - a).round(2)
+    rows = delta.fillna(0) != 0
+    return [Change(p, "spent", a[p], b[p], float(delta[p])) for p in new.index[rows]]
+
+
+def _flag_changes(old: pd.DataFrame, new: pd.DataFrame, name: str, became: str,
+                  ended: str) -> list[Change]:
+    was = _column(old, name).fillna(False).astype(bool)
+    now = _column(new, name).fillna(False).astype(bool)
+    return ([Change(p, name, False, True, note=became) for p in new.index[now & ~was]]
+            + [Change(p, name, True, False, note=ended) for p in new.index[was & ~now]])
+
+
+def _text_changes(old: pd.DataFrame, new: pd.DataFrame, name: str) -> list[Change]:
+    a, b = _column(old, name), _column(new, name)
+    rows = _differs(a, b)
+    return [Change(p, name, a[p], b[p], note=word_diff(a[p], b[p]))
+            for p in new.index[rows]]
+
+
+def word_diff(before: object, after: object) -> str:
+    """Words removed as [-word-] and added as {+word+}, the rest as it was."""
+    a = str(before).split() if before is not None else []
+    b = str(after).split() if after is not None else []
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out += a[i1:i2]
+            continue
+        if i2 > i1:
+            out.append("[-" + " ".join(a[i1:i2]) + "-]")
+        if j2 > j1:
+            out.append("{+" + " ".join(b[j1:j2]) + "+}")
+    return " ".join(out)
+
+
+def _copy_paste_updates(old: pd.DataFrame, new: pd.DataFrame) -> list[Change]:
+    """The Status Date moved but the status text did not change: a copy-paste update."""
+    moved = _days(old, new, "status_date").fillna(0) > 0
+    same = pd.Series(True, index=new.index)
+    any_text = pd.Series(False, index=new.index)
+    for name in TEXT_FIELDS:
+        same &= ~_differs(_column(old, name), _column(new, name))
+        any_text |= _column(new, name).notna()
+    rows = moved & same & any_text
+    a, b = _column(old, "status_date"), _column(new, "status_date")
+    return [Change(p, "status_date", a[p], b[p], direction="worse",
+                   note="the Status Date moved but the status text is unchanged: "
+                        "a copy-paste update?") for p in new.index[rows]]
+
+
+def _milestones(result: Changes, baseline: Snapshot, current: Snapshot) -> None:
+    old, new = (_keyed(s.sheets.get("Milestones"), ("project_id", "milestone"))
+                for s in (baseline, current))
+    if new is None:
+        return
+    if old is None:
+        old = new.iloc[0:0]
+    both = new.index.intersection(old.index, sort=False)
+    a, b = old.loc[both], new.loc[both]
+    done = _column(b, "actual_date").notna() & _column(a, "actual_date").isna()
+    fresh = new.loc[new.index.difference(old.index, sort=False)]
+    period = _within(_column(fresh, "actual_date"), result.since, result.as_of)
+    slipped = _days(a, b, "forecast_date").fillna(0) > 0
+    overdue = (_column(b, "overdue").fillna(False).astype(bool)
+               & ~_column(a, "overdue").fillna(False).astype(bool))
+    days = _days(a, b, "forecast_date")
+    for key in b.index[done]:
+        result.changes.append(Change(key[0], "milestone_completed", None,
+                                     b.at[key, "actual_date"], note=key[1]))
+    for key in fresh.index[period]:
+        result.changes.append(Change(key[0], "milestone_completed", None,
+                                     fresh.at[key, "actual_date"], note=key[1]))
+    for key in b.index[slipped]:
+        result.changes.append(Change(key[0], "milestone_slipped", a.at[key, "forecast_date"],
+                                     b.at[key, "forecast_date"], int(days[key]), "worse",
+                                     key[1]))
+    for key in b.index[overdue]:
+        result.changes.append(Change(key[0], "milestone_overdue", False, True,
+                                     direction="worse", note=key[1]))
+    result.milestones_completed = int(done.sum() + period.sum())
+    result.milestones_slipped = int(slipped.sum())
+    result.milestones_overdue = int(overdue.sum())
+
+
+def _keyed(frame: pd.DataFrame | None, keys: tuple[str, ...]) -> pd.DataFrame | None:
+    if frame is None or any(k not in frame for k in keys):
+        return None
+    kept = frame.dropna(subset=list(keys))
+    kept = kept[~kept.duplicated(subset=list(keys))]
+    index = pd.MultiIndex.from_arrays([kept[k].astype(str) for k in keys])
+    return kept.set_axis(index)
+
+
+def _within(dates: pd.Series, since: dt.date, as_of: dt.date) -> pd.Series:
+    days = pd.to_datetime(dates, errors="coerce")
+    return ((days > pd.Timestamp(since)) & (days <= pd.Timestamp(as_of))).fillna(False)
+
+
+def _lessons(result: Changes, baseline: Snapshot, current: Snapshot) -> None:
+    keys = ("lesson_id",)
+    old, new = (_keyed(s.sheets.get("Lessons"), keys) for s in (baseline, current))
+    if new is None:
+        return
+    added = new.index if old is None else new.index.difference(old.index, sort=False)
+    rows = new.loc[added]
+    for key, project, lesson in zip(rows.index, _column(rows, "project_id"),
+                                    _column(rows, "lesson"), strict=True):
+        result.changes.append(Change(str(project), "lesson_added", None, key[0],
+                                     note=str(lesson or "")))
+    result.lessons_added = len(rows)
+
+
+# --- sentences ----------------------------------------------------------------------------------
+
+FIELD_NAMES = {"overall_rag": "Overall RAG", "schedule_rag": "Schedule RAG",
+               "cost_rag": "Cost RAG", "phase": "Phase", "finish": "Finish",
+               "baseline_finish": "Baseline finish", "forecast_finish": "Forecast finish",
+               "actual_finish": "Actual finish", "status_summary": "Status summary",
+               "key_risks": "Key risks", "next_steps": "Next steps",
+               **dict(AMOUNT_FIELDS), **dict(RATIO_FIELDS)}
+
+
+def sentence(change: Change) -> str:
+    """The change in plain words, e.g. "Forecast finish moved 21 days later, to 2027-03-14"."""
+    name = FIELD_NAMES.get(change.field, change.field.replace("_", " ").capitalize())
+    f, before, after, delta = change.field, change.before, change.after, change.delta
+    special = {
+        "closed": f"Closed (phase {before} → {after})",
+        "reopened": f"Re-opened (phase {before} → {after})",
+        "stale": f"Status {change.note}",
+        "spent": f"Spent {delta:,.2f} in the period (actual cost {after:,.2f})"
+                 if isinstance(delta, float) else "",
+        "milestone_completed": f"Milestone {change.note} completed on {after}",
+        "milestone_slipped": f"Milestone {change.note} slipped {_days_text(delta)}, to {after}",
+        "milestone_overdue": f"Milestone {change.note} is now overdue",
+        "lesson_added": f"Lesson {after} logged: {change.note}",
+    }
+    if f in special:
+        return special[f]
+    if f in TEXT_FIELDS or f == "status_date" and change.note:
+        return f"{name} changed" if f in TEXT_FIELDS else change.note.capitalize()
+    if isinstance(delta, int) and f in ("finish", *DATE_FIELDS):
+        return f"{name} moved {_days_text(delta)}, to {after}"
+    if before is None and after is not None:
+        return f"{name} set to {_value(after)}"
+    if after is None and before is not None:
+        return f"{name} cleared (was {_value(before)})"
+    if f in dict(AMOUNT_FIELDS) and delta is not None:
+        return f"{name} {'up' if delta > 0 else 'down'} {abs(delta):,.2f}" + (
+            f" ({change.note})" if change.note else "") + f", to {after:,.2f}"
+    return f"{name} {_value(before)} → {_value(after)}"
+
+
+def _days_text(days: object) -> str:
+    if not isinstance(days, int):
+        return ""
+    word = "later" if days > 0 else "earlier"
+    return f"{abs(days)} day{'s' * (abs(days) != 1)} {word}"
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "blank"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

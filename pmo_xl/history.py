@@ -1,0 +1,297 @@
+"""The history store: snapshots of a register's roll-up, one per as-of date, in SQLite.
+
+A snapshot records, as of one date, every sheet of the standard in force: per project every
+field of the register (dropdowns as their canonical meaning, with the organisation's word
+beside it as `<field>_label`) and every per-project figure of the roll-up; per child sheet
+(Milestones, Lessons, ...) its rows and their own figures; with the register's sha256 and the
+pmo-xl version. Taking it is pure (`take_snapshot`); `History` keeps snapshots in one SQLite
+file that any SQLite tool, pandas or Power BI (through ODBC) can open:
+
+* `snapshots`: one row per as-of date (when taken, the register's path and sha256, the
+  pmo-xl version, how many projects);
+* one table per sheet (`projects`, `milestones`, `lessons`, ...: `sheets` maps them to the
+  standard's sheet names), one row per register row per snapshot, a column per field; a
+  field a later standard adds becomes a new column (earlier snapshots hold NULL there).
+
+Every snapshot is written in one transaction in WAL mode, so a killed process or a full disk
+leaves the earlier history intact, and two processes recording different dates both land.
+`PRAGMA user_version` holds the schema version; `_MIGRATIONS` upgrade older stores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .errors import RegisterError
+from .metrics import child_frame, plain_column, project_metrics, resolve_as_of
+from .reader import Register
+
+SCHEMA_VERSION = 1
+HISTORY_SUFFIX = ".history.sqlite"
+BUSY_TIMEOUT_S = 30  # a second process recording at the same moment waits this long
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """One snapshot's header: what was recorded, when and from which file."""
+
+    as_of: dt.date
+    taken_at: str  # ISO 8601, UTC
+    register: str
+    register_sha256: str
+    pmo_xl_version: str
+    projects: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"as_of": self.as_of.isoformat(), "taken_at": self.taken_at,
+                "register": self.register, "register_sha256": self.register_sha256,
+                "pmo_xl_version": self.pmo_xl_version, "projects": self.projects}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A register's roll-up as of one date: `sheets` maps each standard sheet's name to a
+    frame of plain values (ISO dates as text, numbers, booleans, text; None for blanks)."""
+
+    info: SnapshotInfo
+    sheets: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def projects(self) -> pd.DataFrame:
+        return self.sheets["Projects"]
+
+
+def default_history_path(register_path: Path) -> Path:
+    """`<register stem>.history.sqlite` beside the register."""
+    return register_path.with_name(register_path.stem + HISTORY_SUFFIX)
+
+
+def take_snapshot(register: Register, as_of: dt.date | None = None, *,
+                  sha256: str = "") -> Snapshot:
+    """The register's snapshot as of the given (or resolved) date."""
+    day = resolve_as_of(register, as_of)
+    projects = child_frame(register.projects, day)
+    figures = project_metrics(register, day)
+    for name in figures.columns:
+        if name not in projects:
+            projects[name] = figures[name]
+    sheets = {"Projects": _plain_frame(projects)}
+    for table in register.children():
+        sheets[table.schema.name] = _plain_frame(child_frame(table, day))
+    info = SnapshotInfo(day, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                        str(register.path), sha256, __version__, len(projects))
+    return Snapshot(info, sheets)
+
+
+def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Plain Python values, column by column (as the roll-up's JSON has them)."""
+    return pd.DataFrame({name: plain_column(name, values).tolist()
+                         for name, values in frame.items()}, dtype=object)
+
+
+class History:
+    """A history store: one SQLite file of snapshots (see the module docstring)."""
+
+    def __init__(self, path: Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise RegisterError(self.path, "no history here: record one with `pmo-xl "
+                                           "snapshot`, or name the file with --history")
+        self._db = _connect(self.path)
+        _migrate(self._db, self.path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def record(self, snapshot: Snapshot) -> None:
+        """Add the snapshot, replacing one of the same as-of date, in one transaction."""
+        with self._transaction() as db:
+            day = snapshot.info.as_of.isoformat()
+            db.execute("DELETE FROM snapshots WHERE as_of = ?", (day,))  # cascades
+            info = snapshot.info.to_dict()
+            db.execute("INSERT INTO snapshots VALUES (:as_of, :taken_at, :register, "
+                       ":register_sha256, :pmo_xl_version, :projects)", info)
+            for sheet, frame in snapshot.sheets.items():
+                _insert_rows(db, sheet, day, frame)
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        """Every snapshot's header, oldest first."""
+        rows = self._query("SELECT * FROM snapshots ORDER BY as_of")
+        return [SnapshotInfo(dt.date.fromisoformat(r[0]), *r[1:]) for r in rows]
+
+    def info(self, as_of: dt.date) -> SnapshotInfo | None:
+        return next((s for s in self.snapshots() if s.as_of == as_of), None)
+
+    def before(self, as_of: dt.date) -> SnapshotInfo | None:
+        """The latest snapshot strictly before the date."""
+        earlier = [s for s in self.snapshots() if s.as_of < as_of]
+        return earlier[-1] if earlier else None
+
+    def load(self, as_of: dt.date) -> Snapshot:
+        info = self.info(as_of)
+        if info is None:
+            raise RegisterError(self.path, f"no snapshot as of {as_of.isoformat()}: `pmo-xl "
+                                           "history list` shows the dates it holds")
+        sheets = {}
+        for sheet, table in self._query("SELECT sheet, table_name FROM sheets"):
+            sheets[sheet] = self._frame(table, "WHERE as_of = ?", (as_of.isoformat(),))
+        return Snapshot(info, sheets)
+
+    def export(self, sheet: str = "Projects") -> pd.DataFrame:
+        """One tidy table of a sheet over every snapshot: as_of first, then every field."""
+        table = dict(self._query("SELECT sheet, table_name FROM sheets")).get(sheet)
+        if table is None:
+            return pd.DataFrame({"as_of": []})
+        return self._frame(table, "ORDER BY as_of, rowid", ())
+
+    def _frame(self, table: str, where: str, params: tuple[object, ...]) -> pd.DataFrame:
+        try:
+            cursor = self._db.execute(f"SELECT * FROM {_quote(table)} {where}", params)
+            names = [d[0] for d in cursor.description]
+            frame = pd.DataFrame(cursor.fetchall(), columns=names, dtype=object)
+            flags = self._db.execute("SELECT field FROM flags WHERE table_name = ?",
+                                     (table,)).fetchall()
+        except sqlite3.Error as error:
+            raise _store_error(self.path, error) from None
+        for (name,) in flags:
+            if name in frame:
+                frame[name] = frame[name].map({1: True, 0: False}).astype(object)
+                frame[name] = frame[name].where(frame[name].notna(), None)
+        return frame
+
+    def _query(self, sql: str) -> list[tuple[object, ...]]:
+        try:
+            return self._db.execute(sql).fetchall()
+        except sqlite3.Error as error:
+            raise _store_error(self.path, error) from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")  # take the write lock now, not half-way
+            try:
+                yield self._db
+            except BaseException:
+                self._db.rollback()
+                raise
+            self._db.commit()
+        except sqlite3.Error as error:
+            raise _store_error(self.path, error) from None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        return db
+    except sqlite3.Error as error:
+        raise _store_error(path, error) from None
+
+
+def _store_error(path: Path, error: sqlite3.Error) -> RegisterError:
+    text = str(error)
+    if "not a database" in text:
+        return RegisterError(path, "is not a pmo-xl history (not an SQLite database): name "
+                                   "another file with --history")
+    if "full" in text:
+        return RegisterError(path, "the disk is full: the history was not changed; free "
+                                   "some space and record the snapshot again")
+    if "locked" in text or "busy" in text:
+        return RegisterError(path, f"another process kept the history busy for "
+                                   f"{BUSY_TIMEOUT_S} s: try again when it has finished")
+    return RegisterError(path, f"cannot use the history: {text}")
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+def _create_v1(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE snapshots (as_of TEXT PRIMARY KEY, taken_at TEXT NOT NULL, "
+               "register TEXT, register_sha256 TEXT, pmo_xl_version TEXT, projects INTEGER)")
+    db.execute("CREATE TABLE sheets (sheet TEXT PRIMARY KEY, table_name TEXT UNIQUE)")
+    # Which columns hold booleans: SQLite keeps them as 0/1, `load` gives them back as bools.
+    db.execute("CREATE TABLE flags (table_name TEXT, field TEXT, PRIMARY KEY (table_name, "
+               "field))")
+
+
+# Version n's entry turns a store of version n - 1 into version n.
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1}
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RegisterError(path, f"this history was written by a newer pmo-xl (schema "
+                                      f"{version}, this one reads up to {SCHEMA_VERSION}): "
+                                      "upgrade pmo-xl")
+        if version == SCHEMA_VERSION:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            _MIGRATIONS[step](db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.commit()
+    except sqlite3.Error as error:
+        raise _store_error(path, error) from None
+
+
+def _sheet_tables(db: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in db.execute("SELECT table_name FROM sheets")]
+
+
+def _insert_rows(db: sqlite3.Connection, sheet: str, day: str, frame: pd.DataFrame) -> None:
+    table = _sheet_table(db, sheet)
+    have = {row[1] for row in db.execute(f"PRAGMA table_info({_quote(table)})")}
+    for name in frame.columns:
+        if name not in have:
+            db.execute(f"ALTER TABLE {_quote(table)} ADD COLUMN {_quote(name)}")
+    flags = [(table, name) for name in frame.columns if isinstance(_first(frame[name]), bool)]
+    db.executemany("INSERT OR IGNORE INTO flags VALUES (?, ?)", flags)
+    names = ["as_of", *frame.columns]
+    marks = ", ".join("?" * len(names))
+    sql = (f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, names))}) "
+           f"VALUES ({marks})")
+    columns = [frame[name].tolist() for name in frame.columns]
+    db.executemany(sql, ((day, *row) for row in zip(*columns, strict=True)))
+
+
+def _first(values: pd.Series) -> object:
+    """The first non-blank value (a column's values are all of one kind)."""
+    found = values[values.notna()]
+    return found.iloc[0] if len(found) else None
+
+
+def _sheet_table(db: sqlite3.Connection, sheet: str) -> str:
+    """The table of a standard sheet, created on first use."""
+    found = db.execute("SELECT table_name FROM sheets WHERE sheet = ?", (sheet,)).fetchone()
+    if found:
+        return found[0]
+    base = re.sub(r"[^0-9a-z]+", "_", sheet.casefold()).strip("_") or "sheet"
+    taken = set(_sheet_tables(db)) | {"snapshots", "sheets"}
+    table = next(name for n in range(1, len(taken) + 2)
+                 if (name := base if n == 1 else f"{base}_{n}") not in taken)
+    db.execute(f"CREATE TABLE {_quote(table)} (as_of TEXT NOT NULL REFERENCES "
+               f"snapshots(as_of) ON DELETE CASCADE)")
+    db.execute(f"CREATE INDEX {_quote(table + '_as_of')} ON {_quote(table)} (as_of)")
+    db.execute("INSERT INTO sheets VALUES (?, ?)", (sheet, table))
+    return table
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
