@@ -29,7 +29,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from html import unescape as html_unescape
 from pathlib import Path
@@ -292,9 +292,22 @@ async def _chromium_batch(jobs: list[tuple[str, str]], out_dir: Path,
             context = await browser.new_context(java_script_enabled=False,
                                                 service_workers="block")
             await context.route("**/*", guard)
-            await asyncio.gather(*(convert(context) for _ in range(min(pages, len(jobs)))))
+            await _all_or_none(convert(context) for _ in range(min(pages, len(jobs))))
         finally:
             await browser.close()
+
+
+async def _all_or_none(coroutines: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run the pages at once; when one raises (the folder cannot be written), cancel the
+    others before the browser closes, so that they do not fail their reports one by one."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 _DOCTYPE = re.compile(r"\A\s*<!doctype[^>]*>", re.IGNORECASE)
