@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -211,19 +212,23 @@ def _origin(path: Path, read_from: str | None, digest: str | None) -> dict[str, 
     return {"file": path.name, "read_from": read_from or "file", "sha256": digest}
 
 
-def _identity(path: Path, stat: os.stat_result | None = None) -> tuple[int, ...] | None:
+def _identity(path: Path, known: os.stat_result | None = None) -> tuple[int, ...] | None:
     try:
-        stat = stat or os.stat(path)
+        found = known or os.stat(path)
     except OSError:
         return None
-    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
 
 
 def _sha256(path: Path) -> tuple[str | None, tuple[int, ...] | None]:
-    """The file's sha256 and its identity, which is None unless it held still while hashed."""
+    """The file's sha256 and its identity, which is None unless it held still while hashed.
+    Opened without waiting, so that a named pipe put in its place cannot hang the batch."""
     digest = hashlib.sha256()
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        with path.open("rb") as stream:
+        with open(os.open(path, flags), "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                return None, None
             start = _identity(path, os.fstat(stream.fileno()))
             for block in iter(lambda: stream.read(1 << 20), b""):
                 digest.update(block)
