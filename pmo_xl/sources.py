@@ -29,6 +29,7 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 import struct
 import sys
 import tempfile
@@ -43,6 +44,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import RegisterError
+from .limits import MAX_COMPRESSION_RATIO, MAX_UNPACKED_BYTES
 
 KINDS = ("xlsx", "xlsm", "xlsb", "xls", "ods", "csv")
 # What each extension promises; the content decides, a mismatch only earns a note.
@@ -59,9 +61,6 @@ _CALAMINE_SUFFIXES = {"xlsx": {"xlsx", "xlsm", "xlam"}, "xlsm": {"xlsx", "xlsm",
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _HEAD_BYTES = 64 * 1024
-# A real register is a few MB unpacked; refuse archives that expand absurdly (zip bombs).
-_MAX_UNPACKED_BYTES = 2 * 1024**3
-_MAX_RATIO = 200
 _LOCK_FILE_MAX_BYTES = 4096  # Excel's owner file is 165 bytes
 _CHUNK = 4 * 1024 * 1024
 
@@ -172,6 +171,7 @@ class RegisterFile:
 def open_register_file(path: str | Path) -> RegisterFile:
     """Open a register file of any supported kind; raise RegisterError if it is unusable."""
     path = Path(path)
+    _refuse_special_file(path)
     head = _read(path, _HEAD_BYTES)
     kind = _content_kind(path, head)
     note = _note(path, kind)
@@ -188,6 +188,7 @@ def read_csv(path: str | Path, sheet_name: str | None = None) -> SheetData:
     """One CSV file as a sheet named `sheet_name` (default: the file's stem); RegisterError
     if it cannot be read or is not text."""
     path = Path(path)
+    _refuse_special_file(path)
     data = _read(path)
     if path.name.startswith(("~$", ".~lock.")):
         _refuse_lock_file(path, data)
@@ -208,7 +209,7 @@ def _os_errors(path: Path) -> Iterator[None]:
     except IsADirectoryError:
         raise RegisterError(path, "is a folder, not a workbook") from None
     except PermissionError as exc:
-        if path.is_dir():  # Windows refuses to open a folder with "permission denied"
+        if _is_dir(path):  # Windows refuses to open a folder with "permission denied"
             raise RegisterError(path, "is a folder, not a workbook") from None
         if getattr(exc, "winerror", None) == 32:  # ERROR_SHARING_VIOLATION
             raise RegisterError(path, "cannot be opened: another program has it locked (close "
@@ -219,12 +220,60 @@ def _os_errors(path: Path) -> Iterator[None]:
         raise RegisterError(path, f"cannot be opened: {_text(exc)}") from None
 
 
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a folder on the way that may not be looked into
+        return False
+
+
+def _refuse_special_file(path: Path) -> None:
+    """Anything but a regular file (or a folder, said as such) is refused before it is opened:
+    opening a named pipe for reading waits for a writer forever, a device never ends."""
+    try:
+        with _os_errors(path):
+            mode = path.stat().st_mode
+    except ValueError as exc:  # e.g. a NUL character in the name
+        raise RegisterError(path, f"cannot be opened: {_text(exc)}") from None
+    if stat.S_ISDIR(mode):
+        raise RegisterError(path, "is a folder, not a workbook")
+    if stat.S_ISREG(mode):
+        return
+    what = next((name for test, name in _SPECIAL_FILES if test(mode)), "not a regular file")
+    raise RegisterError(path, f"is {what}, not a workbook file: save the register as a file "
+                              "and give that file's path")
+
+
 def _read(path: Path, limit: int = -1) -> bytes:
     try:
-        with _os_errors(path), path.open("rb") as handle:
+        with _os_errors(path), _open_regular(path) as handle:
             return handle.read(limit)
     except ValueError as exc:  # e.g. a NUL character in the name
         raise RegisterError(path, f"cannot be opened: {_text(exc)}") from None
+
+
+def _open_regular(path: Path) -> IO[bytes]:
+    """The file opened for reading, without waiting: a file swapped for a named pipe after
+    `_refuse_special_file` looked is refused here rather than waited on."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise RegisterError(path, "is a folder, not a workbook" if stat.S_ISDIR(mode) else
+                                "is not a regular file: save the register as a file and give "
+                                "that file's path")
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _text(exc: BaseException) -> str:
@@ -306,9 +355,16 @@ def _zip_kind(path: Path) -> str:
 def _refuse_zip_bomb(path: Path, infos: list[zipfile.ZipInfo]) -> None:
     unpacked = sum(info.file_size for info in infos)
     packed = max(1, sum(info.compress_size for info in infos))
-    if unpacked > _MAX_UNPACKED_BYTES or unpacked / packed > _MAX_RATIO:
-        raise RegisterError(path, "refused: the workbook expands to an implausible size "
-                                  "(possible zip bomb)")
+    if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO:
+        raise RegisterError(path, f"refused: the workbook unpacks to {_mib(unpacked)} "
+                                  f"({unpacked / packed:.0f} times its size), more than a "
+                                  f"register can be (at most {_mib(MAX_UNPACKED_BYTES)}, "
+                                  f"{MAX_COMPRESSION_RATIO} times): possible zip bomb; save "
+                                  "the register again from Excel, without embedded files")
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024**2:,.0f} MiB"
 
 
 def _package_kind(path: Path, archive: zipfile.ZipFile, names: set[str]) -> str:
