@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 
 from .cells import cell_ref, column_letter
 from .errors import RegisterError
+from .limits import DEFAULT_MAXIMUM_AMOUNT
 from .parsing import CellRules, Parsed, parse_column
 from .schema import SETTINGS, SETTINGS_SHEET, Column, Kind, SheetSchema, normalise_header
 from .sources import SheetData
@@ -132,6 +133,7 @@ class Settings:
     report_date: dt.date | None = None
     currency: str = ""
     money_unit: str = "units"
+    maximum_amount: int = DEFAULT_MAXIMUM_AMOUNT
     stale_after_days: int = 30
     date_order: str = "auto"
     fallback_date_order: str = "DMY"
@@ -143,7 +145,7 @@ class Settings:
     def cell_rules(self, currency: str | None) -> CellRules:
         return CellRules(self.date_order, self.fallback_date_order,
                          (self.earliest_year, self.latest_year),
-                         MONEY_SCALES[self.money_unit], currency)
+                         MONEY_SCALES[self.money_unit], currency, float(self.maximum_amount))
 
 
 @dataclass
@@ -324,6 +326,8 @@ def _parse_setting(setting: Any, raw: object, date_order: str) -> tuple[object, 
     if setting.kind is Kind.INTEGER:
         if value < 1:
             return None, f"{setting.name} must be at least 1, not {raw}"
+        if setting.maximum is not None and value > setting.maximum:
+            return None, f"{setting.name} must be at most {setting.maximum:,}, not {raw}"
         return int(value), ""
     if setting.key == "currency":
         code = str(value).strip().upper()
