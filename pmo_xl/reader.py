@@ -539,7 +539,7 @@ def _read_table(path: Path, data: SheetData, layout: Any, schema: SheetSchema,
         return None
     width = max((m.index for m in layout.matches), default=-1) + 1
     body = data.rows[layout.row + 1:]
-    raw = _raw_frame(body, positions, header_row + 1)
+    raw = _raw_frame(body, positions, header_row + 1, data.blank_row)
     skipped = _totals_rows(raw, body, header_row + 1, data.table_totals_rows, schema)
     raw = raw.drop(index=list(skipped))
     raw = raw[raw.notna().any(axis=1)]  # blank rows (text is trimmed already)
@@ -581,15 +581,20 @@ def _key_columns_missing(path: Path, sheet: str, schema: SheetSchema, layout: An
 
 
 def _raw_frame(body: Sequence[Sequence[object]], positions: Mapping[str, int],
-               first_row: int) -> pd.DataFrame:
+               first_row: int, blank_row: object = None) -> pd.DataFrame:
     # Transposed once, in C; each read column is then built by `_column`, so that pandas has
     # a proper dtype (all text, all numbers, all dates) for the parsers' fast paths and
     # "blank" is simply a missing value.
+    excel_rows: pd.Index = pd.RangeIndex(first_row, first_row + len(body))
+    if blank_row is not None:  # a sheet read compacted: only its rows with values
+        kept = [i for i, row in enumerate(body) if row is not blank_row]
+        body = [body[i] for i in kept]
+        excel_rows = pd.Index(np.array(kept, dtype=np.int64) + first_row)
     columns = list(itertools.zip_longest(*body, fillvalue=None)) if body else []
     frame = {key: _column(columns[index] if index < len(columns) else (None,) * len(body))
              for key, index in positions.items()}
     raw = pd.DataFrame(frame)
-    raw.index = pd.RangeIndex(first_row, first_row + len(body))
+    raw.index = excel_rows
     return raw
 
 

@@ -23,7 +23,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -225,10 +225,8 @@ def _unblocking(*pipes: Path) -> Iterator[None]:
     def writer() -> None:
         while not done.wait(3):
             for pipe in pipes:
-                try:
+                with suppress(OSError):  # no reader waiting: nothing to unblock
                     os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
-                except OSError:  # no reader waiting: nothing to unblock
-                    pass
 
     thread = threading.Thread(target=writer, daemon=True)
     thread.start()
@@ -300,3 +298,148 @@ def test_unreadable_register_or_folder_is_one_line(tmp_path: Path,
         monkeypatch.undo()
         inside.parent.chmod(0o755)
         unreadable.chmod(0o644)
+
+
+# --- 1. A date cell no calendar has ---------------------------------------------------------
+
+def test_impossible_date_cell_is_a_bad_date_finding(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """-1E+308 and -1.1E+11 in date-formatted cells made calamine panic (TimeDelta::
+    milliseconds out of bounds): each is a bad-date finding and the rest is read as usual."""
+    cells = register_cells([project(), project(**{"Project ID": "PRJ-002"}),
+                            project(**{"Project ID": "PRJ-003"})])
+    start, finish = column("Start Date"), column("Baseline Finish")
+    cells[(2, start)], cells[(3, finish)] = -1e308, -1.1e11
+    dated = {("Projects", r, c) for r in range(1, 4) for c in (start, finish)}
+    path = write_cells(tmp_path / "impossible.xlsx", {"Projects": cells}, dated)
+    register = read_register(path)
+    assert list(register.projects.value("project_id")) == ["PRJ-001", "PRJ-002", "PRJ-003"]
+    dates = register.projects.values
+    assert dates.loc[2, "start_date"] == dt.datetime(2026, 1, 1)
+    assert dates.loc[3, "baseline_finish"] == dt.datetime(2026, 12, 31)  # same row, read
+    found = [(f.cell, f.rule, f.message) for f in validate(register, AS_OF)]
+    assert ("Projects!L3", "bad-date", "Start Date '-1e+308' is not a date") in found
+    assert ("Projects!M4", "bad-date", "Baseline Finish '-110000000000' is not a date") in found
+    assert main(["validate", str(path), *AS_OF_ARG]) == 1
+    out, err = capsys.readouterr()
+    assert "Projects!L3" in out and err == ""  # no panic message, no traceback
+    assert main(["rollup", str(path), "--format", "json", *AS_OF_ARG]) == 0
+    json.loads(capsys.readouterr().out)
+
+
+def test_impossible_date_in_a_legacy_workbook_is_one_line(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          ) -> None:
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Projects")
+    dates = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    for c, header in enumerate(HEADERS):
+        sheet.write(0, c, header)
+    sheet.write(1, 0, "PRJ-001")
+    sheet.write(1, column("Start Date"), -1e308, dates)
+    path = tmp_path / "legacy.xls"
+    book.save(str(path))
+    one_line_exit_2(capsys, ["validate", str(path)], "sheet 'Projects' row 2: a date cell")
+
+
+# --- 3. Memory bombs in tiny files ----------------------------------------------------------
+
+def test_two_cells_at_opposite_corners_are_read_compacted(tmp_path: Path) -> None:
+    """A1 and XFD1048576 in a 5 KB file: calamine would lay out 17 billion cells (512 GiB,
+    exit 134). Read compacted: the header row and the far row, in a fraction of a second."""
+    path = write_cells(tmp_path / "corners.xlsx", {"Projects": {
+        (0, 0): "Project ID", (0, 1): "Project Name", (1, 0): "PRJ-001", (1, 1): "Payroll",
+        (1048575, 16383): "far"}})
+    assert path.stat().st_size < 20_000
+    started = time.monotonic()
+    result = run_guarded("validate", str(path), "--format", "json", *AS_OF_ARG)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert time.monotonic() - started < 30
+    assert json.loads(result.stdout)["errors"] > 0
+    register = read_register(path)
+    assert register.projects.rows.tolist() == [2]  # the far row has no ID: not a project
+
+
+def test_one_value_on_the_last_row_costs_its_row_only(tmp_path: Path) -> None:
+    """A register and one value on row 1,048,576: 17-57 s and 1.2 GB before."""
+    cells = register_cells([project()])
+    cells[(1048575, 0)] = "PRJ-LAST"
+    path = write_cells(tmp_path / "last-row.xlsx", {"Projects": cells})
+    result = run_guarded("validate", str(path), "--format", "json", *AS_OF_ARG)
+    assert result.returncode == 1, result.stderr[-2000:]
+    cells_found = {f["cell"] for f in json.loads(result.stdout)["findings"]}
+    assert "Projects!M1048576" in cells_found  # the far project's missing Baseline Finish
+    started = time.monotonic()
+    register = read_register(path)
+    assert time.monotonic() - started < 10
+    assert register.projects.value("project_id").tolist() == ["PRJ-001", "PRJ-LAST"]
+    assert register.projects.rows.tolist() == [2, 1048576]
+
+
+def test_far_blank_formatting_is_passed_over(tmp_path: Path) -> None:
+    """Formatted blank cells far off, and a <dimension> that claims the whole grid, cost
+    calamine nothing: the sheet is read as usual."""
+    book = xlsxwriter.Workbook(str(tmp_path / "formatted.xlsx"))
+    sheet = book.add_worksheet("Projects")
+    for r, row in enumerate(grid([project(**{"Start Date": None, "Baseline Finish": None,
+                                             "Status Date": None})])):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(r, c, value)
+    sheet.write_blank(1048575, 16383, None, book.add_format({"bold": True}))
+    book.close()
+    path = _rewritten(tmp_path / "formatted.xlsx", tmp_path / "claims.xlsx",
+                      "xl/worksheets/sheet1.xml", lambda xml: re.sub(
+                          rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>',
+                          xml))
+    result = run_guarded("validate", str(path), "--format", "json", *AS_OF_ARG)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert read_register(path).projects.rows.tolist() == [2]
+
+
+def test_a_sheet_too_large_for_any_register_is_refused(tmp_path: Path) -> None:
+    """Many rows and one value in the last column: even compacted, more cells than a
+    register can be. Refused in one line naming the far cell, quickly."""
+    rows = MAX_SHEET_CELLS // 16384 + 10
+    book = xlsxwriter.Workbook(str(tmp_path / "wide.xlsx"), {"constant_memory": True})
+    sheet = book.add_worksheet("Projects")
+    sheet.write_row(0, 0, ["Project ID", "Project Name"])
+    for r in range(1, rows):
+        sheet.write_row(r, 0, [f"PRJ-{r}", "Name"])
+    sheet.write(rows, 16383, "far")
+    book.close()
+    started = time.monotonic()
+    line = assert_refused(run_guarded("validate", str(tmp_path / "wide.xlsx")),
+                          "sheet 'Projects' is refused: its values reach XFD", "Ctrl+End")
+    assert f"at most {MAX_SHEET_CELLS:,} cells" in line
+    assert time.monotonic() - started < 30
+
+
+def test_package_unpacking_beyond_any_register_is_refused(tmp_path: Path) -> None:
+    """About 95:1 (under the ratio check) and over 512 MiB unpacked: 7 GB and an abort
+    before. Refused before anything is unpacked."""
+    path = tmp_path / "big.xlsx"
+    source = write_workbook(tmp_path / "plain.xlsx", {"Projects": grid([project()])})
+    # A period just under deflate's 32 KiB window: compresses ~95:1 whatever the data.
+    unit = bytes(range(256)) * 127
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED,
+                                                         compresslevel=1) as out:
+        for item in src.infolist():
+            out.writestr(item, src.read(item.filename))
+        with out.open("xl/media/image1.bin", "w") as stream:
+            for _ in range(MAX_UNPACKED_BYTES // len(unit) + 100):
+                stream.write(unit)
+    packed = sum(i.compress_size for i in zipfile.ZipFile(path).infolist())
+    unpacked = sum(i.file_size for i in zipfile.ZipFile(path).infolist())
+    assert 50 < unpacked / packed < 200
+    assert_refused(run_guarded("rollup", str(path)), "possible zip bomb", "MiB")
+
+
+def _rewritten(source: Path, target: Path, part: str, change: object) -> Path:
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            out.writestr(item, change(data) if item.filename == part else data)  # type: ignore[operator]
+    return target
