@@ -110,7 +110,7 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
     slip = (finish - dates["baseline_finish"]).dt.days
     if not (table.has("forecast_finish") or table.has("actual_finish")):
         slip = pd.Series(np.nan, index=slip.index)  # "on baseline" would be a guess
-    return pd.DataFrame({
+    return _finite(pd.DataFrame({
         "project_id": v["project_id"], "project_name": v["project_name"],
         "programme": v["programme"],
         "phase": v["phase"], "phase_label": table.label("phase"),
@@ -126,7 +126,16 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
         "slipped": slip > 0,
         "in_finance": _in_finance(table, ev, pv, ac),
         "row": table.rows,
-    })
+    }))
+
+
+def _finite(frame: pd.DataFrame) -> pd.DataFrame:
+    """No figure is infinite: a ratio over a vanishing divisor (CPI with an Actual Cost of
+    5E-324) means no more than one over zero. Amounts are bounded by Maximum Amount, so sums
+    of them stay finite."""
+    floats = frame.select_dtypes("float").columns
+    frame[floats] = frame[floats].where(np.isfinite(frame[floats]))
+    return frame
 
 
 def _actual_cost(table: Table) -> pd.Series:
