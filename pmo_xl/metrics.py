@@ -110,7 +110,7 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
     slip = (finish - dates["baseline_finish"]).dt.days
     if not (table.has("forecast_finish") or table.has("actual_finish")):
         slip = pd.Series(np.nan, index=slip.index)  # "on baseline" would be a guess
-    return pd.DataFrame({
+    return _finite(pd.DataFrame({
         "project_id": v["project_id"], "project_name": v["project_name"],
         "programme": v["programme"],
         "phase": v["phase"], "phase_label": table.label("phase"),
@@ -126,7 +126,16 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
         "slipped": slip > 0,
         "in_finance": _in_finance(table, ev, pv, ac),
         "row": table.rows,
-    })
+    }))
+
+
+def _finite(frame: pd.DataFrame) -> pd.DataFrame:
+    """No figure is infinite: a ratio over a vanishing divisor (CPI with an Actual Cost of
+    5E-324) means no more than one over zero. Amounts are bounded by Maximum Amount, so sums
+    of them stay finite."""
+    floats = frame.select_dtypes("float").columns
+    frame[floats] = frame[floats].where(np.isfinite(frame[floats]))
+    return frame
 
 
 def _actual_cost(table: Table) -> pd.Series:
@@ -160,12 +169,15 @@ def _in_finance(table: Table, ev: pd.Series, pv: pd.Series, ac: pd.Series) -> pd
 
 
 def milestone_metrics(milestones: Table, as_of: dt.date) -> pd.DataFrame:
-    """Per milestone: the expected date, slip against baseline, overdue and due-soon flags."""
+    """Per milestone: the expected date, slip against baseline, overdue (and by how many
+    days: an overdue milestone with no new forecast has slipped 0 days, yet is late) and
+    due-soon flags."""
     v = usable_dates(milestones)
     today = pd.Timestamp(as_of)
     expected = v["forecast_date"].fillna(v["baseline_date"])
     done = v["actual_date"].notna()
     slip = (v["actual_date"].fillna(expected) - v["baseline_date"]).dt.days
+    overdue = ~done & (expected < today)
     return pd.DataFrame({
         "project_id": milestones.values["project_id"],
         "milestone": milestones.values["milestone"],
@@ -174,7 +186,8 @@ def milestone_metrics(milestones: Table, as_of: dt.date) -> pd.DataFrame:
         "actual_date": v["actual_date"],
         "slip_days": slip,
         "done": done,
-        "overdue": ~done & (expected < today),
+        "overdue": overdue,
+        "days_overdue": (today - expected).dt.days.where(overdue).astype("Int64"),
         "due_soon": ~done & (expected >= today)
                     & (expected <= today + pd.Timedelta(days=DUE_SOON_DAYS)),
         "row": milestones.rows,
@@ -503,7 +516,7 @@ def rollup(register: Register, as_of: dt.date | None = None) -> Rollup:
 _INTERNAL = {"active", "low_cpi", "low_spi", "slipped"}
 _MONEY_FIELDS = {"budget", "pv", "ev", "ac", "cv", "sv", "eac", "etc", "vac"}
 _RATIO_FIELDS = {"cpi", "spi", "tcpi", "percent_complete"}
-_DAY_FIELDS = {"slip_days", "days_since_update", "row"}
+_DAY_FIELDS = {"slip_days", "days_since_update", "days_overdue", "row"}
 
 
 def plain_column(column: str, values: pd.Series) -> pd.Series:

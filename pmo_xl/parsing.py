@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .limits import DEFAULT_MAXIMUM_AMOUNT
 from .schema import Column, Kind, normalise_word
 
 
@@ -44,6 +45,7 @@ class CellRules:
     years: tuple[int, int] = (1990, 2100)
     money_scale: float = 1.0
     currency: str | None = None
+    max_amount: float = float(DEFAULT_MAXIMUM_AMOUNT)  # the Maximum Amount setting
 
 
 def _is_text(raw: pd.Series) -> bool:
@@ -95,9 +97,12 @@ def parse_text(raw: pd.Series) -> Parsed:
     return Parsed(values.astype(object), blank, _false(raw.index))
 
 
+_WHOLE_TEXT_MAX = 1e15  # beyond, a float's digits are noise: 1E+308 is not 309 digits
+
+
 def _number_text(value: object) -> object:
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return str(int(value)) if abs(value) < _WHOLE_TEXT_MAX else f"{value:.15g}"
     if isinstance(value, dt.datetime) and value.time() == dt.time():
         # isoformat, not .date(): a pandas Timestamp beyond year 9999 has no datetime.date.
         return value.isoformat().split("T")[0]
@@ -186,8 +191,11 @@ def parse_column(raw: pd.Series, column: Column, rules: CellRules = CellRules(),
 
         parsed = parse_money(raw, scale=rules.money_scale if scale is None else scale,
                              currency=rules.currency)
-        # A negative amount is an error: like an unreadable one, no figure may use it.
-        parsed.values = parsed.values.where(~parsed.flags["negative"])
+        # A negative amount, or one beyond the Maximum Amount (a typo, or 1E+308 whose sums
+        # would overflow), is an error: like an unreadable one, no figure may use it.
+        too_large = parsed.values > rules.max_amount
+        parsed.flags["too_large"] = too_large
+        parsed.values = parsed.values.where(~(parsed.flags["negative"] | too_large))
         return parsed
     if column.kind is Kind.PERCENT:
         return parse_percent(raw)

@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 
 from .cells import cell_ref, column_letter
 from .errors import RegisterError
+from .limits import DEFAULT_MAXIMUM_AMOUNT
 from .parsing import CellRules, Parsed, parse_column
 from .schema import SETTINGS, SETTINGS_SHEET, Column, Kind, SheetSchema, normalise_header
 from .sources import SheetData
@@ -131,6 +132,7 @@ class Settings:
     report_date: dt.date | None = None
     currency: str = ""
     money_unit: str = "units"
+    maximum_amount: int = DEFAULT_MAXIMUM_AMOUNT
     stale_after_days: int = 30
     date_order: str = "auto"
     fallback_date_order: str = "DMY"
@@ -142,7 +144,7 @@ class Settings:
     def cell_rules(self, currency: str | None) -> CellRules:
         return CellRules(self.date_order, self.fallback_date_order,
                          (self.earliest_year, self.latest_year),
-                         MONEY_SCALES[self.money_unit], currency)
+                         MONEY_SCALES[self.money_unit], currency, float(self.maximum_amount))
 
 
 @dataclass
@@ -323,6 +325,8 @@ def _parse_setting(setting: Any, raw: object, date_order: str) -> tuple[object, 
     if setting.kind is Kind.INTEGER:
         if value < 1:
             return None, f"{setting.name} must be at least 1, not {raw}"
+        if setting.maximum is not None and value > setting.maximum:
+            return None, f"{setting.name} must be at most {setting.maximum:,}, not {raw}"
         return int(value), ""
     if setting.key == "currency":
         code = str(value).strip().upper()
@@ -534,7 +538,7 @@ def _read_table(path: Path, data: SheetData, layout: Any, schema: SheetSchema,
         return None
     width = max((m.index for m in layout.matches), default=-1) + 1
     body = data.rows[layout.row + 1:]
-    raw = _raw_frame(body, positions, header_row + 1)
+    raw = _raw_frame(body, positions, header_row + 1, data.blank_row)
     skipped = _totals_rows(raw, body, header_row + 1, data.table_totals_rows, schema)
     raw = raw.drop(index=list(skipped))
     raw = raw[raw.notna().any(axis=1)]  # blank rows (text is trimmed already)
@@ -576,17 +580,22 @@ def _key_columns_missing(path: Path, sheet: str, schema: SheetSchema, layout: An
 
 
 def _raw_frame(body: Sequence[Sequence[object]], positions: Mapping[str, int],
-               first_row: int) -> pd.DataFrame:
+               first_row: int, blank_row: object = None) -> pd.DataFrame:
     # One object grid, blanks made missing in one pass; each read column is then built by
     # `_column`, so that pandas has a proper dtype (all text, all numbers, all dates) for
     # the parsers' fast paths and "blank" is simply a missing value.
+    excel_rows: pd.Index = pd.RangeIndex(first_row, first_row + len(body))
+    if blank_row is not None:  # a sheet read compacted: only its rows with values
+        kept = [i for i, row in enumerate(body) if row is not blank_row]
+        body = [body[i] for i in kept]
+        excel_rows = pd.Index(np.array(kept, dtype=np.int64) + first_row)
     grid = _grid(body)
     width = grid.shape[1] if grid.ndim == 2 else 0
     missing = np.full(len(body), None, dtype=object)
     frame = {key: _column(grid[:, index] if index < width else missing)
              for key, index in positions.items()}
     raw = pd.DataFrame(frame)
-    raw.index = pd.RangeIndex(first_row, first_row + len(body))
+    raw.index = excel_rows
     return raw
 
 

@@ -69,6 +69,11 @@ RULES: tuple[Rule, ...] = (
          "Budget, Actual Cost and Forecast Cost cannot be negative; no figure uses a "
          "negative amount.",
          "Actual Cost -5,000 is negative"),
+    Rule("implausible-amount", _E, "Amount above the Maximum Amount",
+         "An amount is larger than any the register can hold: above Maximum Amount "
+         "(Settings, default a trillion), e.g. a typo or a damaged cell such as 1E+308. No "
+         "figure uses it.",
+         "Budget 1e+308 is above the Maximum Amount (1,000,000,000,000): no figure uses it"),
     Rule("other-currency", _E, "Amount in another currency",
          "An amount (or a money column's header) names a currency other than the "
          "register's (Currency setting, else the currency its amounts are written in); it "

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from .limits import DEFAULT_MAXIMUM_AMOUNT, MAXIMUM_AMOUNT_CEILING
+
 
 class Kind(StrEnum):
     """How a column's cells are read."""
@@ -345,6 +347,7 @@ class Setting:
     default: object
     allowed: tuple[str, ...] = ()
     hint: str = ""
+    maximum: int | None = None  # an integer setting's largest usable value
 
 
 SETTINGS_SHEET = "Settings"
@@ -361,7 +364,12 @@ SETTINGS: tuple[Setting, ...] = (
             hint="What a plain number in a money column counts: units, thousands, millions or "
                  "billions. A header that states its unit, e.g. 'Budget (£m)', wins for its "
                  "column."),
-    Setting("Stale After Days", "stale_after_days", Kind.INTEGER, 30,
+    Setting("Maximum Amount", "maximum_amount", Kind.INTEGER, DEFAULT_MAXIMUM_AMOUNT,
+            maximum=MAXIMUM_AMOUNT_CEILING,
+            hint="The largest plausible amount, in units of the currency: an amount above it "
+                 "(a typo, or a damaged cell such as 1E+308) is an error and no figure uses "
+                 f"it. At most {MAXIMUM_AMOUNT_CEILING:,}."),
+    Setting("Stale After Days", "stale_after_days", Kind.INTEGER, 30, maximum=36_500,
             hint="A status update older than this many days is stale."),
     Setting("Date Order", "date_order", Kind.ENUM, "auto", allowed=DATE_ORDERS,
             hint="How to read text dates such as 03/04/2026: auto decides each column from "
@@ -370,10 +378,10 @@ SETTINGS: tuple[Setting, ...] = (
             allowed=FALLBACK_DATE_ORDERS,
             hint="With Date Order auto: how to read a column whose dates could be read "
                  "either way (every day and month 12 or less)."),
-    Setting("Earliest Year", "earliest_year", Kind.INTEGER, 1990,
+    Setting("Earliest Year", "earliest_year", Kind.INTEGER, 1990, maximum=9999,
             hint="A date before this year is implausible (a typo such as 1905): a warning, "
                  "and no figure uses it."),
-    Setting("Latest Year", "latest_year", Kind.INTEGER, 2100,
+    Setting("Latest Year", "latest_year", Kind.INTEGER, 2100, maximum=9999,
             hint="A date after this year is implausible: a warning, and no figure uses it."),
     Setting("Report Formats", "report_formats", Kind.TEXT, "HTML, PDF",
             hint="Formats of the status reports: HTML, PDF, or both separated by a comma."),

@@ -29,6 +29,7 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 import struct
 import sys
 import tempfile
@@ -43,6 +44,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import RegisterError
+from .extent import (
+    Extent,
+    compact_rows,
+    merged_ranges,
+    pieces,
+    repackaged,
+    scan_extent,
+    value_extent,
+    without_date_formats,
+)
+from .limits import MAX_COMPRESSION_RATIO, MAX_SHEET_CELLS, MAX_UNPACKED_BYTES
 
 KINDS = ("xlsx", "xlsm", "xlsb", "xls", "ods", "csv")
 # What each extension promises; the content decides, a mismatch only earns a note.
@@ -59,9 +71,6 @@ _CALAMINE_SUFFIXES = {"xlsx": {"xlsx", "xlsm", "xlam"}, "xlsm": {"xlsx", "xlsm",
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _HEAD_BYTES = 64 * 1024
-# A real register is a few MB unpacked; refuse archives that expand absurdly (zip bombs).
-_MAX_UNPACKED_BYTES = 2 * 1024**3
-_MAX_RATIO = 200
 _LOCK_FILE_MAX_BYTES = 4096  # Excel's owner file is 165 bytes
 _CHUNK = 4 * 1024 * 1024
 
@@ -88,6 +97,9 @@ class SheetData:
     hidden_rows: frozenset[int] = frozenset()
     table_totals_rows: frozenset[int] = frozenset()
     merged: Merged = ()
+    # A sheet read compacted (values few and far apart): the one blank row that stands in
+    # `rows` for every row without values, so readers can pass over them by identity.
+    blank_row: list[object] | None = None
 
 
 class RegisterFile:
@@ -134,44 +146,163 @@ class RegisterFile:
             # costs no wall-clock time (run after the parse it would add ~10 %).
             scan = _Background(lambda: self._row_marks(name))
         try:
-            rows, merged = self._cells(name)
+            data = self._cells(name)
         except BaseException:
             if scan is not None:
                 scan.wait()
             raise
-        hidden, totals = scan.result() if scan is not None else (frozenset(), frozenset())
-        return SheetData(name, rows, hidden, totals, merged)
+        data.hidden_rows, data.table_totals_rows = (
+            scan.result() if scan is not None else (frozenset(), frozenset()))
+        return data
 
-    def _cells(self, name: str) -> tuple[list[list[object]], Merged]:
-        with _calamine_errors(self.path, f"sheet '{name}' cannot be read"):
-            sheet = self._book.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
-            ranges = sheet.merged_cell_ranges or ()
-        merged = tuple((r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges)
+    def _cells(self, name: str) -> SheetData:
+        sparse = self._sparse_extent(name) if self.kind in ("xlsx", "xlsm") else None
+        if sparse is not None:
+            return self._compacted(name, sparse)
+        try:
+            rows, merged = _calamine_cells(self.path, self._book, name)
+        except _Panic:
+            rows, merged = self._after_panic(name)
+        return SheetData(name, rows, merged=merged)
+
+    def _sheet_part(self, archive: zipfile.ZipFile, name: str) -> str | None:
+        if self._sheet_parts is None:
+            self._sheet_parts = _sheet_parts(archive)
+        return _member(archive, self._sheet_parts.get(name))
+
+    def _sparse_extent(self, name: str) -> Extent | None:
+        """None when calamine may read the sheet as it is; the extent of its values when
+        they are few and far apart (read compacted); RegisterError when they are too many
+        over too large a range for any register."""
+        with _package(self.path, name) as archive:
+            part = self._sheet_part(archive, name)
+            if part is None:
+                return None
+            with archive.open(part) as stream:
+                if scan_extent(stream).cells <= MAX_SHEET_CELLS:
+                    return None  # the common case: one cheap pass over the bytes
+            with archive.open(part) as stream:
+                extent = value_extent(stream)
+        if extent.cells <= MAX_SHEET_CELLS:
+            return None  # far-off blank cells, which calamine passes over
+        if len(extent.rows) * extent.last_column <= MAX_SHEET_CELLS:
+            return extent
+        raise RegisterError(self.path, _too_large(name, extent))
+
+    def _compacted(self, name: str, extent: Extent) -> SheetData:
+        """The sheet read at the cost of its rows with values, each put back in its row."""
+        with _package(self.path, name) as archive:
+            part = self._sheet_part(archive, name)
+            assert part is not None
+            package = repackaged(archive, part, {part: lambda xml: compact_rows(
+                xml, extent.rows)})
+            with archive.open(part) as stream:
+                merged = merged_ranges(stream)
+        from python_calamine import CalamineWorkbook
+
+        with (_calamine_errors(self.path, f"sheet '{name}' cannot be read"),
+              CalamineWorkbook.from_filelike(package) as book):
+            compact = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        blank: list[object] = [""] * max(map(len, compact), default=0)
+        rows = [blank] * extent.last_row
+        for row, cells in zip(extent.rows, compact, strict=False):
+            rows[row - 1] = cells
+        return SheetData(name, rows, merged=merged, blank_row=blank)
+
+    def _after_panic(self, name: str) -> tuple[list[list[object]], Merged]:
+        """calamine panicked turning a cell into Python (a date cell holding -1E+308): the
+        rows it could turn keep its reading; the others are read again with every number
+        format General (their date cells as numbers), from a copy of the package."""
+        dated = _rows_until_panics(self.path, self._book, name)
+        if self.kind not in ("xlsx", "xlsm"):
+            row = dated.index(None) + 1
+            raise RegisterError(self.path, f"sheet '{name}' row {row}: a date cell holds a "
+                                           "number no date can be (such as -1E+308); correct "
+                                           "or clear it in Excel, save, and try again")
+        with _package(self.path, name) as archive:
+            part = self._sheet_part(archive, name)
+            styles = _member(archive, "xl/styles.xml")
+            assert part is not None
+            package = repackaged(archive, part, {styles or "": without_date_formats})
+        from python_calamine import CalamineWorkbook
+
+        with (_calamine_errors(self.path, f"sheet '{name}' cannot be read"),
+              CalamineWorkbook.from_filelike(package) as book):
+            plain, merged = _calamine_cells(self.path, book, name)
+        if len(plain) != len(dated):
+            raise RegisterError(self.path, f"sheet '{name}' cannot be read: the reader "
+                                           "failed on it")
+        rows = [cells if row is None else [""] * (len(cells) - len(row)) + row
+                for cells, row in zip(plain, dated, strict=True)]
         return rows, merged
 
     def _row_marks(self, name: str) -> tuple[frozenset[int], frozenset[int]]:
-        try:
-            with zipfile.ZipFile(self.path) as archive:
-                if self._sheet_parts is None:
-                    self._sheet_parts = _sheet_parts(archive)
-                part = _member(archive, self._sheet_parts.get(name))
-                if part is None:
-                    return frozenset(), frozenset()
+        with _package(self.path, name) as archive:
+            part = self._sheet_part(archive, name)
+            if part is None:
+                return frozenset(), frozenset()
+            with archive.open(part) as stream:
+                hidden = _hidden_rows(stream)
+            if hidden is None:  # some row tags carry no number: count them all
                 with archive.open(part) as stream:
-                    hidden = _hidden_rows(stream)
-                if hidden is None:  # some row tags carry no number: count them all
-                    with archive.open(part) as stream:
-                        hidden = _hidden_rows(stream, count_rows=True) or frozenset()
-                return hidden, _totals_rows(archive, part)
-        except Exception as exc:  # zipfile, zlib and the OS raise many unrelated types
-            raise RegisterError(self.path, f"sheet '{name}' cannot be read: the workbook is "
-                                           f"damaged ({_text(exc)})") from None
+                    hidden = _hidden_rows(stream, count_rows=True) or frozenset()
+            return hidden, _totals_rows(archive, part)
+
+
+@contextmanager
+def _package(path: Path, sheet: str) -> Iterator[zipfile.ZipFile]:
+    """The .xlsx package, its failures as one line naming the sheet being read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            yield archive
+    except RegisterError:
+        raise
+    except Exception as exc:  # zipfile, zlib and the OS raise many unrelated types
+        raise RegisterError(path, f"sheet '{sheet}' cannot be read: the workbook is "
+                                  f"damaged ({_text(exc)})") from None
+
+
+class _Panic(Exception):
+    """python-calamine panicked (pyo3's PanicException, a BaseException)."""
+
+
+def _calamine_cells(path: Path, book: Any, name: str) -> tuple[list[list[object]], Merged]:
+    with _calamine_errors(path, f"sheet '{name}' cannot be read", panics=True):
+        sheet = book.get_sheet_by_name(name)
+        rows = sheet.to_python(skip_empty_area=False)
+        ranges = sheet.merged_cell_ranges or ()
+    return rows, tuple((r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges)
+
+
+def _rows_until_panics(path: Path, book: Any, name: str) -> list[list[object] | None]:
+    """The sheet's rows one at a time; None for each row calamine panicked on."""
+    rows: list[list[object] | None] = []
+    with _calamine_errors(path, f"sheet '{name}' cannot be read"):
+        iterator = book.get_sheet_by_name(name).iter_rows()
+        while True:
+            try:
+                with _calamine_errors(path, "", panics=True):
+                    row = next(iterator, None)
+            except _Panic:
+                rows.append(None)
+                continue
+            if row is None:
+                return rows
+            rows.append(row)
+
+
+def _too_large(name: str, extent: Extent) -> str:
+    return (f"sheet '{name}' is refused: its values reach {extent.far_cell}, "
+            f"{extent.last_row:,} rows by {extent.last_column:,} columns "
+            f"({extent.cells:,} cells), more than a register can be (at most "
+            f"{MAX_SHEET_CELLS:,} cells); delete what lies beyond the register's data (in "
+            "Excel, Ctrl+End shows the last cell), save, and try again")
 
 
 def open_register_file(path: str | Path) -> RegisterFile:
     """Open a register file of any supported kind; raise RegisterError if it is unusable."""
     path = Path(path)
+    _refuse_special_file(path)
     head = _read(path, _HEAD_BYTES)
     kind = _content_kind(path, head)
     note = _note(path, kind)
@@ -188,6 +319,7 @@ def read_csv(path: str | Path, sheet_name: str | None = None) -> SheetData:
     """One CSV file as a sheet named `sheet_name` (default: the file's stem); RegisterError
     if it cannot be read or is not text."""
     path = Path(path)
+    _refuse_special_file(path)
     data = _read(path)
     if path.name.startswith(("~$", ".~lock.")):
         _refuse_lock_file(path, data)
@@ -208,7 +340,7 @@ def _os_errors(path: Path) -> Iterator[None]:
     except IsADirectoryError:
         raise RegisterError(path, "is a folder, not a workbook") from None
     except PermissionError as exc:
-        if path.is_dir():  # Windows refuses to open a folder with "permission denied"
+        if _is_dir(path):  # Windows refuses to open a folder with "permission denied"
             raise RegisterError(path, "is a folder, not a workbook") from None
         if getattr(exc, "winerror", None) == 32:  # ERROR_SHARING_VIOLATION
             raise RegisterError(path, "cannot be opened: another program has it locked (close "
@@ -219,12 +351,60 @@ def _os_errors(path: Path) -> Iterator[None]:
         raise RegisterError(path, f"cannot be opened: {_text(exc)}") from None
 
 
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a folder on the way that may not be looked into
+        return False
+
+
+def _refuse_special_file(path: Path) -> None:
+    """Anything but a regular file (or a folder, said as such) is refused before it is opened:
+    opening a named pipe for reading waits for a writer forever, a device never ends."""
+    try:
+        with _os_errors(path):
+            mode = path.stat().st_mode
+    except ValueError as exc:  # e.g. a NUL character in the name
+        raise RegisterError(path, f"cannot be opened: {_text(exc)}") from None
+    if stat.S_ISDIR(mode):
+        raise RegisterError(path, "is a folder, not a workbook")
+    if stat.S_ISREG(mode):
+        return
+    what = next((name for test, name in _SPECIAL_FILES if test(mode)), "not a regular file")
+    raise RegisterError(path, f"is {what}, not a workbook file: save the register as a file "
+                              "and give that file's path")
+
+
 def _read(path: Path, limit: int = -1) -> bytes:
     try:
-        with _os_errors(path), path.open("rb") as handle:
+        with _os_errors(path), _open_regular(path) as handle:
             return handle.read(limit)
     except ValueError as exc:  # e.g. a NUL character in the name
         raise RegisterError(path, f"cannot be opened: {_text(exc)}") from None
+
+
+def _open_regular(path: Path) -> IO[bytes]:
+    """The file opened for reading, without waiting: a file swapped for a named pipe after
+    `_refuse_special_file` looked is refused here rather than waited on."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise RegisterError(path, "is a folder, not a workbook" if stat.S_ISDIR(mode) else
+                                "is not a regular file: save the register as a file and give "
+                                "that file's path")
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _text(exc: BaseException) -> str:
@@ -306,9 +486,16 @@ def _zip_kind(path: Path) -> str:
 def _refuse_zip_bomb(path: Path, infos: list[zipfile.ZipInfo]) -> None:
     unpacked = sum(info.file_size for info in infos)
     packed = max(1, sum(info.compress_size for info in infos))
-    if unpacked > _MAX_UNPACKED_BYTES or unpacked / packed > _MAX_RATIO:
-        raise RegisterError(path, "refused: the workbook expands to an implausible size "
-                                  "(possible zip bomb)")
+    if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO:
+        raise RegisterError(path, f"refused: the workbook unpacks to {_mib(unpacked)} "
+                                  f"({unpacked / packed:.0f} times its size), more than a "
+                                  f"register can be (at most {_mib(MAX_UNPACKED_BYTES)}, "
+                                  f"{MAX_COMPRESSION_RATIO} times): possible zip bomb; save "
+                                  "the register again from Excel, without embedded files")
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024**2:,.0f} MiB"
 
 
 def _package_kind(path: Path, archive: zipfile.ZipFile, names: set[str]) -> str:
@@ -425,17 +612,21 @@ def _note(path: Path, kind: str) -> str | None:
 # --- Workbooks through python-calamine ---------------------------------------------------
 
 @contextmanager
-def _calamine_errors(path: Path, what: str) -> Iterator[None]:
+def _calamine_errors(path: Path, what: str, panics: bool = False) -> Iterator[None]:
     """calamine's failures (several unrelated types, and pyo3's PanicException, which derives
-    from BaseException) as one RegisterError line."""
+    from BaseException) as one RegisterError line; `panics`: a panic raises _Panic, for a
+    caller that can read the sheet another way."""
     try:
         with _panic_output_dropped():
             yield
-    except RegisterError:
+    except (RegisterError, _Panic):
         raise
     except BaseException as exc:
-        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+        panicked = type(exc).__name__ == "PanicException"
+        if not isinstance(exc, Exception) and not panicked:
             raise  # KeyboardInterrupt, SystemExit
+        if panicked and panics:
+            raise _Panic(_text(exc)) from None
         raise RegisterError(path, _calamine_problem(exc, what)) from None
 
 
@@ -615,18 +806,6 @@ def _member(archive: zipfile.ZipFile, name: str | None) -> str | None:
         return next((n for n in archive.namelist() if n.casefold() == folded), None)
 
 
-def _pieces(stream: IO[bytes]) -> Iterator[bytes]:
-    """The stream in large pieces, each ending just after a '>', so no tag spans two."""
-    carry = b""
-    while chunk := stream.read(_CHUNK):
-        data = carry + chunk
-        cut = data.rfind(b">") + 1
-        yield data[:cut]
-        carry = data[cut:]
-    if carry:
-        yield carry
-
-
 def _hidden_rows(stream: IO[bytes], count_rows: bool = False) -> frozenset[int] | None:
     """1-based rows whose <row> start tag says hidden="1", from start tags alone.
 
@@ -636,7 +815,7 @@ def _hidden_rows(stream: IO[bytes], count_rows: bool = False) -> frozenset[int] 
     """
     hidden: set[int] = set()
     last = 0
-    for piece in _pieces(stream):
+    for piece in pieces(stream):
         tags = _ROW_TAG.finditer(piece) if count_rows else _hidden_row_tags(piece)
         for tag in tags:
             number = _ROW_NUMBER.search(tag[1])

@@ -94,7 +94,8 @@ def _show(value: object, spec: str = "") -> str:
     if spec:
         return format(value, spec)
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        # 1E+308 as Excel shows it, not as 309 digits of which 292 are noise
+        return str(int(value)) if abs(value) < 1e15 else f"{value:.15g}"
     if isinstance(value, dt.datetime | pd.Timestamp):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date):
@@ -245,6 +246,8 @@ _VALUE_RULES: dict[Kind, tuple[tuple[str, str, str], ...]] = {
                  "{name} '{value}' can only be read {way}, unlike the rest of its column")),
     Kind.MONEY: (("bad", "bad-money", "{name} '{value}' is not a number"),
                  ("negative", "negative-money", "{name} {value} is negative: no figure uses it"),
+                 ("too_large", "implausible-amount",
+                  "{name} {value} is above the Maximum Amount ({maximum:,}): no figure uses it"),
                  ("other_currency", "other-currency",
                   "{name} '{value}' is not in {currency}: it is not summed")),
     Kind.PERCENT: (("bad", "bad-percent", "{name} '{value}' is not a percentage"),
@@ -298,6 +301,8 @@ def _message_fields(rule_id: str, column: Column, parsed: Parsed, flagged: pd.Se
         return {"way": "day-first" if order == "MDY" else "month-first"}
     if rule_id == "other-currency":
         return {"currency": register.currency}
+    if rule_id == "implausible-amount":
+        return {"maximum": settings.maximum_amount}
     return {}
 
 

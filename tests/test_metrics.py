@@ -165,3 +165,21 @@ def test_explicit_as_of_wins_over_settings(tmp_path: Path) -> None:
 def test_as_of_defaults_to_today_without_report_date(tmp_path: Path) -> None:
     path = register(tmp_path / "r.xlsx", [project()], settings={"Report Date": None})
     assert rollup(read_register(path)).as_of == dt.date.today()
+
+
+def test_overdue_milestones_say_by_how_many_days(tmp_path: Path) -> None:
+    # On 6 Jan: a 3 Jan milestone with no new forecast has slipped 0 days against its
+    # baseline, yet is 3 days overdue; one forecast for 4 Jan is 2 days overdue.
+    milestones = [
+        {**VALID_MILESTONE, "Project ID": "PRJ-001", "Baseline Date": D(2026, 1, 3)},
+        {**VALID_MILESTONE, "Project ID": "PRJ-001", "Baseline Date": D(2026, 1, 20),
+         "Forecast Date": D(2026, 1, 4)},
+        {**VALID_MILESTONE, "Project ID": "PRJ-001", "Baseline Date": D(2026, 1, 1),
+         "Actual Date": D(2026, 1, 2)},
+        {**VALID_MILESTONE, "Project ID": "PRJ-001", "Baseline Date": D(2026, 1, 30)},
+    ]
+    path = register(tmp_path / "r.xlsx", milestones=milestones)
+    frame = rollup(read_register(path), AS_OF).milestones
+    assert frame["slip_days"].tolist() == [0, -16, 1, 0]
+    overdue = frame["days_overdue"]
+    assert overdue.astype(object).where(overdue.notna(), None).tolist() == [3, 2, None, None]

@@ -106,6 +106,18 @@ class Formula:
     result: object
 
 
+@dataclass(frozen=True)
+class DatedNumber:
+    """A number in a date-formatted cell: Excel shows 46023 as 2026-01-01, and -1E+308
+    (below about -1.07E+11 days) made python-calamine panic (issue 10, defect 1)."""
+
+    number: float
+
+
+DATED_NUMBERS = (-1e308, -1.07e11, -1.08e11, -1e12, 1e308, 1e12, 2958466, -1, 0, 0.5, 46023,
+                 46023.75, 5e-324)
+
+
 def _date_text(moment: dt.date, fmt: str) -> str:
     return moment.strftime(fmt)
 
@@ -144,7 +156,9 @@ def formulas() -> st.SearchStrategy[Formula]:
 
 def cells() -> st.SearchStrategy[object]:
     """Any value a cell can hold."""
-    return st.one_of(st.none(), texts(), numbers(), st.booleans(), moments(), formulas())
+    return st.one_of(st.none(), texts(), numbers(), st.booleans(), moments(), formulas(),
+                     st.builds(DatedNumber, st.sampled_from(DATED_NUMBERS) | st.floats(
+                         allow_nan=False, allow_infinity=False)))
 
 
 def _respell_word(word: str, how: str) -> str:
@@ -178,7 +192,8 @@ def typical(column: Column) -> st.SearchStrategy[object]:
     kinds: dict[Kind, st.SearchStrategy[object]] = {
         Kind.ENUM: st.builds(_respell_word, words, st.sampled_from(("", "upper", "lower",
                                                                     "padded"))),
-        Kind.DATE: st.one_of(recent, st.builds(_date_text, recent, st.sampled_from(DATE_FORMATS))),
+        Kind.DATE: st.one_of(recent, st.builds(_date_text, recent, st.sampled_from(DATE_FORMATS)),
+                             st.builds(DatedNumber, st.sampled_from(DATED_NUMBERS))),
         Kind.MONEY: st.one_of(st.integers(0, 5_000_000), st.floats(0, 5e6), st.sampled_from(
             ("€1,250,000", "1.250.000,00", "250k", "3.5m", "$1,200", "(1,200)", "-5"))),
         Kind.PERCENT: st.one_of(st.floats(0, 1), st.integers(0, 100),
@@ -564,6 +579,8 @@ def write_cell(sheet: Any, row: int, col: int, value: object, formats: Mapping[t
         sheet.write_boolean(row, col, value)
     elif isinstance(value, dt.date | dt.time):
         sheet.write_datetime(row, col, value, formats[type(value)])
+    elif isinstance(value, DatedNumber):
+        sheet.write_number(row, col, value.number, formats[dt.date])
     elif isinstance(value, int | float):
         if math.isfinite(value) or nan_as_errors:
             sheet.write_number(row, col, float(value))
@@ -579,6 +596,8 @@ def csv_text(value: object) -> str:
         return ""
     if isinstance(value, Formula):
         return value.text
+    if isinstance(value, DatedNumber):
+        return repr(value.number)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, dt.datetime):

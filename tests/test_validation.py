@@ -215,10 +215,12 @@ def test_as_of_changes_time_based_rules(tmp_path: Path) -> None:
 
 
 # Rules about how a register is kept (its headers, rows, dates and units) rather than about
-# its entries: the sample, a pmo-xl register, cannot show them; test_own_registers does.
+# its entries: the sample, a pmo-xl register, cannot show them; test_own_registers does
+# (and test_hardening_reading the amounts of damaged or hostile cells).
 READING_RULES = {"missing-column", "sheet-not-read", "bad-standard", "other-currency",
                  "implausible-date", "approximate-date", "date-order", "money-unit",
-                 "fuzzy-header", "sheet-chosen", "totals-row", "hidden-rows", "file-note"}
+                 "fuzzy-header", "sheet-chosen", "totals-row", "hidden-rows", "file-note",
+                 "implausible-amount"}
 
 
 def test_every_declared_rule_is_exercised_by_the_sample() -> None:

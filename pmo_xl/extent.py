@@ -1,0 +1,225 @@
+"""How far an .xlsx sheet really reaches, and rewrites of its package that calamine can read.
+
+python-calamine lays out every cell of a sheet's used range in memory before Python sees any
+of it: one value on XFD1048576 costs 17 billion cells (it aborts the process), one on row
+1,048,576 of a 23-column register 24 million. `scan_extent` finds the reach of a worksheet
+part cheaply (numpy over the XML's bytes, a piece at a time): an upper bound from every cell
+and row reference; only when that bound is beyond the limit does `value_extent` walk the
+tags to find the cells that hold values (blank formatted cells cost calamine nothing).
+
+A sheet whose values are few but far apart is read *compacted*: `compact_rows` renumbers its
+rows that hold values 1, 2, 3 ... in a copy of the package (`repackaged`), which calamine
+reads at the cost of those rows; the caller puts each row back where it was. The same
+repackaging without date formats (`without_date_formats`) lets calamine read a sheet whose
+date cell holds a number no calendar has (-1E+308), which makes it panic.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO
+
+import numpy as np
+
+_CHUNK = 4 * 1024 * 1024
+_R, _EQ, _QUOTE, _A, _Z, _ZERO, _NINE = (ord(c) for c in 'r="AZ09')
+_SPACES = tuple(ord(c) for c in " \t\r\n")
+MAX_REF_DIGITS = 7  # row 1,048,576
+
+
+@dataclass(frozen=True)
+class Extent:
+    """The last row and column (1-based) a sheet's references reach; `rows`: the rows that
+    hold values, in order (known only from `value_extent`)."""
+
+    last_row: int
+    last_column: int
+    rows: tuple[int, ...] = ()
+    far_cell: str = ""  # a value cell that reaches furthest, e.g. "XFD1048576"
+
+    @property
+    def cells(self) -> int:
+        return self.last_row * self.last_column
+
+
+def pieces(stream: IO[bytes]) -> Iterable[bytes]:
+    """The stream in large pieces, each ending just after a '>', so no tag spans two."""
+    carry = b""
+    while chunk := stream.read(_CHUNK):
+        data = carry + chunk
+        cut = data.rfind(b">") + 1
+        yield data[:cut]
+        carry = data[cut:]
+    if carry:
+        yield carry
+
+
+def scan_extent(stream: IO[bytes]) -> Extent:
+    """An upper bound of how far the sheet reaches: the largest row and column of any
+    reference r="..." (cells and rows, blank or not)."""
+    last_row = last_column = 0
+    for piece in pieces(stream):
+        row, column = _piece_reach(piece)
+        last_row, last_column = max(last_row, row), max(last_column, column)
+    return Extent(last_row, last_column)
+
+
+def _piece_reach(piece: bytes) -> tuple[int, int]:
+    a = np.frombuffer(piece, np.uint8)
+    if len(a) < 8:
+        return 0, 0
+    # Every '=' (one compare over the piece), then those of ' r="' among them.
+    equals = np.flatnonzero(a[2:-1] == _EQ) + 2
+    equals = equals[(a[equals - 1] == _R) & (a[equals + 1] == _QUOTE)]
+    hits = equals[np.isin(a[equals - 2], _SPACES)] + 2  # each reference's first character
+    if not len(hits):
+        return 0, 0
+
+    def at(offset: int) -> np.ndarray:
+        return a[np.minimum(hits + offset, len(a) - 1)].astype(np.int64)
+
+    letters = np.zeros(len(hits), np.int64)
+    column = np.zeros(len(hits), np.int64)
+    for k in range(3):
+        char = at(k)
+        more = (letters == k) & (char >= _A) & (char <= _Z)
+        column = np.where(more, column * 26 + char - _A + 1, column)
+        letters += more
+    row = np.zeros(len(hits), np.int64)
+    going = np.ones(len(hits), bool)
+    for k in range(MAX_REF_DIGITS + 1):
+        char = a[np.minimum(hits + letters + k, len(a) - 1)].astype(np.int64)
+        going &= (char >= _ZERO) & (char <= _NINE)
+        row = np.where(going, row * 10 + char - _ZERO, row)
+    # A reference longer than Excel's is damaged: it counts as reaching the end.
+    row = np.where(going, 1 << 40, row)
+    return int(row.max()), int(column.max())
+
+
+_TAG = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
+_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]*)(\d*)["']""")
+
+
+def value_extent(stream: IO[bytes]) -> Extent:
+    """How far the cells that hold values reach, tag by tag (a cell or row without a
+    reference follows the previous one, as Excel reads it)."""
+    rows: set[int] = set()
+    last_column, far = 0, (0, 0)
+    row = column = 0
+    for piece in pieces(stream):
+        for tag in _TAG.finditer(piece):
+            ref = _REF.search(tag[2])
+            if tag[1] == b"row":
+                row = int(ref[2]) if ref and ref[2] else row + 1
+                column = 0
+                continue
+            column = _column_number(ref[1]) if ref and ref[1] else column + 1
+            if ref and ref[2]:
+                row = int(ref[2])
+            if tag[3]:  # <c .../>: formatted but blank
+                continue
+            rows.add(row)
+            last_column = max(last_column, column)
+            far = max(far, (row, column), key=lambda p: p[0] * 16384 + p[1])
+    ordered = tuple(sorted(rows))
+    return Extent(ordered[-1] if ordered else 0, last_column, ordered, cell_name(*far))
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + char - _A + 1
+    return number
+
+
+def cell_name(row: int, column: int) -> str:
+    letters = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return f"{letters}{row}" if row else ""
+
+
+# --- Rewriting a package for calamine ------------------------------------------------------
+
+_ROW_ELEMENT = re.compile(rb"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", re.DOTALL)
+_ROW_REF = re.compile(rb"""(<(?:\w+:)?row\b[^>]*?\sr\s*=\s*["'])(\d+)""")
+_CELL_REF = re.compile(rb"""(<(?:\w+:)?c\b[^>]*?\sr\s*=\s*["'][A-Z]+)(\d+)""")
+_DROPPED = re.compile(rb"<(?:\w+:)?(dimension|mergeCells|conditionalFormatting|"
+                      rb"dataValidations|hyperlinks)\b.*?(?:/>|</(?:\w+:)?\1>)", re.DOTALL)
+_MERGE = re.compile(rb"""<(?:\w+:)?mergeCell\b[^>]*?ref\s*=\s*["']([A-Z]+)(\d+):([A-Z]+)(\d+)""")
+
+
+def compact_rows(sheet_xml: bytes, rows: tuple[int, ...]) -> bytes:
+    """The sheet with its rows that hold values numbered 1, 2, 3 ... (in `rows` order) and
+    every other row left out; ranges that would name the old rows are left out too."""
+    number = {row: i for i, row in enumerate(rows, start=1)}
+    current = 0
+
+    def row_element(match: re.Match[bytes]) -> bytes:
+        nonlocal current
+        element = match[0]
+        ref = _ROW_REF.match(element)
+        current = int(ref[2]) if ref else current + 1
+        new = number.get(current)
+        if new is None:
+            return b""
+        element = _ROW_REF.sub(lambda m: m[1] + str(new).encode(), element, count=1)
+        return _CELL_REF.sub(lambda m: m[1] + str(new).encode(), element)
+
+    return _ROW_ELEMENT.sub(row_element, _DROPPED.sub(b"", sheet_xml))
+
+
+def merged_ranges(stream: IO[bytes]) -> tuple[tuple[int, int, int, int], ...]:
+    """The sheet's merged ranges, 0-based inclusive (first_row, first_col, last_row,
+    last_col), as calamine gives them."""
+    found = []
+    for piece in pieces(stream):
+        for m in _MERGE.finditer(piece):
+            found.append((int(m[2]) - 1, _column_number(m[1]) - 1, int(m[4]) - 1,
+                          _column_number(m[3]) - 1))
+    return tuple(found)
+
+
+_NUMBER_FORMATS = re.compile(rb"<(?:\w+:)?numFmts\b.*?</(?:\w+:)?numFmts>", re.DOTALL)
+_FORMAT_ID = re.compile(rb"""numFmtId\s*=\s*["']\d+["']""")
+
+
+def without_date_formats(styles_xml: bytes) -> bytes:
+    """The styles with every number format General: calamine then reads date cells as the
+    numbers they hold (which `pmo_xl.dates` reads as Excel dates when they can be)."""
+    return _FORMAT_ID.sub(b'numFmtId="0"', _NUMBER_FORMATS.sub(b"", styles_xml))
+
+
+# Parts calamine never reads for cell values: left out of a repackaged copy.
+_UNREAD = re.compile(r"^xl/(media|embeddings|printerSettings|drawings|charts|pivotCache|"
+                     r"externalLinks)/|^xl/vbaProject\.bin$|^docProps/", re.IGNORECASE)
+_EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns='
+                b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/>'
+                b"</worksheet>")
+
+
+def repackaged(archive: zipfile.ZipFile, sheet_part: str,
+               changes: dict[str, Callable[[bytes], bytes]]) -> io.BytesIO:
+    """A copy of the package that keeps `sheet_part` (other worksheets empty, images and
+    macros left out), with `changes` applied to the named parts."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as copy:
+        for info in archive.infolist():
+            name = info.filename
+            if _UNREAD.match(name):
+                continue
+            if (name.startswith("xl/worksheets/") and name.endswith(".xml")
+                    and name != sheet_part):
+                copy.writestr(name, _EMPTY_SHEET)
+                continue
+            data = archive.read(info)
+            if name in changes:
+                data = changes[name](data)
+            copy.writestr(name, data)
+    out.seek(0)
+    return out
