@@ -223,3 +223,47 @@ def repackaged(archive: zipfile.ZipFile, sheet_part: str,
             copy.writestr(name, data)
     out.seek(0)
     return out
+
+
+# --- OpenDocument ------------------------------------------------------------------------------
+
+_ODS_TAG = re.compile(rb"<(/?)table:(table|table-row|table-cell|covered-table-cell)"
+                      rb"(?=[\s/>])([^>]*?)(/?)>")
+_ODS_NAME = re.compile(rb"""table:name\s*=\s*["']([^"']*)["']""")
+_ODS_ROWS = re.compile(rb"""number-rows-repeated\s*=\s*["'](\d+)["']""")
+_ODS_COLUMNS = re.compile(rb"""number-columns-repeated\s*=\s*["'](\d+)["']""")
+_ODS_VALUE = re.compile(rb"office:value-type\s*=")
+
+
+def ods_extents(stream: IO[bytes]) -> dict[str, Extent]:
+    """How far each table of an .ods content.xml reaches with cells that hold values, with
+    repeated rows and columns counted as calamine lays them out (one row holding a value,
+    repeated a million times, is a million rows)."""
+    found: dict[str, Extent] = {}
+    name, row, repeat, column = "", 0, 0, 0
+    last_row = last_column = 0
+    for piece in pieces(stream):
+        for closing, kind, attributes, empty in _ODS_TAG.findall(piece):
+            if kind == b"table":
+                if closing or empty:
+                    found[name] = Extent(last_row, last_column,
+                                         far_cell=cell_name(last_row, last_column))
+                    continue
+                match = _ODS_NAME.search(attributes)
+                name = match[1].decode("utf-8", "replace") if match else ""
+                row, repeat, last_row, last_column = 0, 0, 0, 0
+            elif kind == b"table-row" and not closing:
+                row += repeat  # the previous row's repeats
+                repeat, column = _repeats(_ODS_ROWS, attributes), 0
+            elif kind != b"table-row" and not closing:
+                count = _repeats(_ODS_COLUMNS, attributes)
+                if _ODS_VALUE.search(attributes) or (kind == b"table-cell" and not empty):
+                    last_row = max(last_row, row + repeat)
+                    last_column = max(last_column, column + count)
+                column += count
+    return found
+
+
+def _repeats(pattern: re.Pattern[bytes], attributes: bytes) -> int:
+    match = pattern.search(attributes)
+    return int(match[1]) if match and len(match[1]) < 12 else 1 if not match else 1 << 40

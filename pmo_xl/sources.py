@@ -48,6 +48,7 @@ from .extent import (
     Extent,
     compact_rows,
     merged_ranges,
+    ods_extents,
     pieces,
     repackaged,
     scan_extent,
@@ -299,6 +300,17 @@ def _too_large(name: str, extent: Extent) -> str:
             "Excel, Ctrl+End shows the last cell), save, and try again")
 
 
+def _check_ods_extents(path: Path) -> None:
+    """calamine lays out every table of an .ods as it opens it, repeated rows and columns
+    included (an 800-byte file can ask for 99 million cells): a table that would span more
+    cells than any register has is refused first."""
+    with _package(path, "content.xml") as archive, archive.open("content.xml") as stream:
+        extents = ods_extents(stream)
+    for name, extent in extents.items():
+        if extent.cells > MAX_SHEET_CELLS:
+            raise RegisterError(path, _too_large(name, extent))
+
+
 def open_register_file(path: str | Path) -> RegisterFile:
     """Open a register file of any supported kind; raise RegisterError if it is unusable."""
     path = Path(path)
@@ -309,6 +321,8 @@ def open_register_file(path: str | Path) -> RegisterFile:
     if kind == "csv":
         sheet = _csv_sheet(path, _read(path), path.stem)
         return RegisterFile(path, kind, [sheet.name], note, csv_sheet=sheet)
+    if kind == "ods":
+        _check_ods_extents(path)
     book = _open_book(path, kind)
     with _calamine_errors(path, "cannot be read as a workbook"):
         names = list(book.sheet_names)

@@ -443,3 +443,53 @@ def _rewritten(source: Path, target: Path, part: str, change: object) -> Path:
             data = src.read(item.filename)
             out.writestr(item, change(data) if item.filename == part else data)  # type: ignore[operator]
     return target
+
+
+def write_ods(path: Path, rows_repeated: int, columns_repeated: int) -> Path:
+    """An .ods whose Projects table is a header and one row of values repeated: a few
+    hundred bytes that ask calamine for rows_repeated × columns_repeated cells."""
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+
+    def cell(text: str, repeated: int = 1) -> str:
+        times = f' table:number-columns-repeated="{repeated}"' if repeated > 1 else ""
+        return (f'<table:table-cell{times} office:value-type="string"><text:p>{text}'
+                '</text:p></table:table-cell>')
+
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} '
+               'office:version="1.2"><office:body><office:spreadsheet>'
+               '<table:table table:name="Projects"><table:table-row>'
+               f'{cell("Project ID")}{cell("Project Name")}</table:table-row>'
+               f'<table:table-row table:number-rows-repeated="{rows_repeated}">'
+               f'{cell("PRJ-1", columns_repeated)}</table:table-row>'
+               '<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+               'table:number-columns-repeated="1024"/></table:table-row>'
+               '</table:table></office:spreadsheet></office:body></office:document-content>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr(zipfile.ZipInfo("mimetype"),
+                         "application/vnd.oasis.opendocument.spreadsheet")
+        package.writestr("content.xml", content)
+        package.writestr("META-INF/manifest.xml", (
+            '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+            'opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            '</manifest:manifest>'))
+    return path
+
+
+def test_ods_repeated_rows_bomb_is_refused(tmp_path: Path) -> None:
+    # Found: 800 bytes asking for 1,000,000 rows × 99 columns made calamine abort (exit 134)
+    # after 3.4 GB; calamine's own limit (100 million cells) does not catch it.
+    bomb = write_ods(tmp_path / "Register.ods", 1_000_000, 99)
+    assert bomb.stat().st_size < 2_000
+    line = assert_refused(run_guarded("validate", str(bomb)), "sheet 'Projects' is refused",
+                          "1,000,001 rows by 99 columns")
+    assert "Ctrl+End" in line
+
+
+def test_ods_repeated_rows_within_limits_are_read(tmp_path: Path) -> None:
+    # Three repeated rows of values are three projects; the trailing million formatted
+    # blank rows (LibreOffice writes one) cost nothing and count for nothing.
+    register = read_register(write_ods(tmp_path / "Register.ods", 3, 2))
+    assert register.projects.values["project_id"].tolist() == ["PRJ-1"] * 3
