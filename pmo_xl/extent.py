@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -267,3 +268,68 @@ def ods_extents(stream: IO[bytes]) -> dict[str, Extent]:
 def _repeats(pattern: re.Pattern[bytes], attributes: bytes) -> int:
     match = pattern.search(attributes)
     return int(match[1]) if match and len(match[1]) < 12 else 1 if not match else 1 << 40
+
+
+# --- Excel binary (.xlsb) ----------------------------------------------------------------------
+
+_XLSB_ROW = 0  # BrtRowHdr: the row (0-based uint32) of the cells that follow
+_XLSB_VALUE_CELLS = {*range(2, 12), *range(13, 19)}  # cells with values (1, 12: blank)
+_XLSB_SHEET = 156  # BrtBundleSh, in xl/workbook.bin: a sheet's relationship id and name
+
+
+def xlsb_records(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """(record type, start of its data, its size) of every record of a binary part."""
+    i, end = 0, len(data)
+    while i < end:
+        kind = data[i]
+        i += 1
+        if kind & 0x80 and i < end:
+            kind = (kind & 0x7F) | ((data[i] & 0x7F) << 7)
+            i += 1
+        size = shift = 0
+        for _ in range(4):
+            if i >= end:
+                return
+            byte = data[i]
+            i += 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        yield kind, i, size
+        i += size
+
+
+def xlsb_sheets(workbook: bytes) -> dict[str, str]:
+    """Sheet name -> relationship id, from xl/workbook.bin."""
+    found = {}
+    for kind, start, size in xlsb_records(workbook):
+        if kind != _XLSB_SHEET or size < 12:
+            continue
+        record = workbook[start:start + size]
+        relid, offset = _wide_string(record, 8)
+        name, _ = _wide_string(record, offset)
+        found[name] = relid
+    return found
+
+
+def _wide_string(record: bytes, offset: int) -> tuple[str, int]:
+    (count,) = struct.unpack_from("<I", record, offset) if offset + 4 <= len(record) else (0,)
+    if count == 0xFFFFFFFF:  # a null string
+        return "", offset + 4
+    end = offset + 4 + 2 * count
+    return record[offset + 4:end].decode("utf-16-le", "replace"), end
+
+
+def xlsb_extent(sheet: bytes) -> Extent:
+    """How far a binary sheet's cells with values reach."""
+    row = last_row = last_column = 0
+    for kind, start, size in xlsb_records(sheet):
+        if size < 4:
+            continue
+        if kind == _XLSB_ROW:
+            (row,) = struct.unpack_from("<I", sheet, start)
+        elif kind in _XLSB_VALUE_CELLS:
+            (column,) = struct.unpack_from("<I", sheet, start)
+            last_row, last_column = max(last_row, row + 1), max(last_column, column + 1)
+    return Extent(last_row, last_column, far_cell=cell_name(last_row, last_column))

@@ -54,6 +54,8 @@ from .extent import (
     scan_extent,
     value_extent,
     without_date_formats,
+    xlsb_extent,
+    xlsb_sheets,
 )
 from .limits import MAX_COMPRESSION_RATIO, MAX_SHEET_CELLS, MAX_UNPACKED_BYTES
 
@@ -157,6 +159,8 @@ class RegisterFile:
         return data
 
     def _cells(self, name: str) -> SheetData:
+        if self.kind == "xlsb":
+            self._check_xlsb_extent(name)
         sparse = self._sparse_extent(name) if self.kind in ("xlsx", "xlsm") else None
         if sparse is not None:
             return self._compacted(name, sparse)
@@ -189,6 +193,22 @@ class RegisterFile:
         if len(extent.rows) * extent.last_column <= MAX_SHEET_CELLS:
             return extent
         raise RegisterError(self.path, _too_large(name, extent))
+
+    def _check_xlsb_extent(self, name: str) -> None:
+        """A binary sheet whose values would make calamine lay out more cells than any
+        register has (one value at XFD1048576) is refused before calamine reads it."""
+        with _package(self.path, name) as archive:
+            workbook = _member(archive, "xl/workbook.bin")
+            if workbook is None:
+                return
+            relid = xlsb_sheets(archive.read(workbook)).get(name)
+            part = _member(archive, _relationships(archive, workbook).get(relid or "",
+                                                                          ("", None))[1])
+            if part is None:
+                return
+            extent = xlsb_extent(archive.read(part))
+        if extent.cells > MAX_SHEET_CELLS:
+            raise RegisterError(self.path, _too_large(name, extent))
 
     def _compacted(self, name: str, extent: Extent) -> SheetData:
         """The sheet read at the cost of its rows with values, each put back in its row."""

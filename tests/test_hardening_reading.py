@@ -493,3 +493,32 @@ def test_ods_repeated_rows_within_limits_are_read(tmp_path: Path) -> None:
     # blank rows (LibreOffice writes one) cost nothing and count for nothing.
     register = read_register(write_ods(tmp_path / "Register.ods", 3, 2))
     assert register.projects.values["project_id"].tolist() == ["PRJ-1"] * 3
+
+
+def test_xlsb_value_at_the_far_corner_is_refused(tmp_path: Path) -> None:
+    # Found: an .xlsb whose last value sits at XFD1048576 made calamine abort (exit 134).
+    import struct
+
+    from pyxlsbwriter import XlsbWriter  # a test dependency (pyproject's test extras)
+
+    from pmo_xl.extent import xlsb_records
+
+    base = tmp_path / "base.xlsb"
+    with XlsbWriter(str(base)) as writer:
+        writer.add_sheet("Projects")
+        writer.write_sheet([["Project ID", "Project Name"], ["P-1", "Payroll"]])
+    with zipfile.ZipFile(base) as package:
+        parts = {n: package.read(n) for n in package.namelist()}
+    sheet = bytearray(parts["xl/worksheets/sheet1.bin"])
+    records = list(xlsb_records(bytes(sheet)))
+    last_row = [start for kind, start, _ in records if kind == 0][-1]
+    last_cell = [start for kind, start, _ in records if kind in (6, 7)][-1]
+    struct.pack_into("<I", sheet, last_row, 1_048_575)  # row 1,048,576
+    struct.pack_into("<I", sheet, last_cell, 16_383)  # column XFD
+    bomb = tmp_path / "Register.xlsb"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in parts.items():
+            package.writestr(name, bytes(sheet) if name.endswith("sheet1.bin") else data)
+    assert_refused(run_guarded("validate", str(bomb)), "sheet 'Projects' is refused",
+                   "XFD1048576")
+    assert read_register(base).projects.values["project_id"].tolist() == ["P-1"]
