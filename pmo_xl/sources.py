@@ -117,6 +117,7 @@ class RegisterFile:
         self._book = book  # a CalamineWorkbook (python-calamine ships no usable stubs)
         self._csv_sheet = csv_sheet
         self._sheet_parts: dict[str, str] | None = None
+        self._scans: _ScansAhead | None = None
 
     def __repr__(self) -> str:
         return f"RegisterFile({str(self.path)!r}, kind={self.kind!r}, sheets={self.sheet_names})"
@@ -183,9 +184,17 @@ class RegisterFile:
             part = self._sheet_part(archive, name)
             if part is None:
                 return None
-            with archive.open(part) as stream:
-                if scan_extent(stream).cells <= MAX_SHEET_CELLS:
-                    return None  # the common case: one cheap pass over the bytes
+            if self._scans is None:  # the other sheets' scans, while calamine parses this one
+                assert self._sheet_parts is not None
+                others = [p for p in (_member(archive, q) for q in self._sheet_parts.values())
+                          if p is not None and p != part]
+                self._scans = _ScansAhead(self.path, others)
+            reach = self._scans.get(part)
+            if reach is None:
+                with archive.open(part) as stream:
+                    reach = scan_extent(stream)
+            if reach.cells <= MAX_SHEET_CELLS:
+                return None  # the common case: one cheap pass over the bytes
             with archive.open(part) as stream:
                 extent = value_extent(stream)
         if extent.cells <= MAX_SHEET_CELLS:
@@ -776,6 +785,42 @@ class _Background:
         if not done:
             raise value
         return value
+
+
+class _ScansAhead:
+    """`scan_extent` of worksheet parts, one after the other in a background thread: while
+    calamine parses one sheet (it releases the GIL), the next sheets' scans cost no wall time.
+    A part whose scan failed is scanned again by the caller, so its error is reported there."""
+
+    def __init__(self, path: Path, parts: list[str]) -> None:
+        self._path = path
+        self._found: dict[str, Extent | None] = {}
+        self._ready = {part: threading.Event() for part in parts}
+        threading.Thread(target=self._run, args=(parts,), daemon=True).start()
+
+    def _run(self, parts: list[str]) -> None:
+        try:
+            with zipfile.ZipFile(self._path) as archive:
+                for part in parts:
+                    try:
+                        with archive.open(part) as stream:
+                            self._found[part] = scan_extent(stream)
+                    except Exception:  # noqa: BLE001 - the caller scans it again and says why
+                        self._found[part] = None
+                    self._ready[part].set()
+        except Exception:  # noqa: BLE001 - likewise, for every part not scanned yet
+            pass
+        finally:
+            for event in self._ready.values():
+                event.set()
+
+    def get(self, part: str) -> Extent | None:
+        """The part's scan, waiting for it; None when not scanned here."""
+        ready = self._ready.get(part)
+        if ready is None:
+            return None
+        ready.wait()
+        return self._found.get(part)
 
 
 # --- Row marks from the .xlsx package ------------------------------------------------------
