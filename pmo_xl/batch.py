@@ -35,8 +35,10 @@ from typing import Any
 from jinja2 import TemplateError, TemplateSyntaxError
 
 from . import __version__
+from .changes import compare
 from .errors import OutputError, RegisterError, TemplateProblem, os_reason
 from .fileio import FolderBusy, WriteFailed, folder_lock, remove_leftovers, write_atomic
+from .history import Snapshot, take_snapshot
 from .metrics import rollup
 from .pdf import PdfEngineError, check_engine, render_pdfs, resolve_engine
 from .reader import Register, read_register
@@ -134,7 +136,9 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
                   force: bool = False, skip_invalid: bool = False,
                   progress: Progress | None = None,
                   register: Register | None = None, read_from: str | None = None,
-                  profile: Path | None = None, sheet: str | None = None) -> BatchResult:
+                  profile: Path | None = None, sheet: str | None = None,
+                  baseline: Callable[[Register, dt.date], Snapshot] | None = None,
+                  ) -> BatchResult:
     """Write the selected reports of a register into out_dir (see the module docstring).
 
     `out_dir=None` and `formats=None` take the register's Settings (Output Folder, inside
@@ -145,7 +149,9 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
     the file at `register_path` is read (with `profile` and `sheet` as `read_register`
     takes them), and the manifest's sha256 is that of the very bytes read; `register` is one
     already read, e.g. from the workbook open in Excel, unsaved edits included (say so with
-    `read_from="open workbook"`). Raises OutputError when the folder or a file cannot be
+    `read_from="open workbook"`). `baseline(register, as_of)` gives the snapshot to show
+    changes since (`pmo-xl report --since`); the reports then say what changed. Raises
+    OutputError when the folder or a file cannot be
     written and TemplateProblem when a template is broken (before any report is written
     when it does not even parse).
     """
@@ -154,7 +160,13 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
         out_dir = output_folder(register)
     if formats is None:
         formats = _settings_formats(register.settings.report_formats)
-    data = report_data(register, validate(register, as_of), rollup(register, as_of))
+    portfolio_figures = rollup(register, as_of)
+    changes = None
+    if baseline is not None:
+        current = take_snapshot(register, portfolio_figures.as_of)
+        changes = compare(baseline(register, portfolio_figures.as_of), current,
+                          register.standard)
+    data = report_data(register, validate(register, as_of), portfolio_figures, changes)
     renderer = ReportRenderer(templates)
     engine = resolve_engine(pdf_engine) if "pdf" in formats else None
     if engine:
@@ -556,6 +568,7 @@ def _write_manifest(out_dir: Path, origin: dict[str, Any], common: dict[str, Any
         # file's last saved state that sha256 describes.
         "register": origin,
         "as_of": common["as_of"],
+        "baseline": common.get("baseline"),  # what the reports' changes are since, if any
         "templates_sha256": templates_hash,
         "pdf_engine": engine,
         "generated": generated,

@@ -70,6 +70,10 @@ class Changes:
     milestones_overdue: int = 0
     lessons_added: int = 0
     warnings: list[Change] = field(default_factory=list)
+    # Overall RAG meaning in the baseline -> now, over the projects in both (Unset: blank).
+    rag_matrix: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Each project's baseline values of the figures reports show beside today's.
+    previous: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def of(self, project_id: str) -> list[Change]:
         return [c for c in self.changes if c.project_id == project_id]
@@ -101,6 +105,7 @@ class Changes:
             "milestones_slipped": self.milestones_slipped,
             "milestones_overdue": self.milestones_overdue,
             "lessons_added": self.lessons_added,
+            "rag_matrix": self.rag_matrix,
         }
 
     def by_project(self) -> list[dict[str, Any]]:
@@ -149,9 +154,32 @@ def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Change
     for name in TEXT_FIELDS:
         found += _text_changes(old, new, name)
     result.warnings = _copy_paste_updates(old, new)
+    result.rag_matrix = _rag_matrix(old, new)
+    result.previous = _previous(old)
     _milestones(result, baseline, current)
     _lessons(result, baseline, current)
     return result
+
+
+RAG_STEPS = ("Green", "Amber", "Red", "Unset")
+PREVIOUS_FIELDS = ("overall_rag", "overall_rag_label", "schedule_rag", "schedule_rag_label",
+                   "cost_rag", "cost_rag_label", "phase_label", "budget", "ac", "eac", "cpi",
+                   "spi", "percent_complete", "finish")
+
+
+def _rag_matrix(old: pd.DataFrame, new: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """How many projects went from each Overall RAG to each, unchanged ones included."""
+    before = _column(old, "overall_rag").fillna("Unset").astype(str)
+    after = _column(new, "overall_rag").fillna("Unset").astype(str)
+    counts = Counter(zip(before, after, strict=True))
+    return {a: {b: counts.get((a, b), 0) for b in RAG_STEPS} for a in RAG_STEPS}
+
+
+def _previous(old: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    fields = [f for f in PREVIOUS_FIELDS if f in old]
+    columns = [old[f].tolist() for f in fields]
+    return {str(pid): dict(zip(fields, row, strict=True))
+            for pid, row in zip(old.index, zip(*columns, strict=True), strict=True)}
 
 
 def _by_id(projects: pd.DataFrame) -> pd.DataFrame:
@@ -437,7 +465,19 @@ def sentence(change: Change) -> str:
     if f in dict(AMOUNT_FIELDS) and delta is not None:
         return f"{name} {'up' if delta > 0 else 'down'} {abs(delta):,.2f}" + (
             f" ({change.note})" if change.note else "") + f", to {after:,.2f}"
+    if f == "percent_complete":
+        return f"{name} {_percent(before)} → {_percent(after)}"
+    if f in ("cpi", "spi"):
+        return f"{name} {_ratio(before)} → {_ratio(after)}"
     return f"{name} {_value(before)} → {_value(after)}"
+
+
+def _percent(value: object) -> str:
+    return f"{value:.0%}" if isinstance(value, float) else _value(value)
+
+
+def _ratio(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else _value(value)
 
 
 def _days_text(days: object) -> str:
@@ -453,3 +493,33 @@ def _value(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+# --- what the reports show ---------------------------------------------------------------------
+
+def project_since(result: Changes, project_id: object) -> dict[str, Any]:
+    """One project's changes for its report: the baseline date, the sentences (worse first)
+    and the baseline values of its badges and tiles."""
+    key = str(project_id)
+    changes = sorted(result.of(key), key=lambda c: c.direction != "worse")
+    return {"date": result.since.isoformat(), "sentences": [sentence(c) for c in changes],
+            "previous": result.previous.get(key) or {}, "added": key in result.added,
+            "moves": {c.field: c.direction for c in changes if c.field in RAG_FIELDS}}
+
+
+def portfolio_since(result: Changes, top: int = 5) -> dict[str, Any]:
+    """The portfolio summary's "What changed" section."""
+    worse = set(result.moved("worse"))
+    reasons = {p: [sentence(c) for c in result.of(p) if c.direction == "worse"] for p in worse}
+    slips = sorted((c for c in result.of_field("finish") if (c.delta or 0) > 0),
+                   key=lambda c: -c.delta)[:top]
+    growth = sorted((c for c in result.of_field("eac") if (c.delta or 0) > 0),
+                    key=lambda c: -c.delta)[:top]
+    return {**result.portfolio(), "since": result.since.isoformat(),
+            "worsened_reasons": [{"project_id": p, "reasons": reasons[p]}
+                                 for p in result.moved("worse")],
+            "biggest_slips": [{"project_id": c.project_id, "days": c.delta, "to": c.after}
+                              for c in slips],
+            "cost_growth": [{"project_id": c.project_id, "amount": c.delta,
+                             "percent": c.note, "to": c.after} for c in growth],
+            "steps": list(RAG_STEPS)}

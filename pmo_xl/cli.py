@@ -193,6 +193,11 @@ def _report_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                         "data-issues box)")
     report.add_argument("--force", action="store_true",
                         help="rewrite reports even when their inputs are unchanged")
+    report.add_argument("--since", metavar="PATH|DATE|previous",
+                        help="say what changed since an earlier copy of the register, a "
+                             "snapshot's date or the previous snapshot (see `changes`)")
+    report.add_argument("--history", type=Path, metavar="PATH",
+                        help="the history file of --since (default: <register>.history.sqlite)")
 
 
 def _register_arguments(parser: argparse.ArgumentParser, *, output: bool = True,
@@ -407,12 +412,21 @@ def _report(args: argparse.Namespace) -> int:
                 templates=args.templates, jobs=args.jobs or os.cpu_count() or 1,
                 as_of=args.as_of, pdf_engine=args.pdf_engine, force=args.force,
                 skip_invalid=args.skip_invalid, progress=progress.update,
-                profile=args.profile, sheet=args.sheet)
+                profile=args.profile, sheet=args.sheet, baseline=_baseline(args))
     except PdfEngineError as error:
         _fail(f"PDF engine: {error}")
         return EXIT_UNUSABLE
     print_report_summary(result)
     return EXIT_FINDINGS if result.failed else EXIT_OK
+
+
+def _baseline(args: argparse.Namespace) -> Any:
+    """`report --since`: the function that gives the baseline snapshot, or None."""
+    if not args.since:
+        return None
+    from .cli_history import baseline_snapshot
+
+    return lambda register, as_of: baseline_snapshot(args, _read, as_of)
 
 
 def _print_json(data: dict[str, Any]) -> None:

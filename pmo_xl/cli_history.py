@@ -155,7 +155,7 @@ def changes_command(args: argparse.Namespace, read: Any, print_json: Any) -> int
 
     register = read(args)
     current = take_snapshot(register, args.as_of)
-    baseline = _baseline(args, read, current.info.as_of)
+    baseline = baseline_snapshot(args, read, current.info.as_of)
     result = compare(baseline, current, register.standard)
     if args.format == "json":
         print_json(result.to_dict())
@@ -164,7 +164,7 @@ def changes_command(args: argparse.Namespace, read: Any, print_json: Any) -> int
     return 0
 
 
-def _baseline(args: argparse.Namespace, read: Any, as_of: dt.date) -> Any:
+def baseline_snapshot(args: argparse.Namespace, read: Any, as_of: dt.date) -> Any:
     """The snapshot to compare with: from the history (a date, or 'previous'), else an
     earlier copy of the register read through the same profile."""
     from .history import History, take_snapshot

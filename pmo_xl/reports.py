@@ -49,6 +49,7 @@ from markupsafe import Markup
 
 from . import __version__
 from . import formatting as fmt
+from .changes import Changes, portfolio_since, project_since
 from .errors import RegisterError, TemplateProblem
 from .metrics import Rollup, plain_column, untracked_figures, usable_dates
 from .reader import Register
@@ -178,8 +179,10 @@ class ReportData:
     stems: list[str] = field(default_factory=list)  # file name stem of each project's report
 
 
-def report_data(register: Register, validation: Validation, portfolio: Rollup) -> ReportData:
-    """The records behind every report of this register (see the module docstring)."""
+def report_data(register: Register, validation: Validation, portfolio: Rollup,
+                changes: Changes | None = None) -> ReportData:
+    """The records behind every report of this register (see the module docstring); with
+    `changes`, what changed since a baseline, per project and for the portfolio."""
     summary = portfolio.to_dict(per_project=False)
     common = {"organisation": register.settings.organisation,
               "logo": logo_data_uri(register),
@@ -200,10 +203,21 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup) -
         projects.append({**record, **detail,
                          **{group: rows.get(key, []) for group, rows in children.items()},
                          "issues": issues.get(record["row"], [])})
+    if changes is not None:
+        _add_changes(common, projects, summary, changes)
     summary["watch_milestones"] = _watch_milestones(projects)
     summary["red_projects"] = [p["project_id"] for p in projects
                                if p["overall_rag"] == "Red" and p["phase"] != CLOSED]
     return ReportData(common, projects, summary, report_stems(projects))
+
+
+def _add_changes(common: dict[str, Any], projects: list[dict[str, Any]],
+                 summary: dict[str, Any], changes: Changes) -> None:
+    """The baseline is an input of every report: a report is redone when it changes."""
+    common["baseline"] = {"as_of": changes.since.isoformat(), "source": changes.baseline}
+    for project in projects:
+        project["since"] = project_since(changes, project["project_id"])
+    summary["since"] = portfolio_since(changes)
 
 
 def _register_details(register: Register) -> pd.DataFrame:

@@ -233,3 +233,40 @@ def test_word_diff_and_sentences() -> None:
 
     assert sentence(Change("P", "finish", "2026-12-31", "2027-01-01", 1, "worse")) == (
         "Finish moved 1 day later, to 2027-01-01")
+
+
+def test_reports_since_a_baseline(weeks: tuple[Path, Path], tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from test_reports import _require_engine, pdf_text
+
+    _require_engine("weasyprint")
+    first, second = weeks
+    out = tmp_path / "reports"
+    argv = ["report", str(second), "--since", str(first), "--out", str(out), "--format",
+            "html,pdf", "--pdf-engine", "weasyprint"]
+    assert main(argv) == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["baseline"] == {"as_of": "2026-09-23", "source": str(first)}
+    [project] = out.glob("PRJ-001-*.pdf")
+    _, text = pdf_text(project)
+    # Headings are upper-cased by the stylesheet, so compare case-insensitively.
+    assert "▼ from green" in text.casefold() and "since 23 sep 2026" in text.casefold()
+    assert "Finish moved 21 days later, to 2027-01-21" in text
+    _, summary = pdf_text(out / "portfolio-summary.pdf")
+    assert "what changed since 23 sep 2026" in summary.casefold()
+    capsys.readouterr()
+    assert main(["changes", str(second), "--since", str(first), "--format", "json"]) == 0
+    matrix = json.loads(capsys.readouterr().out)["portfolio"]["rag_matrix"]
+    # The summary's movement matrix shows the same counts, row by row.
+    for before, row in matrix.items():
+        assert f"{before} {' '.join(str(n) for n in row.values())}" in summary
+    # Same baseline: nothing redone; another baseline: every report redone.
+    assert main(argv) == 0
+    again = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert again["files"] == manifest["files"]
+    assert main([*argv[:3], str(second), *argv[4:]]) == 0
+    moved = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert moved["baseline"]["as_of"] == "2026-09-30"
+    changed = [name for name, entry in moved["files"].items()
+               if entry["inputs_sha256"] != manifest["files"][name]["inputs_sha256"]]
+    assert len(changed) == len(moved["files"])
