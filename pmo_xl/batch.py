@@ -138,6 +138,7 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
                   register: Register | None = None, read_from: str | None = None,
                   profile: Path | None = None, sheet: str | None = None,
                   baseline: Callable[[Register, dt.date], Snapshot] | None = None,
+                  trends: Callable[[dt.date], dict[str, Any]] | None = None,
                   ) -> BatchResult:
     """Write the selected reports of a register into out_dir (see the module docstring).
 
@@ -150,10 +151,11 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
     takes them), and the manifest's sha256 is that of the very bytes read; `register` is one
     already read, e.g. from the workbook open in Excel, unsaved edits included (say so with
     `read_from="open workbook"`). `baseline(register, as_of)` gives the snapshot to show
-    changes since (`pmo-xl report --since`); the reports then say what changed. Raises
-    OutputError when the folder or a file cannot be
-    written and TemplateProblem when a template is broken (before any report is written
-    when it does not even parse).
+    changes since (`pmo-xl report --since`); the reports then say what changed.
+    `trends(as_of)` gives the history's trends ({"portfolio": [...], "projects": {id: [...]}})
+    that the reports chart when three or more snapshots exist. Raises OutputError when the
+    folder or a file cannot be written and TemplateProblem when a template is broken (before
+    any report is written when it does not even parse).
     """
     register, origin = _register(register_path, register, read_from, profile, sheet)
     if out_dir is None:
@@ -166,7 +168,8 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
         current = take_snapshot(register, portfolio_figures.as_of)
         changes = compare(baseline(register, portfolio_figures.as_of), current,
                           register.standard)
-    data = report_data(register, validate(register, as_of), portfolio_figures, changes)
+    data = report_data(register, validate(register, as_of), portfolio_figures, changes,
+                       trends(portfolio_figures.as_of) if trends is not None else None)
     renderer = ReportRenderer(templates)
     engine = resolve_engine(pdf_engine) if "pdf" in formats else None
     if engine:

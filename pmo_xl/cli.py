@@ -412,7 +412,8 @@ def _report(args: argparse.Namespace) -> int:
                 templates=args.templates, jobs=args.jobs or os.cpu_count() or 1,
                 as_of=args.as_of, pdf_engine=args.pdf_engine, force=args.force,
                 skip_invalid=args.skip_invalid, progress=progress.update,
-                profile=args.profile, sheet=args.sheet, baseline=_baseline(args))
+                profile=args.profile, sheet=args.sheet, baseline=_baseline(args),
+                trends=_trends(args))
     except PdfEngineError as error:
         _fail(f"PDF engine: {error}")
         return EXIT_UNUSABLE
@@ -427,6 +428,15 @@ def _baseline(args: argparse.Namespace) -> Any:
     from .cli_history import baseline_snapshot
 
     return lambda register, as_of: baseline_snapshot(args, _read, as_of)
+
+
+def _trends(args: argparse.Namespace) -> Any:
+    """`report --since` with a history: the function that gives its trends, or None."""
+    if not args.since:
+        return None
+    from .cli_history import history_trends
+
+    return lambda as_of: history_trends(args, as_of)
 
 
 def _print_json(data: dict[str, Any]) -> None:

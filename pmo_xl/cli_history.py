@@ -185,6 +185,17 @@ def baseline_snapshot(args: argparse.Namespace, read: Any, as_of: dt.date) -> An
     return take_snapshot(earlier, _copy_as_of(earlier, copy))
 
 
+def history_trends(args: argparse.Namespace, as_of: dt.date) -> dict[str, Any] | None:
+    """The trends of the register's history, when it has one."""
+    from .history import History
+
+    path = history_path(args)
+    if not path.is_file():
+        return None
+    with History(path, create=False) as history:
+        return {"portfolio": history.trend(as_of), "projects": history.project_trends(as_of)}
+
+
 def _date(text: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)

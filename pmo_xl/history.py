@@ -9,6 +9,9 @@ file that any SQLite tool, pandas or Power BI (through ODBC) can open:
 
 * `snapshots`: one row per as-of date (when taken, the register's path and sha256, the
   pmo-xl version, how many projects);
+* `portfolio`: the roll-up's portfolio figures of each snapshot (projects by Overall RAG,
+  CPI, SPI and the sums behind them), for trends (schema 2; a store of schema 1 gains the
+  table, its earlier snapshots without figures);
 * one table per sheet (`projects`, `milestones`, `lessons`, ...: `sheets` maps them to the
   standard's sheet names), one row per register row per snapshot, a column per field; a
   field a later standard adds becomes a new column (earlier snapshots hold NULL there).
@@ -32,10 +35,10 @@ import pandas as pd
 
 from . import __version__
 from .errors import RegisterError
-from .metrics import child_frame, plain_column, project_metrics, resolve_as_of
+from .metrics import Rollup, child_frame, plain_column, project_metrics, resolve_as_of, rollup
 from .reader import Register
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 HISTORY_SUFFIX = ".history.sqlite"
 BUSY_TIMEOUT_S = 30  # a second process recording at the same moment waits this long
 
@@ -64,6 +67,7 @@ class Snapshot:
 
     info: SnapshotInfo
     sheets: dict[str, pd.DataFrame] = field(default_factory=dict)
+    portfolio: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def projects(self) -> pd.DataFrame:
@@ -89,7 +93,22 @@ def take_snapshot(register: Register, as_of: dt.date | None = None, *,
         sheets[table.schema.name] = _plain_frame(child_frame(table, day))
     info = SnapshotInfo(day, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                         str(register.path), sha256, __version__, len(projects))
-    return Snapshot(info, sheets)
+    return Snapshot(info, sheets, portfolio_figures(rollup(register, day)))
+
+
+TREND_FIGURES = ("green", "amber", "red", "unset", "cpi", "spi")
+
+
+def portfolio_figures(portfolio: Rollup) -> dict[str, float | None]:
+    """The figures a trend shows, as the roll-up computes them: active projects by Overall
+    RAG meaning (None when not tracked), portfolio CPI and SPI."""
+    counts = portfolio.counts()["by_rag"] or {}
+    finance = portfolio.finance()
+    figures: dict[str, float | None] = {
+        rag.casefold(): counts.get(rag) if counts else None
+        for rag in ("Green", "Amber", "Red", "Unset")}
+    figures.update(cpi=finance["cpi"], spi=finance["spi"])
+    return figures
 
 
 def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -128,6 +147,8 @@ class History:
                        ":register_sha256, :pmo_xl_version, :projects)", info)
             for sheet, frame in snapshot.sheets.items():
                 _insert_rows(db, sheet, day, frame)
+            db.executemany("INSERT INTO portfolio VALUES (?, ?, ?)",
+                           [(day, k, v) for k, v in snapshot.portfolio.items()])
 
     def snapshots(self) -> list[SnapshotInfo]:
         """Every snapshot's header, oldest first."""
@@ -151,6 +172,33 @@ class History:
         for sheet, table in self._query("SELECT sheet, table_name FROM sheets"):
             sheets[sheet] = self._frame(table, "WHERE as_of = ?", (as_of.isoformat(),))
         return Snapshot(info, sheets)
+
+    def trend(self, until: dt.date, last: int = 12) -> list[dict[str, object]]:
+        """The portfolio figures of the latest `last` snapshots up to the date, oldest
+        first (a snapshot recorded before schema 2 has none: None each)."""
+        days = [s.as_of.isoformat() for s in self.snapshots() if s.as_of <= until][-last:]
+        rows = self._query("SELECT as_of, figure, value FROM portfolio")
+        found: dict[str, dict[str, object]] = {d: {"as_of": d} for d in days}
+        for day, figure, value in rows:
+            if day in found:
+                found[str(day)][str(figure)] = value
+        return [{"as_of": d, **{f: found[d].get(f) for f in TREND_FIGURES}} for d in days]
+
+    def project_trends(self, until: dt.date, last: int = 12) -> dict[str, list[dict]]:
+        """Per project, its Overall RAG, CPI and SPI in the latest `last` snapshots."""
+        days = [s.as_of.isoformat() for s in self.snapshots() if s.as_of <= until][-last:]
+        table = dict(self._query("SELECT sheet, table_name FROM sheets")).get("Projects")
+        if not days or table is None:
+            return {}
+        marks = ", ".join("?" * len(days))
+        frame = self._frame(str(table), f"WHERE as_of IN ({marks}) ORDER BY as_of", tuple(days))
+        series: dict[str, list[dict]] = {}
+        for row in frame[["as_of", "project_id", "overall_rag", "cpi", "spi"]].itertuples(
+                index=False):
+            series.setdefault(str(row.project_id), []).append(
+                {"as_of": row.as_of, "overall_rag": row.overall_rag, "cpi": row.cpi,
+                 "spi": row.spi})
+        return series
 
     def export(self, sheet: str = "Projects") -> pd.DataFrame:
         """One tidy table of a sheet over every snapshot: as_of first, then every field."""
@@ -229,8 +277,15 @@ def _create_v1(db: sqlite3.Connection) -> None:
                "field))")
 
 
+def _add_portfolio_v2(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE portfolio (as_of TEXT NOT NULL REFERENCES snapshots(as_of) ON "
+               "DELETE CASCADE, figure TEXT NOT NULL, value REAL, PRIMARY KEY (as_of, "
+               "figure))")
+
+
 # Version n's entry turns a store of version n - 1 into version n.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1,
+                                                                2: _add_portfolio_v2}
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:

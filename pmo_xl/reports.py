@@ -180,7 +180,8 @@ class ReportData:
 
 
 def report_data(register: Register, validation: Validation, portfolio: Rollup,
-                changes: Changes | None = None) -> ReportData:
+                changes: Changes | None = None,
+                trends: dict[str, Any] | None = None) -> ReportData:
     """The records behind every report of this register (see the module docstring); with
     `changes`, what changed since a baseline, per project and for the portfolio."""
     summary = portfolio.to_dict(per_project=False)
@@ -205,6 +206,8 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup,
                          "issues": issues.get(record["row"], [])})
     if changes is not None:
         _add_changes(common, projects, summary, changes)
+    if trends is not None:
+        _add_trends(projects, summary, trends)
     summary["watch_milestones"] = _watch_milestones(projects)
     summary["red_projects"] = [p["project_id"] for p in projects
                                if p["overall_rag"] == "Red" and p["phase"] != CLOSED]
@@ -218,6 +221,20 @@ def _add_changes(common: dict[str, Any], projects: list[dict[str, Any]],
     for project in projects:
         project["since"] = project_since(changes, project["project_id"])
     summary["since"] = portfolio_since(changes)
+
+
+TREND_MIN_SNAPSHOTS = 3  # fewer points make no trend worth a chart
+
+
+def _add_trends(projects: list[dict[str, Any]], summary: dict[str, Any],
+                trends: dict[str, Any]) -> None:
+    """The history's trends, where there are enough snapshots to draw one."""
+    portfolio = trends.get("portfolio") or []
+    summary["trend"] = portfolio if len(portfolio) >= TREND_MIN_SNAPSHOTS else None
+    series = trends.get("projects") or {}
+    for project in projects:
+        points = series.get(str(project["project_id"])) or []
+        project["trend"] = points if len(points) >= TREND_MIN_SNAPSHOTS else None
 
 
 def _register_details(register: Register) -> pd.DataFrame:

@@ -270,3 +270,38 @@ def test_reports_since_a_baseline(weeks: tuple[Path, Path], tmp_path: Path,
     changed = [name for name, entry in moved["files"].items()
                if entry["inputs_sha256"] != manifest["files"][name]["inputs_sha256"]]
     assert len(changed) == len(moved["files"])
+
+
+def test_a_store_of_schema_1_is_migrated(weeks: tuple[Path, Path], tmp_path: Path) -> None:
+    first, second = weeks
+    store = tmp_path / "h.sqlite"
+    with History(store) as history:
+        history.record(take_snapshot(read_register(first)))
+    with sqlite3.connect(store) as db:  # back to schema 1: no portfolio figures
+        db.execute("DROP TABLE portfolio")
+        db.execute("PRAGMA user_version = 1")
+    with History(store) as history:
+        history.record(take_snapshot(read_register(second)))
+        assert len(history.load(WEEK_1).projects) == 5  # the earlier snapshot, intact
+        trend = history.trend(WEEK_2)
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert [t["as_of"] for t in trend] == ["2026-09-23", "2026-09-30"]
+    # Active and Green on 30 Sep: PRJ-002, PRJ-005, PRJ-006 (PRJ-003 has closed).
+    assert trend[0]["cpi"] is None and trend[1]["green"] == 3
+
+
+def test_reports_chart_trends_from_three_snapshots(weeks: tuple[Path, Path],
+                                                   tmp_path: Path) -> None:
+    first, second = weeks
+    history = default_history_path(second)
+    for path, day in ((first, "2026-09-16"), (first, "2026-09-23"), (second, "2026-09-30")):
+        assert main(["snapshot", str(path), "--history", str(history), "--as-of", day]) == 0
+    out = tmp_path / "reports"
+    assert main(["report", str(second), "--since", "previous", "--out", str(out),
+                 "--format", "html"]) == 0
+    summary = (out / "portfolio-summary.html").read_text(encoding="utf-8")
+    assert 'aria-label="Trend of the Overall RAG counts and CPI/SPI"' in summary
+    assert "The last 3 snapshots" in summary
+    [project] = out.glob("PRJ-001-*.html")
+    assert 'aria-label="Trend of the project' in project.read_text(encoding="utf-8")
