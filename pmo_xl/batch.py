@@ -46,6 +46,7 @@ from .reports import (
     PORTFOLIO_TEMPLATE,
     PROJECT_TEMPLATE,
     ReportRenderer,
+    natural_key,
     output_folder,
     report_data,
     template_problem,
@@ -541,7 +542,9 @@ def _write_index(out_dir: Path, renderer: ReportRenderer, common: dict[str, Any]
         stem = name.rsplit(".", 1)[0]
         row = projects.setdefault(stem, {**entry, "files": []})
         row["files"].append(link)
-    html = renderer.render(INDEX_TEMPLATE, common, generated, entries=list(projects.values()),
+    rows = sorted(projects.values(), key=lambda row: (natural_key(row.get("project_id")),
+                                                       natural_key(row.get("project_name"))))
+    html = renderer.render(INDEX_TEMPLATE, common, generated, entries=rows,
                            portfolio_files=portfolio_files)
     write_atomic(out_dir / INDEX, html.encode("utf-8"))
 

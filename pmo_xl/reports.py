@@ -297,6 +297,20 @@ def slug(text: object, limit: int = 60) -> str:
     return cleaned
 
 
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+def natural_key(text: object) -> tuple[Any, ...]:
+    """A sort key that orders as people read: case-insensitive, numbers by value (PRJ-2
+    before PRJ-10, prj-0019 among PRJ-0018 and PRJ-0020); blanks last."""
+    shown = "" if text is None else str(text).strip()
+    if not shown:
+        return (1,)
+    parts = tuple((0, int(part), part) if part.isdigit() else (1, 0, part.casefold())
+                  for part in _DIGITS.split(shown) if part)
+    return (0, parts, shown)  # the text itself last: a stable order for 'a' and 'A'
+
+
 def report_stems(projects: Iterable[dict[str, Any]]) -> list[str]:
     """`<ProjectID>-<slug-of-name>` per project, made unique by the Excel row when two
     projects would share a name (duplicate IDs happen in real registers)."""
