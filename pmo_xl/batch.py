@@ -50,6 +50,7 @@ from .reports import (
     output_folder,
     report_data,
     template_problem,
+    templates_folder,
 )
 from .validation import validate
 
@@ -138,8 +139,8 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
                   profile: Path | None = None, sheet: str | None = None) -> BatchResult:
     """Write the selected reports of a register into out_dir (see the module docstring).
 
-    `out_dir=None` and `formats=None` take the register's Settings (Output Folder, inside
-    the register's folder, and Report Formats).
+    `out_dir=None`, `formats=None` and `templates=None` take the register's Settings (Output
+    Folder and Templates Folder, inside the register's folder, and Report Formats).
 
     Raises RegisterError for an unusable register or an unknown project ID, and
     PdfEngineError when PDF is asked for and the engine cannot run here. Without `register`
@@ -155,6 +156,8 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
         out_dir = output_folder(register)
     if formats is None:
         formats = _settings_formats(register.settings.report_formats)
+    if templates is None:
+        templates = templates_folder(register)
     data = report_data(register, validate(register, as_of), rollup(register, as_of))
     renderer = ReportRenderer(templates)
     engine = resolve_engine(pdf_engine) if "pdf" in formats else None

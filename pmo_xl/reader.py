@@ -140,6 +140,7 @@ class Settings:
     latest_year: int = 2100
     report_formats: str = "HTML, PDF"
     output_folder: str = "Reports"
+    templates_folder: str = ""
 
     def cell_rules(self, currency: str | None) -> CellRules:
         return CellRules(self.date_order, self.fallback_date_order,

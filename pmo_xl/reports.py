@@ -38,6 +38,7 @@ from jinja2 import (
     ChoiceLoader,
     Environment,
     FileSystemLoader,
+    PrefixLoader,
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
@@ -62,6 +63,7 @@ PROJECT_TEMPLATE = "project.html.j2"
 PORTFOLIO_TEMPLATE = "portfolio.html.j2"
 INDEX_TEMPLATE = "index.html.j2"
 PORTFOLIO_STEM = "portfolio-summary"
+BUNDLED_PREFIX = "bundled"  # {% extends "bundled:project.html.j2" %}
 
 # Register columns a project report shows besides the roll-up's own figures.
 _REGISTER_FIELDS = ("business_unit", "sponsor", "project_manager", "schedule_rag", "cost_rag",
@@ -108,6 +110,25 @@ def output_folder(register: Register) -> Path:
     return settings_path(register, "Output Folder", register.settings.output_folder.strip(),
                          "name a folder inside it, such as 'Reports', or give the folder "
                          "with --out")
+
+
+def templates_folder(register: Register) -> Path | None:
+    """The Settings Templates Folder (inside the register's folder), or None when blank: the
+    same overrides for the Excel buttons as `--templates` gives the command line."""
+    name = register.settings.templates_folder.strip()
+    if not name:
+        return None
+    path = settings_path(register, "Templates Folder", name, "copy the templates into a "
+                         "folder inside it, or give the folder with --templates")
+    try:
+        found = path.is_dir()
+    except (OSError, ValueError) as error:
+        raise RegisterError(register.path, f"Settings Templates Folder '{name[:80]}' cannot "
+                                           f"be used: {error}") from None
+    if not found:
+        raise RegisterError(register.path, f"Settings Templates Folder '{name[:80]}' is not a "
+                                           f"folder (looked for {path})")
+    return path
 
 
 def settings_path(register: Register, setting: str, value: str, what_to_do: str) -> Path:
@@ -361,7 +382,11 @@ class ReportRenderer:
     def __init__(self, user_templates: Path | None = None) -> None:
         self.folders = [*([user_templates.resolve()] if user_templates else []),
                         bundled_templates()]
-        loaders: list[BaseLoader] = [_FolderLoader(str(f)) for f in self.folders]
+        # "bundled:NAME" is always the bundled file, so that a user's template of the same
+        # name can extend it; a plain name is the user's file when there is one.
+        bundled = PrefixLoader({BUNDLED_PREFIX: _FolderLoader(str(self.folders[-1]))},
+                               delimiter=":")
+        loaders: list[BaseLoader] = [bundled, *(_FolderLoader(str(f)) for f in self.folders)]
         # Immutable too: a template must not change the data the next report shows.
         self.env = ImmutableSandboxedEnvironment(
             loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined,
@@ -372,12 +397,16 @@ class ReportRenderer:
         self.env.filters.update(money=_money, ratio=fmt.ratio, percent=fmt.percent, day=_day)
 
     def template_set_hash(self) -> str:
-        """sha256 over every template file in effect (a user's file wins over the bundled)."""
+        """sha256 over every template file in effect (a user's file wins over the bundled;
+        a bundled file it hides is still in effect as "bundled:NAME")."""
         effective: dict[str, Path] = {}
         for folder in reversed(self.folders):
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".py":
-                    effective[path.relative_to(folder).as_posix()] = path
+                    name = path.relative_to(folder).as_posix()
+                    if name in effective:
+                        effective[f"{BUNDLED_PREFIX}:{name}"] = effective[name]
+                    effective[name] = path
         digest = hashlib.sha256()
         for name in sorted(effective):
             digest.update(name.encode() + b"\0" + effective[name].read_bytes() + b"\0")

@@ -8,12 +8,18 @@ with pypdf).
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+from jinja2 import TemplateNotFound
 from registers import project, register
 
 from pmo_xl.batch import write_reports
-from pmo_xl.reports import natural_key
+from pmo_xl.cli import main
+from pmo_xl.errors import TemplateProblem
+from pmo_xl.reports import ReportRenderer, natural_key
 
 
 def _index_ids(out: Path) -> list[str]:
@@ -34,3 +40,89 @@ def test_index_lists_projects_in_natural_case_insensitive_order(tmp_path: Path) 
     write_reports(path, tmp_path / "out", all_projects=True, formats=["html"])
     assert _index_ids(tmp_path / "out") == ["PRJ-2", "PRJ-10", "PRJ-0018", "prj-0019",
                                             "PRJ-0020"]
+
+
+# A user's project.html.j2 that extends the bundled one of the same name, adding one block.
+_EXTENDING = """{% extends "bundled:project.html.j2" %}
+{% block title %}Ours: {{ super() }}{% endblock %}
+"""
+
+
+def _project_html(out: Path) -> str:
+    [html] = out.glob("PRJ-001-*.html")
+    return html.read_text(encoding="utf-8")
+
+
+def test_a_user_template_extends_the_bundled_one_of_its_name(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "project.html.j2").write_text(_EXTENDING, encoding="utf-8")
+    path = register(tmp_path / "Register.xlsx")
+    write_reports(path, tmp_path / "out", all_projects=True, formats=["html"],
+                  templates=templates)
+    html = _project_html(tmp_path / "out")
+    assert "<title>Ours: PRJ-001 Payroll Upgrade – status report</title>" in html
+    assert "Payroll Upgrade</h1>" in html  # the rest is the bundled report
+    # The bundled file it extends is in the template set: editing either redoes the report.
+    renderer = ReportRenderer(templates)
+    assert renderer.template_set_hash() not in (ReportRenderer().template_set_hash(),
+                                                _hash_without_bundled(renderer))
+
+
+def _hash_without_bundled(renderer: ReportRenderer) -> str:
+    user = ReportRenderer.__new__(ReportRenderer)
+    user.folders = renderer.folders[:1]
+    return user.template_set_hash()
+
+
+def test_bundled_prefix_keeps_the_sandbox_and_refuses_links(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "project.html.j2").write_text(
+        '{% extends "bundled:project.html.j2" %}{% block title %}'
+        '{{ project.__class__ }}{% endblock %}', encoding="utf-8")
+    path = register(tmp_path / "Register.xlsx")
+    with pytest.raises(TemplateProblem, match="sandboxed"):
+        write_reports(path, tmp_path / "out", all_projects=True, formats=["html"],
+                      templates=templates)
+    # The bundled templates' own includes still go through the user's folder, links refused.
+    (templates / "project.html.j2").write_text(_EXTENDING, encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("secret", encoding="utf-8")
+    (templates / "base.html.j2").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(TemplateProblem, match="is a link to a file outside"):
+        write_reports(path, tmp_path / "out", all_projects=True, formats=["html"],
+                      templates=templates)
+    with pytest.raises(TemplateNotFound):
+        ReportRenderer(templates).env.get_template("bundled:../README.md")
+
+
+def test_templates_folder_setting_is_used_and_templates_option_wins(tmp_path: Path) -> None:
+    ours, cli = tmp_path / "ours", tmp_path / "cli"
+    for folder, word in ((ours, "Setting"), (cli, "Option")):
+        folder.mkdir()
+        (folder / "project.html.j2").write_text(
+            _EXTENDING.replace("Ours", word), encoding="utf-8")
+    path = register(tmp_path / "Register.xlsx",
+                    settings={"Templates Folder": "ours", "Report Formats": "HTML"})
+    assert main(["report", str(path), "--out", str(tmp_path / "a")]) == 0
+    assert "<title>Setting: PRJ-001" in _project_html(tmp_path / "a")
+    assert main(["report", str(path), "--out", str(tmp_path / "b"), "--templates",
+                 str(cli)]) == 0
+    assert "<title>Option: PRJ-001" in _project_html(tmp_path / "b")
+
+
+@pytest.mark.parametrize(("folder", "problem"), [
+    ("missing", "Settings Templates Folder 'missing' is not a folder"),
+    ("../elsewhere", "Settings Templates Folder '../elsewhere' (cell Settings!B"),
+])
+def test_unusable_templates_folder_setting_is_one_line(tmp_path: Path, folder: str,
+                                                       problem: str) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "reg").mkdir()
+    path = register(tmp_path / "reg" / "Register.xlsx", settings={"Templates Folder": folder})
+    result = subprocess.run([sys.executable, "-m", "pmo_xl.cli", "report", str(path), "--out",
+                             str(tmp_path / "out"), "--format", "html"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert problem in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
