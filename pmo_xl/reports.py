@@ -3,7 +3,8 @@
 `report_data(register, validation, portfolio)` turns a register, its validation and its roll-up
 into plain JSON-ready records: one per project (the roll-up's per-project figures exactly as
 `pmo-xl rollup --format json` gives them, plus the register's people, dates and narrative, the
-project's milestones, lessons and data issues) and one for the portfolio (the roll-up's
+project's milestones, lessons and data issues, and as `columns` every cell of its row by
+header text, columns the standard does not know included) and one for the portfolio (the roll-up's
 `to_dict()`, plus the exception list and the milestones to watch). Nothing is computed here
 that the roll-up already computes; templates only format and lay out.
 
@@ -32,6 +33,7 @@ from importlib import resources
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import (
     BaseLoader,
@@ -52,7 +54,7 @@ from . import __version__
 from . import formatting as fmt
 from .errors import RegisterError, TemplateProblem
 from .metrics import Rollup, plain_column, untracked_figures, usable_dates
-from .reader import Register
+from .reader import Register, Table, unmatched_columns
 from .references import Reference, outside_references
 from .rules import PERFORMANCE_TOLERANCE
 from .schema import CLOSED, Kind
@@ -210,15 +212,16 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup) -
               "data_quality": summary["data_quality"]}
     records = portfolio.per_project()
     details = _plain_records(_register_details(register), None)
+    columns = register_columns(register.projects)
     children = {t.schema.group or t.schema.name.lower(): _rows_by_project(frame)
                 for t, frame in ((register.table(name), frame)
                                  for name, frame in portfolio.children.items())
                 if t is not None}
     issues = _issues_by_project(register, validation)
     projects = []
-    for record, detail in zip(records, details, strict=True):
+    for record, detail, cells in zip(records, details, columns, strict=True):
         key = _id_key(record["project_id"])
-        projects.append({**record, **detail,
+        projects.append({**record, **detail, "columns": cells,
                          **{group: rows.get(key, []) for group, rows in children.items()},
                          "issues": issues.get(record["row"], [])})
     summary["watch_milestones"] = _watch_milestones(projects)
@@ -239,6 +242,55 @@ def _register_details(register: Register) -> pd.DataFrame:
         if column.kind is Kind.ENUM:
             frame[f"{key}_label"] = table.label(key)
     return pd.DataFrame(frame, index=table.rows.index)
+
+
+def register_columns(table: Table) -> list[dict[str, Any]]:
+    """Per row, every column of the sheet as the register holds it, keyed by the header text
+    in the sheet's order, the columns the standard does not know included: text as written
+    (a value that failed validation too), numbers, dates as ISO dates, blanks as None."""
+    positions = table.layout.positions() if table.layout is not None else {}
+    found = [(positions.get(key, len(positions)), table.headers.get(key, key).strip(),
+              table.raw[key]) for key in table.raw.columns]
+    if table.extra is not None and table.layout is not None:
+        found += [(at, name, table.extra[name])
+                  for name, at in unmatched_columns(table.layout).items()]
+    found.sort(key=lambda column: column[0])
+    names = [name for _at, name, _cells in found]
+    values = [_cell_values(cells) for _at, _name, cells in found]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)] or [
+        {} for _ in range(len(table))]
+
+
+def _cell_values(cells: pd.Series) -> list[Any]:
+    """A column of raw cells as JSON-ready values, column-wise where its type allows: whole
+    numbers as int (100000, not 100000.0), dates as ISO dates."""
+    if pd.api.types.is_datetime64_any_dtype(cells):
+        return _plain(cells.dt.strftime("%Y-%m-%d"))
+    if pd.api.types.is_float_dtype(cells):
+        cells = cells.where(np.isfinite(cells))
+        whole = cells.notna() & (cells % 1 == 0) & (cells.abs() < 2**53)
+        shown = cells.astype(object)
+        shown[whole] = cells[whole].astype("int64").astype(object)
+        return _plain(shown)
+    if cells.dtype == object:  # a column of mixed kinds: cell by cell
+        return [_cell_value(value) for value in _plain(cells)]
+    return _plain(cells)
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if not np.isfinite(value):
+            return None
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    return value.item() if hasattr(value, "item") else value
+
+
+def _plain(values: pd.Series) -> list[Any]:
+    return values.astype(object).where(values.notna(), None).tolist()
 
 
 def exceptions(portfolio: Rollup) -> list[dict[str, Any]]:

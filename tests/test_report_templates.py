@@ -7,6 +7,7 @@ with pypdf).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import sys
@@ -126,3 +127,29 @@ def test_unusable_templates_folder_setting_is_one_line(tmp_path: Path, folder: s
     assert result.returncode == 2
     assert problem in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_templates_get_every_register_column_by_its_header(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "project.html.j2").write_text(
+        '{% extends "bundled:project.html.j2" %}{% block kind %}'
+        '{% for name, value in project.columns.items() %}[{{ name }}={{ value }}]{% endfor %}'
+        '{% endblock %}', encoding="utf-8")
+    rows = [project(**{"Benefits Owner": "Cara <Diaz>", "Benefit Value": 250_000,
+                       "Gate Date": dt.date(2026, 3, 1), "Budget": "lots"}),
+            project(**{"Project ID": "PRJ-002", "Benefits Owner": None, "Benefit Value": 12.5,
+                       "Gate Date": None})]
+    path = register(tmp_path / "Register.xlsx", rows)
+    write_reports(path, tmp_path / "out", all_projects=True, formats=["html"],
+                  templates=templates)
+    first = _project_html(tmp_path / "out")
+    # The PMO's own columns, after the standard's in the sheet's order, escaped as text; a
+    # value that failed validation (Budget 'lots') as it was written.
+    assert ("[Next Steps=Build.][Benefits Owner=Cara &lt;Diaz&gt;][Benefit Value=250000]"
+            "[Gate Date=2026-03-01]") in first
+    assert "[Project ID=PRJ-001][Project Name=Payroll Upgrade]" in first
+    assert "[Budget=lots]" in first and "[Percent Complete=0.75]" in first
+    [second] = (tmp_path / "out").glob("PRJ-002-*.html")
+    assert ("[Benefits Owner=None][Benefit Value=12.5][Gate Date=None]"
+            in second.read_text(encoding="utf-8"))
