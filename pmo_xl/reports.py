@@ -446,7 +446,8 @@ class ReportRenderer:
         self.env.globals.update(data_uri=self.data_uri, has_asset=self.has_asset,
                                 tolerance=PERFORMANCE_TOLERANCE, tracked=_tracked,
                                 covered=_covered)
-        self.env.filters.update(money=_money, ratio=fmt.ratio, percent=fmt.percent, day=_day)
+        self.env.filters.update(money=_money, ratio=fmt.ratio, percent=fmt.percent, day=_day,
+                                css_string=css_string)
 
     def template_set_hash(self) -> str:
         """sha256 over every template file in effect (a user's file wins over the bundled;
@@ -566,6 +567,22 @@ def _tracked(context: Any, figure: str) -> bool:
 def _covered(counted: int, total: int) -> Markup | str:
     """' (34 of 35)' after a portfolio figure that covers only part of the portfolio."""
     return Markup(f" <small>({counted} of {total})</small>") if counted < total else ""
+
+
+_WORD_JOINER = "\u2060"  # invisible; keeps '(' and '@' from joining what comes before
+
+
+def css_string(text: object) -> Markup:
+    """Text (a project's name, say) as a quoted CSS string for a `content:` property: every
+    character but ASCII letters, digits and spaces escaped (the space after an escape ends
+    it), so that nothing ends the string or the <style>; and a word joiner before each '('
+    and after each '@', so that register text never reads as url(...) or @import to
+    `references.css_references`, which would refuse the report for it."""
+    plain = text.unescape() if isinstance(text, Markup) else str(text)
+    plain = plain.replace("(", f"{_WORD_JOINER}(").replace("@", f"@{_WORD_JOINER}")
+    shown = "".join(c if c.isascii() and (c.isalnum() or c == " ") else f"\\{ord(c):06x} "
+                    for c in plain)
+    return Markup(f'"{shown}"')
 
 
 def _day(iso: str | None) -> str:

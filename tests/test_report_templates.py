@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import require_tool
 from jinja2 import TemplateNotFound
-from registers import project, register
+from registers import VALID_MILESTONE, project, register
 
 from pmo_xl.batch import write_reports
 from pmo_xl.cli import main
 from pmo_xl.errors import TemplateProblem
+from pmo_xl.pdf import combined_document
 from pmo_xl.reports import ReportRenderer, natural_key
 
 
@@ -153,3 +155,62 @@ def test_templates_get_every_register_column_by_its_header(tmp_path: Path) -> No
     [second] = (tmp_path / "out").glob("PRJ-002-*.html")
     assert ("[Benefits Owner=None][Benefit Value=12.5][Gate Date=None]"
             in second.read_text(encoding="utf-8"))
+
+
+def _require_engine(name: str) -> None:
+    if name == "chromium":
+        require_tool("chromium", "apt-get install chromium")
+    else:
+        try:
+            import weasyprint  # noqa: F401
+        except (ImportError, OSError) as error:
+            pytest.skip(f"WeasyPrint cannot run ({error})")
+
+
+def _pages(path: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    return [re.sub(r"\s+", " ", page.extract_text() or "") for page in PdfReader(path).pages]
+
+
+# Register text that must show as it is on the running header, never read as CSS.
+_LONG_NAME = 'Tom & Jerry "url(x)" @import </style> Ünïcode'
+
+
+@pytest.mark.parametrize("engine", ["chromium", "weasyprint"])
+def test_continuation_pages_have_a_running_header_and_page_numbers(
+        engine: str, tmp_path: Path) -> None:
+    _require_engine(engine)
+    rows = [project(**{"Project ID": "PRJ-001", "Project Name": _LONG_NAME}),
+            *(project(**{"Project ID": f"PRJ-00{i}", "Project Name": f"Short {i}"})
+              for i in (2, 3))]
+    milestones = [{**VALID_MILESTONE, "Milestone": f"Milestone {i}"} for i in range(90)]
+    path = register(tmp_path / "Register.xlsx", rows, milestones=milestones)
+    write_reports(path, tmp_path / "out", project_ids=["PRJ-001", "PRJ-002", "PRJ-003"],
+                  formats=["pdf"], pdf_engine=engine)
+    [long] = (tmp_path / "out").glob("PRJ-001-*.pdf")
+    pages = _pages(long)
+    assert len(pages) >= 2
+    assert "Page 1 of" not in pages[0]  # the first page looks as a one-page report does
+    for number, text in enumerate(pages[1:], start=2):
+        assert f"Page {number} of {len(pages)}" in text
+        assert "PRJ-001 · Tom & Jerry" in text
+        # The invisible word joiners before '(' and after '@' may extract as spaces.
+        assert _LONG_NAME.replace(" ", "") in re.sub(r"[\s\u2060]", "", text)
+    # One-page reports alone, then (chromium) printed together as one document and split:
+    # no page looks like a continuation page.
+    write_reports(path, tmp_path / "short", project_ids=["PRJ-002", "PRJ-003"],
+                  formats=["pdf"], pdf_engine=engine)
+    for out in ("out", "short"):
+        for short in ("PRJ-002", "PRJ-003"):
+            [pdf] = (tmp_path / out).glob(f"{short}-*.pdf")
+            [text] = _pages(pdf)
+            assert "Page " not in text and f"{short} · Short" not in text
+
+
+def test_a_combined_document_leaves_out_continuation_styles() -> None:
+    html = ('<html><head></head><body><style data-pages="continuation">@page { @top-left '
+            '{ content: "x"; } }</style><p>{}</p></body></html>')
+    combined = combined_document([("a.pdf", html.replace("{}", "A")),
+                                  ("b.pdf", html.replace("{}", "B"))])
+    assert "continuation" not in combined and "<p>A</p>" in combined and "<p>B</p>" in combined
