@@ -48,9 +48,11 @@ from .reports import (
     PORTFOLIO_TEMPLATE,
     PROJECT_TEMPLATE,
     ReportRenderer,
+    natural_key,
     output_folder,
     report_data,
     template_problem,
+    templates_folder,
 )
 from .validation import validate
 
@@ -142,8 +144,8 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
                   ) -> BatchResult:
     """Write the selected reports of a register into out_dir (see the module docstring).
 
-    `out_dir=None` and `formats=None` take the register's Settings (Output Folder, inside
-    the register's folder, and Report Formats).
+    `out_dir=None`, `formats=None` and `templates=None` take the register's Settings (Output
+    Folder and Templates Folder, inside the register's folder, and Report Formats).
 
     Raises RegisterError for an unusable register or an unknown project ID, and
     PdfEngineError when PDF is asked for and the engine cannot run here. Without `register`
@@ -162,6 +164,8 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
         out_dir = output_folder(register)
     if formats is None:
         formats = _settings_formats(register.settings.report_formats)
+    if templates is None:
+        templates = templates_folder(register)
     portfolio_figures = rollup(register, as_of)
     changes = None
     if baseline is not None:
@@ -556,7 +560,9 @@ def _write_index(out_dir: Path, renderer: ReportRenderer, common: dict[str, Any]
         stem = name.rsplit(".", 1)[0]
         row = projects.setdefault(stem, {**entry, "files": []})
         row["files"].append(link)
-    html = renderer.render(INDEX_TEMPLATE, common, generated, entries=list(projects.values()),
+    rows = sorted(projects.values(), key=lambda row: (natural_key(row.get("project_id")),
+                                                       natural_key(row.get("project_name"))))
+    html = renderer.render(INDEX_TEMPLATE, common, generated, entries=rows,
                            portfolio_files=portfolio_files)
     write_atomic(out_dir / INDEX, html.encode("utf-8"))
 

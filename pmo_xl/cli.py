@@ -181,7 +181,8 @@ def _report_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     report.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: "
                         "Settings Output Folder, taken from the register's folder)")
     report.add_argument("--templates", type=Path, metavar="DIR", help="a folder of templates "
-                        "that win over the bundled ones with the same name")
+                        "that win over the bundled ones with the same name (default: Settings "
+                        "Templates Folder, inside the register's folder)")
     report.add_argument("--jobs", type=_positive, metavar="N",
                         help="PDFs converted at once: pages of one browser (chromium) or "
                         "worker processes (weasyprint); default: the number of CPUs")

@@ -331,6 +331,9 @@ def with_policy(html: str) -> str:
 REPORTS_PER_PRINT = 8
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)
 _TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
+# A report's style for its pages after the first (running header, page numbers): left out of
+# a combined document, whose every page is the first of a one-page report.
+_CONTINUATION = re.compile(r'<style data-pages="continuation">.*?</style>', re.DOTALL)
 
 
 def _stylesheet_key(html: str) -> str:
@@ -358,7 +361,7 @@ def combined_document(group: Sequence[tuple[str, str]]) -> str:
         match = _BODY.search(html)
         assert match is not None  # print_groups only groups documents with a body
         style = ' style="break-before: page"' if index else ""
-        bodies.append(f"<div{style}>{match[1]}</div>")
+        bodies.append(f"<div{style}>{_CONTINUATION.sub('', match[1])}</div>")
     return f"{head}<body>{''.join(bodies)}</body></html>"
 
 

@@ -87,6 +87,9 @@ class Table:
     skipped: dict[int, str] = field(default_factory=dict)  # totals rows left out
     hidden: tuple[int, ...] = ()  # hidden or filtered-out rows that were read
     width: int = 0  # columns in the header row
+    # Raw cells of the columns the standard does not know, by their header text (a repeated
+    # text gets its column letter): a PMO's own fields, for its own report templates.
+    extra: pd.DataFrame | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -140,6 +143,7 @@ class Settings:
     latest_year: int = 2100
     report_formats: str = "HTML, PDF"
     output_folder: str = "Reports"
+    templates_folder: str = ""
 
     def cell_rules(self, currency: str | None) -> CellRules:
         return CellRules(self.date_order, self.fallback_date_order,
@@ -538,10 +542,15 @@ def _read_table(path: Path, data: SheetData, layout: Any, schema: SheetSchema,
         return None
     width = max((m.index for m in layout.matches), default=-1) + 1
     body = data.rows[layout.row + 1:]
-    raw = _raw_frame(body, positions, header_row + 1, data.blank_row)
+    unknown = unmatched_columns(layout)
+    both = _raw_frame(body, {**positions, **{_EXTRA + h: i for h, i in unknown.items()}},
+                      header_row + 1, data.blank_row)
+    raw = both[list(positions)] if unknown else both
     skipped = _totals_rows(raw, body, header_row + 1, data.table_totals_rows, schema)
     raw = raw.drop(index=list(skipped))
     raw = raw[raw.notna().any(axis=1)]  # blank rows (text is trimmed already)
+    # Only the standard's columns decide which rows are projects; the others come along.
+    extra = both.loc[raw.index, [_EXTRA + h for h in unknown]].set_axis(list(unknown), axis=1)
     letters = {key: column_letter(i) for key, i in positions.items()}
     headers = {m.key: m.header for m in layout.matches if m.key}
     parsed = _parse_table(raw, schema, rules, {k: units.get((schema.name, k)) for k in positions})
@@ -552,9 +561,22 @@ def _read_table(path: Path, data: SheetData, layout: Any, schema: SheetSchema,
     missing = tuple(c.key for c in schema.columns if c.tracked and c.key not in positions)
     hidden = tuple(r for r in sorted(data.hidden_rows) if r in raw.index)
     table = Table(schema, data.name, header_row, letters, headers, rows, raw, parsed, missing,
-                  layout, skipped, hidden, width)
+                  layout, skipped, hidden, width, extra)
     notices += _table_notices(table, units, rules.currency)
     return table
+
+
+_EXTRA = "\0extra:"  # keys of unmatched columns while read alongside the standard's
+
+
+def unmatched_columns(layout: Any) -> dict[str, int]:
+    """Header text -> 0-based index of every header cell that matched no column."""
+    found: dict[str, int] = {}
+    for m in layout.matches:
+        if m.key is None and m.header.strip():
+            name = m.header.strip()
+            found[name if name not in found else f"{name} ({column_letter(m.index)})"] = m.index
+    return found
 
 
 def _check_duplicates(path: Path, sheet: str, layout: Any, schema: SheetSchema) -> None:

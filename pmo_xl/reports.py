@@ -3,7 +3,8 @@
 `report_data(register, validation, portfolio)` turns a register, its validation and its roll-up
 into plain JSON-ready records: one per project (the roll-up's per-project figures exactly as
 `pmo-xl rollup --format json` gives them, plus the register's people, dates and narrative, the
-project's milestones, lessons and data issues) and one for the portfolio (the roll-up's
+project's milestones, lessons and data issues, and as `columns` every cell of its row by
+header text, columns the standard does not know included) and one for the portfolio (the roll-up's
 `to_dict()`, plus the exception list and the milestones to watch). Nothing is computed here
 that the roll-up already computes; templates only format and lay out.
 
@@ -32,12 +33,14 @@ from importlib import resources
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
+    PrefixLoader,
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
@@ -52,7 +55,7 @@ from . import formatting as fmt
 from .changes import Changes, portfolio_since, project_since
 from .errors import RegisterError, TemplateProblem
 from .metrics import Rollup, plain_column, untracked_figures, usable_dates
-from .reader import Register
+from .reader import Register, Table, unmatched_columns
 from .references import Reference, outside_references
 from .rules import PERFORMANCE_TOLERANCE
 from .schema import CLOSED, Kind
@@ -63,6 +66,7 @@ PROJECT_TEMPLATE = "project.html.j2"
 PORTFOLIO_TEMPLATE = "portfolio.html.j2"
 INDEX_TEMPLATE = "index.html.j2"
 PORTFOLIO_STEM = "portfolio-summary"
+BUNDLED_PREFIX = "bundled"  # {% extends "bundled:project.html.j2" %}
 
 # Register columns a project report shows besides the roll-up's own figures.
 _REGISTER_FIELDS = ("business_unit", "sponsor", "project_manager", "schedule_rag", "cost_rag",
@@ -109,6 +113,25 @@ def output_folder(register: Register) -> Path:
     return settings_path(register, "Output Folder", register.settings.output_folder.strip(),
                          "name a folder inside it, such as 'Reports', or give the folder "
                          "with --out")
+
+
+def templates_folder(register: Register) -> Path | None:
+    """The Settings Templates Folder (inside the register's folder), or None when blank: the
+    same overrides for the Excel buttons as `--templates` gives the command line."""
+    name = register.settings.templates_folder.strip()
+    if not name:
+        return None
+    path = settings_path(register, "Templates Folder", name, "copy the templates into a "
+                         "folder inside it, or give the folder with --templates")
+    try:
+        found = path.is_dir()
+    except (OSError, ValueError) as error:
+        raise RegisterError(register.path, f"Settings Templates Folder '{name[:80]}' cannot "
+                                           f"be used: {error}") from None
+    if not found:
+        raise RegisterError(register.path, f"Settings Templates Folder '{name[:80]}' is not a "
+                                           f"folder (looked for {path})")
+    return path
 
 
 def settings_path(register: Register, setting: str, value: str, what_to_do: str) -> Path:
@@ -193,15 +216,16 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup,
               "data_quality": summary["data_quality"]}
     records = portfolio.per_project()
     details = _plain_records(_register_details(register), None)
+    columns = register_columns(register.projects)
     children = {t.schema.group or t.schema.name.lower(): _rows_by_project(frame)
                 for t, frame in ((register.table(name), frame)
                                  for name, frame in portfolio.children.items())
                 if t is not None}
     issues = _issues_by_project(register, validation)
     projects = []
-    for record, detail in zip(records, details, strict=True):
+    for record, detail, cells in zip(records, details, columns, strict=True):
         key = _id_key(record["project_id"])
-        projects.append({**record, **detail,
+        projects.append({**record, **detail, "columns": cells,
                          **{group: rows.get(key, []) for group, rows in children.items()},
                          "issues": issues.get(record["row"], [])})
     if changes is not None:
@@ -249,6 +273,55 @@ def _register_details(register: Register) -> pd.DataFrame:
         if column.kind is Kind.ENUM:
             frame[f"{key}_label"] = table.label(key)
     return pd.DataFrame(frame, index=table.rows.index)
+
+
+def register_columns(table: Table) -> list[dict[str, Any]]:
+    """Per row, every column of the sheet as the register holds it, keyed by the header text
+    in the sheet's order, the columns the standard does not know included: text as written
+    (a value that failed validation too), numbers, dates as ISO dates, blanks as None."""
+    positions = table.layout.positions() if table.layout is not None else {}
+    found = [(positions.get(key, len(positions)), table.headers.get(key, key).strip(),
+              table.raw[key]) for key in table.raw.columns]
+    if table.extra is not None and table.layout is not None:
+        found += [(at, name, table.extra[name])
+                  for name, at in unmatched_columns(table.layout).items()]
+    found.sort(key=lambda column: column[0])
+    names = [name for _at, name, _cells in found]
+    values = [_cell_values(cells) for _at, _name, cells in found]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)] or [
+        {} for _ in range(len(table))]
+
+
+def _cell_values(cells: pd.Series) -> list[Any]:
+    """A column of raw cells as JSON-ready values, column-wise where its type allows: whole
+    numbers as int (100000, not 100000.0), dates as ISO dates."""
+    if pd.api.types.is_datetime64_any_dtype(cells):
+        return _plain(cells.dt.strftime("%Y-%m-%d"))
+    if pd.api.types.is_float_dtype(cells):
+        cells = cells.where(np.isfinite(cells))
+        whole = cells.notna() & (cells % 1 == 0) & (cells.abs() < 2**53)
+        shown = cells.astype(object)
+        shown[whole] = cells[whole].astype("int64").astype(object)
+        return _plain(shown)
+    if cells.dtype == object:  # a column of mixed kinds: cell by cell
+        return [_cell_value(value) for value in _plain(cells)]
+    return _plain(cells)
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if not np.isfinite(value):
+            return None
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    return value.item() if hasattr(value, "item") else value
+
+
+def _plain(values: pd.Series) -> list[Any]:
+    return values.astype(object).where(values.notna(), None).tolist()
 
 
 def exceptions(portfolio: Rollup) -> list[dict[str, Any]]:
@@ -328,6 +401,20 @@ def slug(text: object, limit: int = 60) -> str:
     return cleaned
 
 
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+def natural_key(text: object) -> tuple[Any, ...]:
+    """A sort key that orders as people read: case-insensitive, numbers by value (PRJ-2
+    before PRJ-10, prj-0019 among PRJ-0018 and PRJ-0020); blanks last."""
+    shown = "" if text is None else str(text).strip()
+    if not shown:
+        return (1,)
+    parts = tuple((0, int(part), part) if part.isdigit() else (1, 0, part.casefold())
+                  for part in _DIGITS.split(shown) if part)
+    return (0, parts, shown)  # the text itself last: a stable order for 'a' and 'A'
+
+
 def report_stems(projects: Iterable[dict[str, Any]]) -> list[str]:
     """`<ProjectID>-<slug-of-name>` per project, made unique by the Excel row when two
     projects would share a name (duplicate IDs happen in real registers)."""
@@ -378,7 +465,11 @@ class ReportRenderer:
     def __init__(self, user_templates: Path | None = None) -> None:
         self.folders = [*([user_templates.resolve()] if user_templates else []),
                         bundled_templates()]
-        loaders: list[BaseLoader] = [_FolderLoader(str(f)) for f in self.folders]
+        # "bundled:NAME" is always the bundled file, so that a user's template of the same
+        # name can extend it; a plain name is the user's file when there is one.
+        bundled = PrefixLoader({BUNDLED_PREFIX: _FolderLoader(str(self.folders[-1]))},
+                               delimiter=":")
+        loaders: list[BaseLoader] = [bundled, *(_FolderLoader(str(f)) for f in self.folders)]
         # Immutable too: a template must not change the data the next report shows.
         self.env = ImmutableSandboxedEnvironment(
             loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined,
@@ -386,15 +477,20 @@ class ReportRenderer:
         self.env.globals.update(data_uri=self.data_uri, has_asset=self.has_asset,
                                 tolerance=PERFORMANCE_TOLERANCE, tracked=_tracked,
                                 covered=_covered)
-        self.env.filters.update(money=_money, ratio=fmt.ratio, percent=fmt.percent, day=_day)
+        self.env.filters.update(money=_money, ratio=fmt.ratio, percent=fmt.percent, day=_day,
+                                css_string=css_string)
 
     def template_set_hash(self) -> str:
-        """sha256 over every template file in effect (a user's file wins over the bundled)."""
+        """sha256 over every template file in effect (a user's file wins over the bundled;
+        a bundled file it hides is still in effect as "bundled:NAME")."""
         effective: dict[str, Path] = {}
         for folder in reversed(self.folders):
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".py":
-                    effective[path.relative_to(folder).as_posix()] = path
+                    name = path.relative_to(folder).as_posix()
+                    if name in effective:
+                        effective[f"{BUNDLED_PREFIX}:{name}"] = effective[name]
+                    effective[name] = path
         digest = hashlib.sha256()
         for name in sorted(effective):
             digest.update(name.encode() + b"\0" + effective[name].read_bytes() + b"\0")
@@ -502,6 +598,22 @@ def _tracked(context: Any, figure: str) -> bool:
 def _covered(counted: int, total: int) -> Markup | str:
     """' (34 of 35)' after a portfolio figure that covers only part of the portfolio."""
     return Markup(f" <small>({counted} of {total})</small>") if counted < total else ""
+
+
+_WORD_JOINER = "\u2060"  # invisible; keeps '(' and '@' from joining what comes before
+
+
+def css_string(text: object) -> Markup:
+    """Text (a project's name, say) as a quoted CSS string for a `content:` property: every
+    character but ASCII letters, digits and spaces escaped (the space after an escape ends
+    it), so that nothing ends the string or the <style>; and a word joiner before each '('
+    and after each '@', so that register text never reads as url(...) or @import to
+    `references.css_references`, which would refuse the report for it."""
+    plain = text.unescape() if isinstance(text, Markup) else str(text)
+    plain = plain.replace("(", f"{_WORD_JOINER}(").replace("@", f"@{_WORD_JOINER}")
+    shown = "".join(c if c.isascii() and (c.isalnum() or c == " ") else f"\\{ord(c):06x} "
+                    for c in plain)
+    return Markup(f'"{shown}"')
 
 
 def _day(iso: str | None) -> str:

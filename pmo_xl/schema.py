@@ -391,6 +391,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("Logo", "logo", Kind.TEXT, "",
             hint="Optional image for the reports (PNG, JPEG or SVG file), relative to the "
                  "register's folder."),
+    Setting("Templates Folder", "templates_folder", Kind.TEXT, "",
+            hint="Optional folder of your own report templates, inside the register's folder: "
+                 "each file wins over the bundled one of the same name (pmo-xl report "
+                 "--templates wins over this setting)."),
 )
 
 

@@ -399,6 +399,19 @@ def test_reports_follow_the_settings_output_folder(register: Path, opened: list[
     assert report.parent == register.parent / "Status reports" / "2026"
 
 
+def test_reports_use_the_settings_templates_folder(register: Path, opened: list[Path]) -> None:
+    """The buttons take the same template overrides as `pmo-xl report --templates`."""
+    (register.parent / "Templates").mkdir()
+    (register.parent / "Templates" / "project.html.j2").write_text(
+        '{% extends "bundled:project.html.j2" %}{% block kind %}Board pack{% endblock %}',
+        encoding="utf-8")
+    ours = edit(register, register.with_name("ours.xlsm"),
+                set_setting("Templates Folder", "Templates"))
+    press(ours, "generate_report", active_sheet="Projects", selection="A2")
+    [report] = opened
+    assert '<div class="kind">Board pack ·' in report.read_text(encoding="utf-8")
+
+
 # --- failures --------------------------------------------------------------------------------
 
 
