@@ -76,7 +76,14 @@ class Changes:
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def of(self, project_id: str) -> list[Change]:
-        return [c for c in self.changes if c.project_id == project_id]
+        """The project's changes (grouped once, on first use: `changes` is complete by then)."""
+        grouped = self.__dict__.get("_grouped")
+        if grouped is None or grouped[0] != len(self.changes):
+            by_project: dict[str, list[Change]] = {}
+            for change in self.changes:
+                by_project.setdefault(change.project_id, []).append(change)
+            grouped = self.__dict__["_grouped"] = (len(self.changes), by_project)
+        return grouped[1].get(project_id, [])
 
     def moved(self, direction: str) -> list[str]:
         """Projects with at least one RAG move in that direction, first seen first."""
@@ -110,9 +117,7 @@ class Changes:
 
     def by_project(self) -> list[dict[str, Any]]:
         """Projects with changes, those that worsened first, then by how much changed."""
-        grouped: dict[str, list[Change]] = {}
-        for change in self.changes:
-            grouped.setdefault(change.project_id, []).append(change)
+        grouped = {p: self.of(p) for p in dict.fromkeys(c.project_id for c in self.changes)}
         worse = set(self.moved("worse"))
         order = sorted(grouped, key=lambda p: (p not in worse, -len(grouped[p])))
         return [{"project_id": p, "changes": [c.to_dict() for c in grouped[p]]}
@@ -205,20 +210,28 @@ def _differs(a: pd.Series, b: pd.Series) -> pd.Series:
     return ~same.fillna(False).astype(bool)
 
 
+def _picked(rows: pd.Series, *columns: pd.Series) -> list[tuple[Any, ...]]:
+    """(project id, each column's value) of the rows marked: one selection per column,
+    not one lookup per row."""
+    index = rows.index[rows.to_numpy(dtype=bool)]
+    picked = [column[rows.to_numpy(dtype=bool)].tolist() for column in columns]
+    return list(zip(index, *picked, strict=True))
+
+
 def _moved(old: pd.DataFrame, new: pd.DataFrame, source: str, name: str,
            direction: str = "") -> list[Change]:
     a, b = _column(old, source), _column(new, source)
-    rows = _differs(a, b)
     return [Change(p, name, x, y, direction=direction)
-            for p, x, y in zip(a.index[rows], a[rows], b[rows], strict=True)]
+            for p, x, y in _picked(_differs(a, b), a, b)]
 
 
 def _stage_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[Change]:
     was, now = _column(old, "phase") == CLOSED, _column(new, "phase") == CLOSED
     labels_a, labels_b = _column(old, "phase_label"), _column(new, "phase_label")
     closed, reopened = now & ~was, was & ~now
-    return ([Change(p, "closed", labels_a[p], labels_b[p]) for p in new.index[closed]]
-            + [Change(p, "reopened", labels_a[p], labels_b[p]) for p in new.index[reopened]])
+    return ([Change(p, "closed", x, y) for p, x, y in _picked(closed, labels_a, labels_b)]
+            + [Change(p, "reopened", x, y)
+               for p, x, y in _picked(reopened, labels_a, labels_b)])
 
 
 def _rag_ranks(standard: Standard) -> dict[str, float]:
@@ -247,40 +260,37 @@ def _rag_changes(old: pd.DataFrame, new: pd.DataFrame, name: str,
     a, b = _column(old, label), _column(new, label)
     meaning_a, meaning_b = _column(old, name), _column(new, name)
     changes = []
-    for p in a.index[_differs(a, b)]:
-        rank_a = ranks.get(a[p], ranks.get(meaning_a[p]))
-        rank_b = ranks.get(b[p], ranks.get(meaning_b[p]))
+    for p, x, y, mx, my in _picked(_differs(a, b), a, b, meaning_a, meaning_b):
+        rank_a, rank_b = ranks.get(x, ranks.get(mx)), ranks.get(y, ranks.get(my))
         direction = ("" if rank_a is None or rank_b is None or rank_a == rank_b
                      else "worse" if rank_b > rank_a else "better")
-        changes.append(Change(p, name, a[p], b[p], direction=direction))
+        changes.append(Change(p, name, x, y, direction=direction))
     return changes
 
 
 def _days(old: pd.DataFrame, new: pd.DataFrame, name: str) -> pd.Series:
-    a = pd.to_datetime(_column(old, name), errors="coerce")
-    b = pd.to_datetime(_column(new, name), errors="coerce")
+    # Snapshots hold ISO dates: parsed as such, not by guessing each one's format.
+    a = pd.to_datetime(_column(old, name), errors="coerce", format="ISO8601")
+    b = pd.to_datetime(_column(new, name), errors="coerce", format="ISO8601")
     return (b - a).dt.days
 
 
 def _finish_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[Change]:
     """The effective finish (actual, else forecast, else baseline) moved."""
     days = _days(old, new, "finish")
-    rows = days.fillna(0) != 0
     a, b = _column(old, "finish"), _column(new, "finish")
-    return [Change(p, "finish", a[p], b[p], int(days[p]),
-                   "worse" if days[p] > 0 else "better") for p in new.index[rows]]
+    return [Change(p, "finish", x, y, int(d), "worse" if d > 0 else "better")
+            for p, x, y, d in _picked(days.fillna(0) != 0, a, b, days)]
 
 
 def _date_changes(old: pd.DataFrame, new: pd.DataFrame, name: str) -> list[Change]:
     """A date field changed: by how many days (None when set or cleared)."""
     a, b = _column(old, name), _column(new, name)
     days = _days(old, new, name)
-    rows = _differs(a, b)
     later = "worse" if name == "forecast_finish" else ""
-    return [Change(p, name, a[p], b[p], None if pd.isna(days[p]) else int(days[p]),
-                   later and not pd.isna(days[p]) and ("worse" if days[p] > 0 else "better")
-                   or "")
-            for p in new.index[rows]]
+    return [Change(p, name, x, y, None if pd.isna(d) else int(d),
+                   later and not pd.isna(d) and ("worse" if d > 0 else "better") or "")
+            for p, x, y, d in _picked(_differs(a, b), a, b, days)]
 
 
 def _numbers(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -294,10 +304,10 @@ def _amount_changes(old: pd.DataFrame, new: pd.DataFrame, name: str) -> list[Cha
     rows = delta.abs() >= 0.005  # cents: money is kept to the cent
     percent = (delta / a.where(a != 0) * 100).round(1)
     direction = "worse" if name == "eac" else ""
-    return [Change(p, name, a[p], b[p], round(float(delta[p]), 2),
-                   direction and ("worse" if delta[p] > 0 else "better"),
-                   "" if pd.isna(percent[p]) else f"{percent[p]:+.1f}%")
-            for p in new.index[rows]]
+    return [Change(p, name, x, y, round(float(d), 2),
+                   direction and ("worse" if d > 0 else "better"),
+                   "" if pd.isna(pc) else f"{pc:+.1f}%")
+            for p, x, y, d, pc in _picked(rows, a, b, delta, percent)]
 
 
 def _ratio_changes(old: pd.DataFrame, new: pd.DataFrame, name: str) -> list[Change]:
@@ -306,32 +316,30 @@ def _ratio_changes(old: pd.DataFrame, new: pd.DataFrame, name: str) -> list[Chan
     rows = delta.fillna(0) != 0
     rows &= a.notna() & b.notna()
     better = "better" if name in ("cpi", "spi") else ""
-    return [Change(p, name, a[p], b[p], float(delta[p]),
-                   better and ("better" if delta[p] > 0 else "worse"))
-            for p in new.index[rows]]
+    return [Change(p, name, x, y, float(d), better and ("better" if d > 0 else "worse"))
+            for p, x, y, d in _picked(rows, a, b, delta)]
 
 
 def _spend(old: pd.DataFrame, new: pd.DataFrame) -> list[Change]:
     """Actual cost spent in the period (a fall is shown too: a correction)."""
     a, b = _numbers(old, "ac"), _numbers(new, "ac")
     delta = (b - a).round(2)
-    rows = delta.fillna(0) != 0
-    return [Change(p, "spent", a[p], b[p], float(delta[p])) for p in new.index[rows]]
+    return [Change(p, "spent", x, y, float(d))
+            for p, x, y, d in _picked(delta.fillna(0) != 0, a, b, delta)]
 
 
 def _flag_changes(old: pd.DataFrame, new: pd.DataFrame, name: str, became: str,
                   ended: str) -> list[Change]:
     was = _column(old, name).fillna(False).astype(bool)
     now = _column(new, name).fillna(False).astype(bool)
-    return ([Change(p, name, False, True, note=became) for p in new.index[now & ~was]]
-            + [Change(p, name, True, False, note=ended) for p in new.index[was & ~now]])
+    return ([Change(p, name, False, True, note=became) for (p,) in _picked(now & ~was)]
+            + [Change(p, name, True, False, note=ended) for (p,) in _picked(was & ~now)])
 
 
 def _text_changes(old: pd.DataFrame, new: pd.DataFrame, name: str) -> list[Change]:
     a, b = _column(old, name), _column(new, name)
-    rows = _differs(a, b)
-    return [Change(p, name, a[p], b[p], note=word_diff(a[p], b[p]))
-            for p in new.index[rows]]
+    return [Change(p, name, x, y, note=word_diff(x, y))
+            for p, x, y in _picked(_differs(a, b), a, b)]
 
 
 def word_diff(before: object, after: object) -> str:
@@ -360,9 +368,9 @@ def _copy_paste_updates(old: pd.DataFrame, new: pd.DataFrame) -> list[Change]:
         any_text |= _column(new, name).notna()
     rows = moved & same & any_text
     a, b = _column(old, "status_date"), _column(new, "status_date")
-    return [Change(p, "status_date", a[p], b[p], direction="worse",
+    return [Change(p, "status_date", x, y, direction="worse",
                    note="the Status Date moved but the status text is unchanged: "
-                        "a copy-paste update?") for p in new.index[rows]]
+                        "a copy-paste update?") for p, x, y in _picked(rows, a, b)]
 
 
 def _milestones(result: Changes, baseline: Snapshot, current: Snapshot) -> None:

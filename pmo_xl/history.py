@@ -191,13 +191,13 @@ class History:
         if not days or table is None:
             return {}
         marks = ", ".join("?" * len(days))
-        frame = self._frame(str(table), f"WHERE as_of IN ({marks}) ORDER BY as_of", tuple(days))
+        names = ("as_of", "project_id", "overall_rag", "cpi", "spi")
+        rows = self._query(f"SELECT {', '.join(map(_quote, names))} FROM {_quote(str(table))} "
+                           f"WHERE as_of IN ({marks}) ORDER BY as_of, rowid", tuple(days))
         series: dict[str, list[dict]] = {}
-        for row in frame[["as_of", "project_id", "overall_rag", "cpi", "spi"]].itertuples(
-                index=False):
-            series.setdefault(str(row.project_id), []).append(
-                {"as_of": row.as_of, "overall_rag": row.overall_rag, "cpi": row.cpi,
-                 "spi": row.spi})
+        for day, pid, rag, cpi, spi in rows:
+            series.setdefault(str(pid), []).append(
+                {"as_of": day, "overall_rag": rag, "cpi": cpi, "spi": spi})
         return series
 
     def export(self, sheet: str = "Projects") -> pd.DataFrame:
@@ -222,9 +222,9 @@ class History:
                 frame[name] = frame[name].where(frame[name].notna(), None)
         return frame
 
-    def _query(self, sql: str) -> list[tuple[object, ...]]:
+    def _query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         try:
-            return self._db.execute(sql).fetchall()
+            return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as error:
             raise _store_error(self.path, error) from None
 
