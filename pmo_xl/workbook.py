@@ -575,6 +575,13 @@ _KIND_HINTS = {
 }
 
 
+def excel_text(text: str, limit: int) -> str:
+    """Text cut to Excel's limit for a validation title or message, counted as Excel counts
+    (UTF-16 units: an emoji is two). Longer, XlsxWriter drops the whole dropdown."""
+    units = text.encode("utf-16-le", "surrogatepass")[:2 * limit]
+    return units.decode("utf-16-le", "ignore")  # "ignore": half an emoji at the cut
+
+
 def _header_hint(column: Column) -> dict[str, Any]:
     """The input message shown when a header cell is selected."""
     parts = [column.hint] if column.hint else []
@@ -583,8 +590,8 @@ def _header_hint(column: Column) -> dict[str, Any]:
     elif not column.hint and column.kind in _KIND_HINTS:
         parts.append(_KIND_HINTS[column.kind])
     parts.append("Required." if column.required else "Optional.")
-    return {"validate": "any", "input_title": column.name[:32],
-            "input_message": " ".join(parts)[:255]}
+    return {"validate": "any", "input_title": excel_text(column.name, 32),
+            "input_message": excel_text(" ".join(parts), 255)}
 
 
 def _dropdown(column: Column | Setting, lists: _ValueLists) -> dict[str, Any]:
@@ -592,8 +599,9 @@ def _dropdown(column: Column | Setting, lists: _ValueLists) -> dict[str, Any]:
     name = vocabulary.name if isinstance(vocabulary, Vocabulary) else column.name
     return {"validate": "list", "source": lists.source(name),
             "error_type": "stop", "error_title": "Not in the list",
-            "error_message": f"{column.name} must be one of the words on the {LISTS_SHEET} "
-                             f"sheet ({name}): {', '.join(column.allowed)}."[:255]}
+            "error_message": excel_text(f"{column.name} must be one of the words on the "
+                                        f"{LISTS_SHEET} sheet ({name}): "
+                                        f"{', '.join(column.allowed)}.", 255)}
 
 
 def _rag_colours(sheet: Any, col: int, last_row: int, formats: _Formats, meanings: str) -> None:
@@ -737,7 +745,8 @@ def _settings_sheet(book: Any, formats: _Formats, values: dict[str, object],
 
 
 def _setting_validation(setting: Setting, lists: _ValueLists) -> dict[str, Any]:
-    hint = {"input_title": setting.name[:32], "input_message": setting.hint[:255]}
+    hint = {"input_title": excel_text(setting.name, 32),
+            "input_message": excel_text(setting.hint, 255)}
     if setting.kind is Kind.ENUM:
         return {**_dropdown(setting, lists), **hint}
     if setting.kind is Kind.INTEGER:

@@ -428,3 +428,30 @@ def test_installed_package_carries_the_macros(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         shipped = {Path(n).name for n in archive.namelist() if n.startswith("pmo_xl/macros/")}
     assert {p.name for p in MACROS.glob("*.bas")} <= shipped
+
+
+def test_long_vocabulary_of_emoji_keeps_its_dropdown(tmp_path: Path) -> None:
+    # Found by the property tests: Excel counts a message in UTF-16 units, so 255 characters
+    # of emoji are 510; XlsxWriter then warned and dropped the whole dropdown.
+    import warnings
+
+    import openpyxl
+    from registers import project, register
+
+    from pmo_xl.cli import main
+    from pmo_xl.workbook import excel_text
+
+    assert excel_text("🚀" * 200, 255) == "🚀" * 127  # 254 units; half an emoji is left out
+    words = [f"Stage {i} 🚀🚀🚀" for i in range(40)]
+    (tmp_path / "pmo-xl.toml").write_text(
+        "[values.Projects.Phase]\n" + "".join(f'"{w}" = "Execution"\n' for w in words),
+        encoding="utf-8")
+    source = register(tmp_path / "Register.xlsx", [project(**{"Phase": words[0]})])
+    out = tmp_path / "New.xlsm"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["new", str(out), "--from", str(source)]) in (0, 1)
+    sheet = openpyxl.load_workbook(out)["Projects"]
+    phase = next(c.column_letter for c in sheet[1] if c.value == "Phase")
+    lists = [v for v in sheet.data_validations.dataValidation if v.type == "list"]
+    assert any(phase in str(v.sqref) for v in lists)
