@@ -126,7 +126,11 @@ class History:
             raise RegisterError(self.path, "no history here: record one with `pmo-xl "
                                            "snapshot`, or name the file with --history")
         self._db = _connect(self.path)
-        _migrate(self._db, self.path)
+        try:
+            _migrate(self._db, self.path)
+        except BaseException:
+            self._db.close()  # a store refused (newer schema, not a database) stays closed
+            raise
 
     def close(self) -> None:
         self._db.close()
