@@ -305,3 +305,25 @@ def test_reports_chart_trends_from_three_snapshots(weeks: tuple[Path, Path],
     assert "The last 3 snapshots" in summary
     [project] = out.glob("PRJ-001-*.html")
     assert 'aria-label="Trend of the project' in project.read_text(encoding="utf-8")
+
+
+def test_two_concurrent_snapshots_of_different_dates_both_land(weeks: tuple[Path, Path],
+                                                               tmp_path: Path) -> None:
+    first, second = weeks
+    store = tmp_path / "h.sqlite"
+    with History(store):
+        pass  # created first, so both processes open an existing store
+    for round_ in range(3):
+        children = [subprocess.Popen([sys.executable, "-m", "pmo_xl.cli", "snapshot",
+                                      str(path), "--history", str(store), "--as-of", day],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                    for path, day in ((first, f"2026-0{round_ + 1}-01"),
+                                      (second, f"2026-0{round_ + 1}-08"))]
+        for child in children:
+            _, err = child.communicate(timeout=120)
+            assert child.returncode == 0, err
+    with History(store) as history:
+        days = [s.as_of.isoformat() for s in history.snapshots()]
+        assert days == ["2026-01-01", "2026-01-08", "2026-02-01", "2026-02-08",
+                        "2026-03-01", "2026-03-08"]
+        assert all(len(history.load(dt.date.fromisoformat(d)).projects) == 5 for d in days)
