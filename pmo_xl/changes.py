@@ -113,6 +113,9 @@ class Changes:
             "milestones_overdue": self.milestones_overdue,
             "lessons_added": self.lessons_added,
             "rag_matrix": self.rag_matrix,
+            "new_exceptions": [c.project_id for c in self.of_field("exception") if c.after],
+            "resolved_exceptions": [c.project_id for c in self.of_field("exception")
+                                    if not c.after],
         }
 
     def by_project(self) -> list[dict[str, Any]]:
@@ -156,6 +159,9 @@ def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Change
         found += _ratio_changes(old, new, name)
     found += _spend(old, new)
     found += _flag_changes(old, new, "stale", "newly stale", "no longer stale")
+    if "exception" in old:  # a snapshot taken before pmo-xl recorded exceptions has none
+        found += _flag_changes(old, new, "exception", "is a new exception",
+                               "is no longer an exception")
     for name in TEXT_FIELDS:
         found += _text_changes(old, new, name)
     result.warnings = _copy_paste_updates(old, new)
@@ -453,6 +459,7 @@ def sentence(change: Change) -> str:
         "closed": f"Closed (phase {before} → {after})",
         "reopened": f"Re-opened (phase {before} → {after})",
         "stale": f"Status {change.note}",
+        "exception": f"The project {change.note}",
         "spent": f"Spent {delta:,.2f} in the period (actual cost {after:,.2f})"
                  if isinstance(delta, float) else "",
         "milestone_completed": f"Milestone {change.note} completed on {after}",

@@ -361,13 +361,18 @@ class Rollup:
                  "red": int(row.red), "amber": int(row.amber)}
                 for name, row in grouped.iterrows()]
 
+    def exception_mask(self) -> pd.Series:
+        """Which projects are exceptions: open, and Red or Amber, slipped, stale, or with CPI
+        or SPI below tolerance."""
+        p = self.projects
+        rag = p["overall_rag"].isin(["Red", "Amber"])
+        return self.active & (rag | p["slipped"] | p["stale"] | p["low_cpi"] | p["low_spi"])
+
     def exceptions(self) -> list[dict[str, Any]]:
         """Open projects that need management attention, each with the reasons why (Red
         first, then Amber, then the rest)."""
         p = self.projects
-        rag = p["overall_rag"].isin(["Red", "Amber"])
-        flagged = p[self.active & (rag | p["slipped"] | p["stale"] | p["low_cpi"]
-                                   | p["low_spi"])]
+        flagged = p[self.exception_mask()]
         columns = ("project_id", "project_name", "overall_rag", "overall_rag_label", "slipped",
                    "slip_days", "stale", "days_since_update", "low_cpi", "cpi", "low_spi", "spi")
         found = []
