@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
 from jinja2 import TemplateNotFound
 from registers import VALID_MILESTONE, project, register
+from test_reports import _require_engine  # one rule: skip locally, fail in CI
 
 from pmo_xl.batch import write_reports
 from pmo_xl.cli import main
@@ -155,16 +155,6 @@ def test_templates_get_every_register_column_by_its_header(tmp_path: Path) -> No
     [second] = (tmp_path / "out").glob("PRJ-002-*.html")
     assert ("[Benefits Owner=None][Benefit Value=12.5][Gate Date=None]"
             in second.read_text(encoding="utf-8"))
-
-
-def _require_engine(name: str) -> None:
-    if name == "chromium":
-        require_tool("chromium", "apt-get install chromium")
-    else:
-        try:
-            import weasyprint  # noqa: F401
-        except (ImportError, OSError) as error:
-            pytest.skip(f"WeasyPrint cannot run ({error})")
 
 
 def _pages(path: Path) -> list[str]:
