@@ -164,6 +164,8 @@ def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Change
                                "is no longer an exception")
     for name in TEXT_FIELDS:
         found += _text_changes(old, new, name)
+    # A baseline that did not record a field (an older snapshot) says nothing about it.
+    found[:] = [c for c in found if _SOURCES.get(c.field, c.field) in old.columns]
     result.warnings = _copy_paste_updates(old, new)
     result.rag_matrix = _rag_matrix(old, new)
     result.previous = _previous(old)
@@ -172,6 +174,8 @@ def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Change
     return result
 
 
+# The snapshot column a change of the project's is computed from, where it is named otherwise.
+_SOURCES = {"phase": "phase_label", "closed": "phase", "reopened": "phase", "spent": "ac"}
 RAG_STEPS = ("Green", "Amber", "Red", "Unset")
 PREVIOUS_FIELDS = ("overall_rag", "overall_rag_label", "schedule_rag", "schedule_rag_label",
                    "cost_rag", "cost_rag_label", "phase_label", "budget", "ac", "eac", "cpi",
@@ -319,8 +323,8 @@ def _amount_changes(old: pd.DataFrame, new: pd.DataFrame, name: str) -> list[Cha
 def _ratio_changes(old: pd.DataFrame, new: pd.DataFrame, name: str) -> list[Change]:
     a, b = _numbers(old, name), _numbers(new, name)
     delta = (b - a).round(4)
-    rows = delta.fillna(0) != 0
-    rows &= a.notna() & b.notna()
+    # Moves the sentences cannot show (CPI 0.974 -> 0.970 reads "0.97 -> 0.97") are noise.
+    rows = (a.round(2) != b.round(2)) & a.notna() & b.notna()
     better = "better" if name in ("cpi", "spi") else ""
     return [Change(p, name, x, y, float(d), better and ("better" if d > 0 else "worse"))
             for p, x, y, d in _picked(rows, a, b, delta)]
@@ -538,3 +542,35 @@ def portfolio_since(result: Changes, top: int = 5) -> dict[str, Any]:
             "cost_growth": [{"project_id": c.project_id, "amount": c.delta,
                              "percent": c.note, "to": c.after} for c in growth],
             "steps": list(RAG_STEPS)}
+
+
+def summary_lines(result: Changes) -> list[str]:
+    """The portfolio's changes in a few lines: the head of `pmo-xl changes` and of the
+    workbook's Changes sheet."""
+    portfolio = result.portfolio()
+    lines = [f"Changes since {result.since.isoformat()} (as of {result.as_of.isoformat()}, "
+             f"baseline {result.baseline})"]
+    for label, key in (("Worsened", "worsened"), ("Improved", "improved"),
+                       ("Added", "added"), ("Removed", "removed"), ("Closed", "closed"),
+                       ("New exceptions", "new_exceptions"),
+                       ("No longer exceptions", "resolved_exceptions")):
+        if portfolio[key]:
+            lines.append(f"{label}: {', '.join(portfolio[key])}")
+    moves = ", ".join(f"{k} {v}" for k, v in portfolio["rag_moves"].items())
+    if moves:
+        lines.append(f"RAG moves: {moves}")
+    lines.append(f"Milestones completed {portfolio['milestones_completed']}, slipped "
+                 f"{portfolio['milestones_slipped']}, newly overdue "
+                 f"{portfolio['milestones_overdue']}; lessons added "
+                 f"{portfolio['lessons_added']}")
+    return lines
+
+
+def change_rows(result: Changes) -> list[tuple[str, str, str, Any, Any, str]]:
+    """Every change as (project ID, sentence, field, from, to, direction), the projects that
+    worsened first (as `by_project` orders them), then the warnings."""
+    rows = [(c.project_id, sentence(c), c.field, c.before, c.after, c.direction)
+            for project in result.by_project() for c in result.of(project["project_id"])]
+    rows += [(w.project_id, sentence(w), w.field, w.before, w.after, "warning")
+             for w in result.warnings]
+    return rows

@@ -167,12 +167,12 @@ def changes_command(args: argparse.Namespace, read: Any, print_json: Any) -> int
 def baseline_snapshot(args: argparse.Namespace, read: Any, as_of: dt.date) -> Any:
     """The snapshot to compare with: from the history (a date, or 'previous'), else an
     earlier copy of the register read through the same profile."""
-    from .history import History, take_snapshot
+    from .history import take_snapshot
 
     since = args.since.strip()
     day = _date(since)
     if day is not None or since == PREVIOUS:
-        with History(history_path(args), create=False) as history:
+        with _store(args) as history:
             found = (history.before(as_of) if day is None else
                      next((s for s in reversed(history.snapshots()) if s.as_of <= day), None))
             if found is None:
@@ -187,13 +187,36 @@ def baseline_snapshot(args: argparse.Namespace, read: Any, as_of: dt.date) -> An
 
 def history_trends(args: argparse.Namespace, as_of: dt.date) -> dict[str, Any] | None:
     """The trends of the register's history, when it has one."""
+    path = history_path(args)
+    if not path.is_file() and (args.history or workbook_history(args.register) is None):
+        return None
+    with _store(args) as history:
+        return {"portfolio": history.trend(as_of), "projects": history.project_trends(as_of)}
+
+
+def _store(args: argparse.Namespace) -> Any:
+    """The history that --since reads: the history file, else (none given, none beside the
+    register) the History sheets of a workbook whose Roll up button kept them."""
     from .history import History
 
     path = history_path(args)
-    if not path.is_file():
-        return None
-    with History(path, create=False) as history:
-        return {"portfolio": history.trend(as_of), "projects": history.project_trends(as_of)}
+    if args.history is None and not path.is_file():
+        sheets = workbook_history(args.register)
+        if sheets is not None:
+            return sheets
+    return History(path, create=False)
+
+
+def workbook_history(register: Path) -> Any:
+    """The in-memory history of the register workbook's History sheets, or None."""
+    from .history_sheets import history_sheet_names, read_history
+    from .sources import open_register_file
+
+    with open_register_file(register) as book:
+        names = history_sheet_names(book.sheet_names)
+        if not names:
+            return None
+        return read_history(register, {name: book.sheet(name).rows for name in names})
 
 
 def _date(text: str) -> dt.date | None:
@@ -217,23 +240,11 @@ def _copy_as_of(register: Any, path: Path) -> dt.date:
 
 
 def _print_changes(result: Any) -> None:
-    from .changes import sentence
+    from .changes import sentence, summary_lines
     from .terminal import shown
 
-    portfolio = result.portfolio()
-    lines = [f"Changes since {result.since.isoformat()} (as of {result.as_of.isoformat()}, "
-             f"baseline {result.baseline})"]
-    for label, key in (("Worsened", "worsened"), ("Improved", "improved"),
-                       ("Added", "added"), ("Removed", "removed"), ("Closed", "closed")):
-        if portfolio[key]:
-            lines.append(f"  {label}: {', '.join(portfolio[key])}")
-    moves = ", ".join(f"{k} {v}" for k, v in portfolio["rag_moves"].items())
-    if moves:
-        lines.append(f"  RAG moves: {moves}")
-    lines.append(f"  Milestones completed {portfolio['milestones_completed']}, slipped "
-                 f"{portfolio['milestones_slipped']}, newly overdue "
-                 f"{portfolio['milestones_overdue']}; lessons added "
-                 f"{portfolio['lessons_added']}")
+    lines = summary_lines(result)
+    lines[1:] = [f"  {line}" for line in lines[1:]]
     for project in result.by_project():
         lines += ["", project["project_id"]]
         lines += [f"  - {sentence(change)}" for change in result.of(project["project_id"])]

@@ -46,27 +46,28 @@ from . import formatting as fmt
 from .cells import sheet_prefix
 from .errors import RegisterError
 from .layout import (
+    CHANGES,
+    CHANGES_HEADER,
     DASHBOARD,
     ERROR_MARK,
     HIGHLIGHT_COLUMNS,
     HIGHLIGHTED_SHEETS,
     HISTORY,
-    HISTORY_FIELDS,
     HISTORY_FORMATS,
     HISTORY_HEADER,
     REPORT_PROJECT_NAME,
     ROLLUP_NAME,
     TREND_COLUMN,
     TREND_HEADER,
-    TREND_ROWS,
     VALIDATION,
     VALIDATION_FIRST_ROW,
     VALIDATION_HEADER,
     WARNING_MARK,
     highlight_sheet,
+    is_snapshot_sheet,
     row_marks,
+    snapshot_sheet,
 )
-from .schema import CLOSED, RAG
 
 __all__ = ["ButtonProblem", "as_text", "generate_all_reports", "generate_report", "open_report",
            "rollup_block", "rollup_portfolio", "validate_entries"]
@@ -78,10 +79,9 @@ DATE_FORMAT = "dd-mmm-yyyy"
 MONEY_FORMAT = "#,##0"
 RATIO_FORMAT = "0.00"
 STATUS_INTERVAL = 0.5  # seconds between status-bar updates during a batch
-HISTORY_PHASE = HISTORY_FIELDS.index("phase")
-HISTORY_RAG = HISTORY_FIELDS.index("overall_rag")
-# The sheets Python writes; every other sheet of the workbook may hold register data.
-OWN_SHEETS = (DASHBOARD, VALIDATION, HISTORY, "xlwings.conf")
+# The sheets Python writes (and the History <sheet> sheets); every other sheet of the
+# workbook may hold register data.
+OWN_SHEETS = (DASHBOARD, VALIDATION, HISTORY, CHANGES, "xlwings.conf")
 
 
 class ButtonProblem(Exception):
@@ -277,7 +277,8 @@ def _read(book: Any) -> Any:
     names = _sheet_names(book)
     own = {name.casefold() for name in OWN_SHEETS}
     own |= {highlight_sheet(name).casefold() for name in HIGHLIGHTED_SHEETS}
-    wanted = [name for name in names if name.casefold() not in own]
+    wanted = [name for name in names
+              if name.casefold() not in own and not is_snapshot_sheet(name)]
     return read_sheets(_workbook_path(book), {name: _sheet_rows(book.sheets[name])
                                               for name in wanted})
 
@@ -451,6 +452,7 @@ def _link(sheet: str, cell: str) -> str:
 
 
 def _rollup_portfolio(book: Any, status: _StatusBar) -> Outcome:
+    from .history import take_snapshot
     from .metrics import rollup
 
     status.show("pmo-xl: rolling up the portfolio…")
@@ -461,14 +463,21 @@ def _rollup_portfolio(book: Any, status: _StatusBar) -> Outcome:
     if dashboard is None:
         raise ButtonProblem(f"The workbook has no '{DASHBOARD}' sheet to write the roll-up to.")
     _write_rollup(book, dashboard, portfolio, register.currency)
-    snapshots = _write_history(book, names, portfolio)
+    snapshot = take_snapshot(register, portfolio=portfolio)
+    kept = _history_rows(book, names)
+    baseline = _previous_snapshot(book, kept, snapshot.info.as_of)
+    sheets = len(names)
+    recorded = _write_history(book, names, kept, snapshot)
+    since = _write_changes(book, names, baseline, snapshot, register.standard)
+    if len(names) > sheets:
+        dashboard.activate()  # a sheet Excel adds becomes the active one: back to the figures
     counts = portfolio.counts()
     rag = counts["by_rag"]
     ratings = ("" if rag is None else f": {rag['Red']} Red, {rag['Amber']} Amber, "
                f"{rag['Green']} Green among {counts['active']} open")
     return Outcome(
         f"Rolled up {counts['total']} projects as of {portfolio.as_of:%d-%b-%Y}{ratings}. "
-        f"History holds {snapshots} roll-up{'s' * (snapshots != 1)}.")
+        f"{since} {recorded}")
 
 
 ROLLUP_WIDTH = 8  # columns B..I
@@ -583,86 +592,167 @@ def _write_rollup(book: Any, dashboard: Any, portfolio: Any, currency: str) -> N
             dashboard.range((top + r, left + c)).number_format = number_format
 
 
-def _write_history(book: Any, names: list[str], portfolio: Any) -> int:
-    """Add this roll-up's snapshot to History, replacing one of the same as-of date; write
-    from the first changed row only. Returns how many roll-ups History holds."""
-    sheet = _ensure_sheet(book, names, HISTORY)
+# --- History and Changes --------------------------------------------------------------------
+
+
+def _history_rows(book: Any, names: list[str]) -> dict[str, list[list[object]]]:
+    """The rows of the workbook's History sheets, one read each."""
+    from .history_sheets import history_sheet_names
+
+    return {name: _sheet_rows(book.sheets[name]) for name in history_sheet_names(names)}
+
+
+def _workbook_history(book: Any, rows: dict[str, list[list[object]]]) -> Any:
+    from .history_sheets import read_history
+
+    return read_history(_workbook_path(book), rows)
+
+
+def _previous_snapshot(book: Any, rows: dict[str, list[list[object]]], as_of: dt.date) -> Any:
+    """The latest snapshot on History before the as-of date, or None."""
+    store = _workbook_history(book, rows)
+    if store is None:
+        return None
+    with store:
+        found = store.before(as_of)
+        return store.load(found.as_of) if found is not None else None
+
+
+def _write_history(book: Any, names: list[str], rows: dict[str, list[list[object]]],
+                   snapshot: Any) -> str:
+    """Record the snapshot on History and the History <sheet> sheets, replacing one of the
+    same as-of date and writing from its first row on only. Returns the alert's sentence."""
+    from .history_sheets import fitting, is_legacy
+
+    folded = {name.casefold(): body for name, body in rows.items()}
+    summary = folded.get(HISTORY.casefold(), [])
+    moved: set[str] = set()  # sheets whose rows are not on them yet
+    if summary and is_legacy(summary[0]):
+        rows, summary, moved = _upgraded_legacy(rows, summary)
+        folded = {name.casefold(): body for name, body in rows.items()}
+    day = snapshot.info.as_of
+    dropped: set[dt.date] = set()
+    for sheet, frame in snapshot.sheets.items():
+        body = folded.get(snapshot_sheet(sheet).casefold(), [])[1:]
+        days, per_day = _days(body)
+        dropped |= fitting(days, len(frame) - per_day.get(day, 0), per_day)
+    for sheet, frame in snapshot.sheets.items():
+        title = snapshot_sheet(sheet)
+        _write_snapshot_sheet(_ensure_sheet(book, names, title),
+                              folded.get(title.casefold(), []), frame, day, dropped,
+                              title in moved)
+    held = _write_summary(_ensure_sheet(book, names, HISTORY), summary, snapshot, dropped)
+    sentence = f"History holds {held} roll-up{'s' * (held != 1)}."
+    if dropped:
+        sentence += (f" The {len(dropped)} oldest were dropped to stay within Excel's rows; "
+                     "`pmo-xl snapshot` keeps every one in a history file.")
+    return sentence
+
+
+def _days(body: list[list[object]]) -> tuple[list[dt.date | None], dict[dt.date, int]]:
+    from .history_sheets import day_of
+
+    days = [day_of(row[0]) if row else None for row in body]
+    per_day: dict[dt.date, int] = {}
+    for day in days:
+        if day is not None:
+            per_day[day] = per_day.get(day, 0) + 1
+    return days, per_day
+
+
+def _write_snapshot_sheet(sheet: Any, old: list[list[object]], frame: Any, day: dt.date,
+                          dropped: set[dt.date], whole: bool = False) -> None:
+    """One sheet's snapshot rows: the header (new fields added at its end), then the rows
+    from where this roll-up's go (later roll-ups' rows move down after them). When roll-ups
+    are dropped, someone has put rows out of date order, or `old` is not on the sheet yet
+    (`whole`), every row is written."""
+    from .history_sheets import placement, snapshot_header, snapshot_rows
+
+    header = snapshot_header(frame, old[0] if old else [])
+    width = len(header)
+    body = old[1:]
+    while body and all(v is None for v in body[-1]):
+        body.pop()
+    days = _days(body)[0]
+    ordered = all(d is not None for d in days) and days == sorted(days)  # type: ignore[type-var]
+    whole = whole or bool(dropped) or not ordered
+    if whole:
+        body = [row for row, d in zip(body, days, strict=True)
+                if d is not None and d not in dropped]
+        body.sort(key=lambda row: _days([row])[0][0])  # type: ignore[arg-type,return-value]
+        days = _days(body)[0]
+    start, stop = placement(days, day)
+    first = 0 if whole else start
+    block = [*(_fitted(row, width) for row in body[first:start]),
+             *snapshot_rows(frame, day, header),
+             *(_fitted(row, width) for row in body[stop:])]
+    _write(sheet, 1, 1, [header])
+    _clear(sheet, first + 2, 1, max(width, len(old[0]) if old else 0))
+    _write(sheet, first + 2, 1, block)
+
+
+def _fitted(row: list[object], width: int) -> list[object]:
+    return (row + [None] * width)[:width]
+
+
+def _upgraded_legacy(rows: dict[str, list[list[object]]], summary: list[list[object]]
+                     ) -> tuple[dict[str, list[list[object]]], list[list[object]], set[str]]:
+    """History as pmo-xl 0.1.0 kept it, one row per project per roll-up: those rows become
+    History Projects' (unless that sheet exists) and History gets one row per roll-up."""
+    from .history_sheets import legacy_snapshot_rows, legacy_summary
+
+    projects = snapshot_sheet("Projects")
+    rows = dict(rows)
+    if any(name.casefold() == projects.casefold() for name in rows):
+        return rows, legacy_summary(summary), set()
+    rows[projects] = legacy_snapshot_rows(summary)
+    return rows, legacy_summary(summary), {projects}
+
+
+def _write_changes(book: Any, names: list[str], baseline: Any, snapshot: Any,
+                   standard: Any) -> str:
+    """The Changes sheet: what changed since the previous roll-up on History, as `pmo-xl
+    changes` says it. Returns the alert's sentence."""
+    from .changes import change_rows, compare, summary_lines
+
+    sheet = _ensure_sheet(book, names, CHANGES)
+    width = len(CHANGES_HEADER)
+    sheet.clear_contents()
+    if baseline is None:
+        _write(sheet, 1, 1, [["No earlier roll-up on History: the next roll-up lists what "
+                              "changed since this one.", *[None] * (width - 1)]])
+        return "No earlier roll-up to compare with."
+    result = compare(baseline, snapshot, standard)
+    names_of = dict(zip(snapshot.projects["project_id"], snapshot.projects["project_name"],
+                        strict=True))
+    head = [[line, *[None] * (width - 1)] for line in summary_lines(result)]
+    table = [[pid, names_of.get(pid), *rest] for pid, *rest in change_rows(result)]
+    _write(sheet, 1, 1, [*head, [None] * width, list(CHANGES_HEADER), *table])
+    moved = len({row[0] for row in table})
+    return (f"Changes since {result.since:%d-%b-%Y}: {moved} project{'s' * (moved != 1)} "
+            "changed (see the Changes sheet).")
+
+
+def _write_summary(sheet: Any, old: list[list[object]], snapshot: Any,
+                   dropped: set[dt.date]) -> int:
+    """History's row per roll-up and the trend block the Dashboard's chart shows. Returns
+    how many roll-ups History holds."""
+    from .history_sheets import day_of, portfolio_row, trend_rows
+
     width = len(HISTORY_HEADER)
-    old = [row[:width] for row in _sheet_rows(sheet)[1:]]
-    old = [row + [None] * (width - len(row)) for row in old if any(v is not None for v in row)]
-    kept = [row for row in old if _as_date(row[0]) != portfolio.as_of]
-    snapshot = _snapshot(portfolio)
-    new = sorted(kept + snapshot, key=lambda row: _as_date(row[0]) or dt.date.min)
-    first = next((i for i, (a, b) in enumerate(zip(old, new, strict=False))
-                  if not _same_row(a, b)), min(len(old), len(new)))
+    day = snapshot.info.as_of
+    kept = [(row + [None] * width)[:width] for row in old[1:]
+            if (when := day_of(row[0] if row else None)) is not None
+            and when != day and when not in dropped]
+    rows = sorted([*kept, portfolio_row(snapshot)], key=lambda row: day_of(row[0]))
     _write(sheet, 1, 1, [list(HISTORY_HEADER)])
-    _clear(sheet, first + 2, 1, width)
-    _write(sheet, first + 2, 1, new[first:])
+    _clear(sheet, 2, 1, width)
+    _write(sheet, 2, 1, rows)
     for c, number_format in enumerate(HISTORY_FORMATS, start=1):
         if number_format != "@":
-            sheet.range((2, c), (max(2, len(new) + 1), c)).number_format = number_format
-    trend = _trend(new)
-    _write(sheet, 1, TREND_COLUMN + 1, [list(TREND_HEADER), *trend])
-    return len({_as_date(row[0]) for row in new})
-
-
-def _snapshot(portfolio: Any) -> list[list[object]]:
-    """One History row per project, with the figures `pmo-xl rollup --json` gives."""
-    rows = []
-    for project in portfolio.per_project():
-        row: list[object] = [portfolio.as_of]
-        for field in HISTORY_FIELDS[1:]:
-            value = project[field]
-            row.append(dt.date.fromisoformat(value) if field == "finish" and value else value)
-        rows.append(row)
-    return rows
-
-
-def _same_row(a: Sequence[object], b: Sequence[object]) -> bool:
-    return all(_comparable(x) == _comparable(y) for x, y in zip(a, b, strict=True))
-
-
-def _comparable(value: object) -> object:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, float):
-        return round(value, 6)
-    if isinstance(value, str):
-        return _as_date(value) or value
-    return value
-
-
-def _as_date(value: object) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        with suppress(ValueError):
-            return dt.datetime.fromisoformat(value).date()
-    return None
-
-
-def _trend(history: list[list[object]]) -> list[list[object]]:
-    """Open projects by RAG for the latest TREND_ROWS roll-ups, the latest last; blank rows on
-    top while History is shorter, so the chart always ends with the latest roll-up."""
-    from .metrics import UNSET
-
-    counts: dict[dt.date, dict[str, int]] = {}
-    for row in history:
-        day = _as_date(row[0])
-        if day is None or row[HISTORY_PHASE] == CLOSED:
-            continue
-        rag = row[HISTORY_RAG] if row[HISTORY_RAG] in RAG else UNSET
-        by_rag = counts.setdefault(day, dict.fromkeys((*RAG, UNSET), 0))
-        by_rag[rag] += 1
-    latest = sorted(counts)[-TREND_ROWS:]
-    rows: list[list[object]] = [[None] * len(TREND_HEADER)
-                                for _ in range(TREND_ROWS - len(latest))]
-    # The dates as text: they are the chart's category labels, not an axis of time.
-    rows += [[f"{day:%d-%b-%Y}", *(counts[day][name] for name in TREND_HEADER[1:])]
-             for day in latest]
-    return rows
+            sheet.range((2, c), (max(2, len(rows) + 1), c)).number_format = number_format
+    _write(sheet, 1, TREND_COLUMN + 1, [list(TREND_HEADER), *trend_rows(rows)])
+    return len(rows)
 
 
 # --- reports ---------------------------------------------------------------------------------
@@ -675,7 +765,8 @@ def _generate_report(book: Any, status: _StatusBar) -> Outcome:
     register = _read(book)
     project_id = _chosen_project(book, register)
     status.show(f"pmo-xl: writing the status report of {project_id}…")
-    result = _reports(write_reports, path, register, project_ids=[project_id])
+    result = _reports(write_reports, path, register, project_ids=[project_id],
+                      **_history_options(book, register))
     written = [f for f in result.files if f.status != "failed"]
     if result.failed:
         raise ButtonProblem(f"The report of {project_id} could not be written: "
@@ -730,7 +821,7 @@ def _generate_all_reports(book: Any, status: _StatusBar) -> Outcome:
         status.show(f"pmo-xl: {done} of {total} report files written…", throttle=True)
 
     result = _reports(write_reports, path, register, all_projects=True, portfolio=True,
-                      jobs=2, progress=progress)
+                      jobs=2, progress=progress, **_history_options(book, register))
     written = result.count("written")
     skipped = result.count("skipped")
     failed = result.failed
@@ -742,6 +833,23 @@ def _generate_all_reports(book: Any, status: _StatusBar) -> Outcome:
         parts.append(f"{len(failed)} failed ({names}); see manifest.json in that folder")
     parts.append("index.html lists them all")
     return Outcome("; ".join(parts) + ".", "critical" if failed else "info")
+
+
+def _history_options(book: Any, register: Any) -> dict[str, Any]:
+    """The reports' baseline and trends from the History sheets: what changed since the
+    latest roll-up before the as-of date, as `pmo-xl report --since previous` says it."""
+    from .metrics import resolve_as_of
+
+    store = _workbook_history(book, _history_rows(book, _sheet_names(book)))
+    if store is None:
+        return {}
+    as_of = resolve_as_of(register)
+    found = store.before(as_of)
+    baseline = store.load(found.as_of) if found is not None else None
+    trends = {"portfolio": store.trend(as_of), "projects": store.project_trends(as_of)}
+    store.close()
+    return {"baseline": None if baseline is None else (lambda _register, _day: baseline),
+            "trends": lambda _day: trends}
 
 
 def _reports(write_reports: Callable[..., Any], path: Path, register: Any,

@@ -80,10 +80,12 @@ def default_history_path(register_path: Path) -> Path:
 
 
 def take_snapshot(register: Register, as_of: dt.date | None = None, *,
-                  sha256: str = "") -> Snapshot:
-    """The register's snapshot as of the given (or resolved) date."""
-    day = resolve_as_of(register, as_of)
-    portfolio = rollup(register, day)
+                  sha256: str = "", portfolio: Rollup | None = None) -> Snapshot:
+    """The register's snapshot as of the given (or resolved) date; `portfolio` is its
+    roll-up when the caller has it already (as of the same date)."""
+    day = portfolio.as_of if portfolio is not None else resolve_as_of(register, as_of)
+    if portfolio is None:
+        portfolio = rollup(register, day)
     projects = child_frame(register.projects, day)
     figures = project_metrics(register, day)
     for name in figures.columns:
@@ -122,17 +124,23 @@ def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
 class History:
     """A history store: one SQLite file of snapshots (see the module docstring)."""
 
-    def __init__(self, path: Path, *, create: bool = True) -> None:
+    def __init__(self, path: Path, *, create: bool = True, in_memory: bool = False) -> None:
         self.path = Path(path)
-        if not create and not self.path.is_file():
+        if not create and not in_memory and not self.path.is_file():
             raise RegisterError(self.path, "no history here: record one with `pmo-xl "
                                            "snapshot`, or name the file with --history")
-        self._db = _connect(self.path)
+        self._db = _connect(Path(":memory:") if in_memory else self.path)
         try:
             _migrate(self._db, self.path)
         except BaseException:
             self._db.close()  # a store refused (newer schema, not a database) stays closed
             raise
+
+    @classmethod
+    def in_memory(cls, label: Path) -> History:
+        """An empty store in memory; `label` (the workbook whose sheets fill it) names it in
+        messages."""
+        return cls(label, in_memory=True)
 
     def close(self) -> None:
         self._db.close()

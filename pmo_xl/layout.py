@@ -56,17 +56,35 @@ VALIDATION_HEADER = ("Cell", "Sheet", "Row", "Column", "Severity", "Rule", "Mess
 VALIDATION_FIRST_ROW = 6  # findings start here; rows 1-5: title, when, counts, header
 VALIDATION_WIDTHS = (18, 17, 7, 20, 11, 30, 90)
 
-# --- History sheet ---------------------------------------------------------------------------
-HISTORY_HEADER = ("As of", "Project ID", "Phase", "Overall RAG", "% Complete", "Actual Cost",
-                  "Earned Value", "Planned Value", "Forecast Finish")
-# The roll-up's per-project fields (metrics.Rollup.per_project), as_of aside. Forecast Finish
-# is the roll-up's projected finish: actual, else forecast, else baseline.
-HISTORY_FIELDS = ("as_of", "project_id", "phase", "overall_rag", "percent_complete", "ac",
-                  "ev", "pv", "finish")
-HISTORY_FORMATS = ("dd-mmm-yyyy", "@", "@", "@", "0%", "#,##0", "#,##0", "#,##0",
-                   "dd-mmm-yyyy")
-HISTORY_WIDTHS = (12, 12, 11, 11, 11, 13, 13, 13, 14)
+# --- Changes sheet: what changed since the previous roll-up (Roll up portfolio) -----------
+CHANGES = "Changes"
+CHANGES_HEADER = ("Project ID", "Project", "What changed", "Field", "From", "To", "Direction")
+
+# --- History sheets --------------------------------------------------------------------------
+# History: one row per roll-up (the snapshot's header and the portfolio figures a trend
+# shows); `history.TREND_FIGURES` in the same order from the 5th column on.
+HISTORY_HEADER = ("As of", "Taken at", "pmo-xl", "Projects", "Green", "Amber", "Red", "Unset",
+                  "CPI", "SPI")
+HISTORY_FORMATS = ("dd-mmm-yyyy", "dd-mmm-yyyy hh:mm", "@", "0", "0", "0", "0", "0", "0.00", "0.00")
+HISTORY_WIDTHS = (12, 17, 8, 9, 7, 7, 7, 7, 7, 7)
+# The roll-ups recorded by pmo-xl 0.1.0 kept one row per project on History, with this header.
+LEGACY_HISTORY_HEADER = ("As of", "Project ID", "Phase", "Overall RAG", "% Complete",
+                         "Actual Cost", "Earned Value", "Planned Value", "Forecast Finish")
+LEGACY_HISTORY_FIELDS = ("as_of", "project_id", "phase", "overall_rag", "percent_complete",
+                         "ac", "ev", "pv", "finish")
+# Each sheet of the standard keeps its snapshot rows on "History <sheet>" (History Projects,
+# History Milestones, ...): the table `pmo-xl history export` writes, as_of first.
+SNAPSHOT_SHEET_PREFIX = "History "
 # The RAG trend the Dashboard's chart shows: one row per roll-up, the latest at the bottom.
 TREND_COLUMN = 10  # 0-based: column K of History
 TREND_HEADER = ("Roll-up of", "Green", "Amber", "Red", "Unset")
 TREND_ROWS = 24  # the latest 24 roll-ups
+
+
+def snapshot_sheet(sheet: str) -> str:
+    """The sheet that keeps a standard sheet's snapshot rows (Excel allows 31 characters)."""
+    return (SNAPSHOT_SHEET_PREFIX + sheet)[:31]
+
+
+def is_snapshot_sheet(name: str) -> bool:
+    return name.casefold().startswith(SNAPSHOT_SHEET_PREFIX.casefold())

@@ -448,10 +448,14 @@ def _guess_projects_sheet(source: _Source, schema: SheetSchema, standard: Standa
     """No sheet is named Projects: the only sheet, else the sheet whose header row names the
     most project columns (a Project ID among them)."""
     from .headers import find_header
+    from .layout import CHANGES, DASHBOARD, HISTORY, VALIDATION, is_snapshot_sheet
 
-    own = {s.name.casefold() for s in standard.sheets} | {SETTINGS_SHEET.casefold(),
-                                                          LISTS_SHEET.casefold()}
-    candidates = [n for n in source.sheet_names if n.casefold() not in own]
+    own = {s.name.casefold() for s in standard.sheets} | {
+        name.casefold() for name in (SETTINGS_SHEET, LISTS_SHEET, DASHBOARD, VALIDATION,
+                                     HISTORY, CHANGES)}
+    # pmo-xl's own sheets hold project columns too (History Projects) but never the register.
+    candidates = [n for n in source.sheet_names
+                  if n.casefold() not in own and not is_snapshot_sheet(n)]
     best, best_score = None, 0
     for name in candidates:
         data = source.sheet(name)

@@ -40,7 +40,8 @@ The report then has ``"actions": {"applied": 12, "alerts": ["prompt", ...]}``. S
   conditional formats stay), as ``Range.ClearContents``.
 - setNumberFormat: the Excel format code, looked up or added in the document's number formats
   with an en-US locale.
-- activateSheet; alert is not shown but listed in the report.
+- activateSheet, addSheet (after the sheet at args(1), named args(2), then active); alert is
+  not shown but listed in the report.
 
 Any other action stops the script before ``soffice`` starts, naming the action. Sheet positions
 count every sheet of the document in order, hidden ones included (``wb.Worksheets(n + 1)``).
@@ -449,6 +450,26 @@ def _set_number_format(document: _Document, action: dict[str, Any]) -> None:
     document.range(action).NumberFormat = document.number_format(code)
 
 
+def _add_sheet(document: _Document, action: dict[str, Any]) -> None:
+    """``Sheets.Add``, then ``Move After:=Worksheets(args(1) + 1)`` and the name args(2); the
+    new sheet is the active one, as in Excel."""
+    position, name = _arg(action, 1), _arg(action, 2)
+    sheets = document.doc.Sheets
+    if not isinstance(name, str) or sheets.hasByName(name):
+        raise ActionError(f"cannot add a sheet named {name!r}")
+    names = [sheets.getByIndex(i).Name for i in range(sheets.getCount())]
+    active = document.doc.CurrentController.ActiveSheet.Name
+    # Sheets.Add puts it before the active sheet; the Move counts the sheets with it there.
+    placed = [*names[:names.index(active)], name, *names[names.index(active):]]
+    if not isinstance(position, int) or not 0 <= position < len(placed):
+        raise ActionError(f"no sheet at position {position!r}: Subscript out of range")
+    anchor = placed[position]
+    final = [n for n in placed if n != name]
+    final.insert(final.index(anchor) + 1 if anchor != name else placed.index(name), name)
+    sheets.insertNewByName(name, final.index(name))
+    document.doc.CurrentController.setActiveSheet(sheets.getByName(name))
+
+
 def _activate_sheet(document: _Document, action: dict[str, Any]) -> None:
     document.doc.CurrentController.setActiveSheet(document.sheet(_arg(action, 1)))
 
@@ -471,6 +492,7 @@ ACTIONS: dict[str, Callable[[_Document, dict[str, Any]], None]] = {
     "sheetClearContents": _clear_sheet_contents,
     "setNumberFormat": _set_number_format,
     "activateSheet": _activate_sheet,
+    "addSheet": _add_sheet,
     "alert": _alert,
 }
 
