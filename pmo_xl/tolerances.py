@@ -1,0 +1,94 @@
+"""Management by exception: each project's time and cost tolerances and where it stands
+against them.
+
+PRINCE2 gives every project tolerances, the deviation the board delegates to the project
+manager: finish up to N days after the baseline, cost up to N % over the budget. Against each
+the project is
+
+* **within** — less than the at-risk share (Settings "Tolerance At Risk", default 75 %) of
+  the tolerance is forecast to be used;
+* **at risk** — more than that share is forecast to be used, but no more than the tolerance;
+* **forecast to exceed** — the forecast (forecast finish; forecast cost, EAC) is beyond it;
+* **exceeded** — the actual figures are beyond it already: finished later than the baseline
+  plus the tolerance, or not finished with that day passed; actual cost above the budget
+  plus the tolerance.
+
+Exactly at the tolerance is not beyond it. A project without the figures a status needs has
+none (None), and its overall tolerance status is the worst of those it has. Everything is
+computed column-wise over all projects at once; `metrics` calls this and every part of
+pmo-xl reads the result from there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+WITHIN, AT_RISK, FORECAST, EXCEEDED = "within", "at risk", "forecast to exceed", "exceeded"
+STATUSES = (WITHIN, AT_RISK, FORECAST, EXCEEDED)  # best to worst
+_RANK = {status: rank for rank, status in enumerate(STATUSES)}
+
+
+def tolerance_status(used: pd.Series, exceeded: pd.Series, at_risk_share: float) -> pd.Series:
+    """The status from the share of the tolerance the forecast uses (NaN: unknown) and
+    whether the actual figures are beyond it already."""
+    status = np.select([exceeded.fillna(False).astype(bool), used > 1, used > at_risk_share,
+                        used.notna()], [EXCEEDED, FORECAST, AT_RISK, WITHIN], default="")
+    return pd.Series(status, index=used.index, dtype=object).replace("", None)
+
+
+def _used(deviation: pd.Series, tolerance: pd.Series) -> pd.Series:
+    """How much of the tolerance the deviation uses (1 = all of it). A zero tolerance is
+    used up by any deviation above zero; a deviation at or below zero uses none."""
+    share = deviation / tolerance.where(tolerance > 0)
+    zero = np.where(deviation > 0, np.inf, 0.0)
+    share = share.where(tolerance > 0, pd.Series(zero, index=deviation.index))
+    return share.where(deviation.notna() & tolerance.notna()).clip(lower=0)
+
+
+def time_tolerance(baseline_finish: pd.Series, forecast_finish: pd.Series,
+                   actual_finish: pd.Series, tolerance_days: pd.Series, as_of: dt.date,
+                   at_risk_share: float) -> pd.DataFrame:
+    """Time: the deviation of the effective finish (actual, else forecast) from the
+    baseline finish, in days, against the tolerance in days."""
+    effective = actual_finish.fillna(forecast_finish)
+    deviation = (effective - baseline_finish).dt.days.astype(float)
+    limit = baseline_finish + pd.to_timedelta(tolerance_days, unit="D")
+    late_finish = actual_finish.notna() & (actual_finish > limit)
+    overdue = actual_finish.isna() & baseline_finish.notna() & (pd.Timestamp(as_of) > limit)
+    used = _used(deviation.where(effective.notna()), tolerance_days)
+    # Still open past baseline + tolerance: exceeded, whatever the forecast says.
+    return pd.DataFrame({
+        "time_tolerance_days": tolerance_days, "time_deviation_days": deviation,
+        "time_tolerance_used": used,
+        "time_status": tolerance_status(used, late_finish | overdue, at_risk_share)})
+
+
+def cost_tolerance(budget: pd.Series, forecast_cost: pd.Series, actual_cost: pd.Series,
+                   tolerance: pd.Series, at_risk_share: float) -> pd.DataFrame:
+    """Cost: the deviation of the forecast cost (EAC) from the budget (BAC), as an amount and
+    a share of the budget, against the tolerance (a share of the budget)."""
+    deviation = forecast_cost - budget
+    share = deviation / budget.where(budget > 0)
+    exceeded = actual_cost > budget * (1 + tolerance)
+    used = _used(share, tolerance)
+    return pd.DataFrame({
+        "cost_tolerance": tolerance, "cost_deviation": deviation,
+        "cost_deviation_share": share, "cost_tolerance_used": used,
+        "cost_status": tolerance_status(used, exceeded, at_risk_share)})
+
+
+def worst(*statuses: pd.Series) -> pd.Series:
+    """Per project, the worst of its statuses (None when it has none)."""
+    ranks = pd.concat([s.map(_RANK) for s in statuses], axis=1).max(axis=1)
+    return ranks.map(dict(enumerate(STATUSES))).astype(object).where(ranks.notna(), None)
+
+
+def override(values: pd.Series | None, default: float, index: pd.Index) -> pd.Series:
+    """A per-project override column where it has a value, else the Settings' tolerance."""
+    fallback = pd.Series(float(default), index=index)
+    if values is None:
+        return fallback
+    return pd.to_numeric(values, errors="coerce").astype(float).fillna(fallback)
