@@ -64,7 +64,7 @@ from .layout import (
     VALIDATION_HEADER,
     WARNING_MARK,
     highlight_sheet,
-    is_snapshot_sheet,
+    is_output_sheet,
     row_marks,
     snapshot_sheet,
 )
@@ -276,9 +276,8 @@ def _read(book: Any) -> Any:
 
     names = _sheet_names(book)
     own = {name.casefold() for name in OWN_SHEETS}
-    own |= {highlight_sheet(name).casefold() for name in HIGHLIGHTED_SHEETS}
     wanted = [name for name in names
-              if name.casefold() not in own and not is_snapshot_sheet(name)]
+              if name.casefold() not in own and not is_output_sheet(name)]
     return read_sheets(_workbook_path(book), {name: _sheet_rows(book.sheets[name])
                                               for name in wanted})
 

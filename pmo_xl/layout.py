@@ -88,3 +88,12 @@ def snapshot_sheet(sheet: str) -> str:
 
 def is_snapshot_sheet(name: str) -> bool:
     return name.casefold().startswith(SNAPSHOT_SHEET_PREFIX.casefold())
+
+
+def is_output_sheet(name: str) -> bool:
+    """A sheet the buttons write (Validation, History and its History <sheet> sheets, Changes,
+    the highlight sheets): never a register's data, so readers may pass it by."""
+    folded = name.casefold()
+    return (folded in {VALIDATION.casefold(), HISTORY.casefold(), CHANGES.casefold()}
+            or is_snapshot_sheet(name)
+            or any(folded == highlight_sheet(s).casefold() for s in HIGHLIGHTED_SHEETS))

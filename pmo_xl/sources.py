@@ -57,6 +57,7 @@ from .extent import (
     xlsb_extent,
     xlsb_sheets,
 )
+from .layout import is_output_sheet
 from .limits import MAX_COMPRESSION_RATIO, MAX_SHEET_CELLS, MAX_UNPACKED_BYTES
 
 KINDS = ("xlsx", "xlsm", "xlsb", "xls", "ods", "csv")
@@ -186,7 +187,9 @@ class RegisterFile:
                 return None
             if self._scans is None:  # the other sheets' scans, while calamine parses this one
                 assert self._sheet_parts is not None
-                others = [p for p in (_member(archive, q) for q in self._sheet_parts.values())
+                # Not the buttons' own sheets: History may hold far more cells than the register.
+                others = [p for p in (_member(archive, q) for sheet, q in
+                                      self._sheet_parts.items() if not is_output_sheet(sheet))
                           if p is not None and p != part]
                 self._scans = _ScansAhead(self.path, others)
             reach = self._scans.get(part)

@@ -269,8 +269,10 @@ def test_text_like_an_excel_error_is_written_as_text(tmp_path: Path) -> None:
         record.update(project_id=text, project_name=f"{text} name", overall_rag="Red",
                       phase="Execution")
     book = press(build_workbook(tmp_path / "Errors.xlsm", portfolio), "rollup_portfolio")
-    history = book["History"]
-    ids = [row[1] for row in history.iter_rows(min_row=2) if row[1].value is not None]
+    history = book["History Projects"]
+    column = [c.value for c in history[1]].index("project_id")
+    ids = [row[column] for row in history.iter_rows(min_row=2)
+           if row[column].value is not None]
     assert sorted(c.value for c in ids) == sorted(t.strip() for t in ERROR_LIKE)
     assert [c.coordinate for c in ids if c.data_type != "s"] == []  # text, not #N/A errors
     dashboard = [c for row in book["Dashboard"].iter_rows() for c in row
