@@ -29,11 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import tolerances
 from .reader import Register, Table
 from .rules import PERFORMANCE_TOLERANCE
 from .schema import CLOSED, RAG, STAGES, Kind
 
 DUE_SOON_DAYS = 30
+_NEEDS_ATTENTION = (tolerances.AT_RISK, tolerances.FORECAST, tolerances.EXCEEDED)
 UNSET = "Unset"
 UNRECOGNISED = "Unrecognised"
 EARLY_STAGES = ("Initiation", "Planning", "Execution")
@@ -110,7 +112,8 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
     slip = (finish - dates["baseline_finish"]).dt.days
     if not (table.has("forecast_finish") or table.has("actual_finish")):
         slip = pd.Series(np.nan, index=slip.index)  # "on baseline" would be a guess
-    return _finite(pd.DataFrame({
+    tolerance = _tolerances(register, dates, finish, eac, ac, as_of)
+    return _finite(pd.concat([pd.DataFrame({
         "project_id": v["project_id"], "project_name": v["project_name"],
         "programme": v["programme"],
         "phase": v["phase"], "phase_label": table.label("phase"),
@@ -126,7 +129,30 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
         "slipped": slip > 0,
         "in_finance": _in_finance(table, ev, pv, ac),
         "row": table.rows,
-    }))
+    }), tolerance], axis=1))
+
+
+def _tolerances(register: Register, dates: pd.DataFrame, finish: pd.Series, eac: pd.Series,
+                ac: pd.Series, as_of: dt.date) -> pd.DataFrame:
+    """Time and cost against each project's tolerances (`tolerances`): the project's own
+    tolerance where it gives one, else the Settings'. A forecast the register does not keep
+    (no Forecast or Actual Finish column; no cost) gives no status, not "within"."""
+    table, settings = register.projects, register.settings
+    index = table.rows.index
+    share = settings.tolerance_at_risk
+    days = tolerances.override(table.values["time_tolerance_days"],
+                               settings.time_tolerance_days, index)
+    forecast = dates["forecast_finish"].fillna(dates["baseline_finish"])
+    if not (table.has("forecast_finish") or table.has("actual_finish")):
+        forecast = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    time = tolerances.time_tolerance(dates["baseline_finish"], forecast,
+                                     dates["actual_finish"], days, as_of, share)
+    cost = tolerances.cost_tolerance(
+        table.values["budget"], eac, ac,
+        tolerances.override(table.values["cost_tolerance"], settings.cost_tolerance, index),
+        share)
+    status = tolerances.worst(time["time_status"], cost["cost_status"])
+    return pd.concat([time, cost, status.rename("tolerance_status")], axis=1)
 
 
 def _finite(frame: pd.DataFrame) -> pd.DataFrame:
@@ -362,35 +388,41 @@ class Rollup:
                 for name, row in grouped.iterrows()]
 
     def exception_mask(self) -> pd.Series:
-        """Which projects are exceptions: open, and Red or Amber, slipped, stale, or with CPI
-        or SPI below tolerance."""
+        """Which projects are exceptions, managed by exception: open, and forecast to exceed
+        or exceeding a tolerance, at risk of one, or rated Red."""
         p = self.projects
-        rag = p["overall_rag"].isin(["Red", "Amber"])
-        return self.active & (rag | p["slipped"] | p["stale"] | p["low_cpi"] | p["low_spi"])
+        beyond = p["tolerance_status"].isin(_NEEDS_ATTENTION)
+        return self.active & (beyond | (p["overall_rag"] == "Red"))
 
     def exceptions(self) -> list[dict[str, Any]]:
-        """Open projects that need management attention, each with the reasons why (Red
-        first, then Amber, then the rest)."""
+        """The exceptions with the reasons why, in one line each: forecast to exceed or
+        exceeding a tolerance first, then at risk of one, then Red without a breach (Red
+        first within each)."""
         p = self.projects
         flagged = p[self.exception_mask()]
-        columns = ("project_id", "project_name", "overall_rag", "overall_rag_label", "slipped",
-                   "slip_days", "stale", "days_since_update", "low_cpi", "cpi", "low_spi", "spi")
+        columns = ("project_id", "project_name", "overall_rag", "overall_rag_label",
+                   "tolerance_status", "time_status", "time_deviation_days",
+                   "time_tolerance_days", "cost_status", "cost_deviation_share",
+                   "cost_tolerance")
         found = []
         # Plain lists and zip: a few thousand flagged rows cost milliseconds this way.
-        for (pid, name, rating, word, slipped, slip, stale, since, low_cpi, cpi, low_spi,
-             spi) in zip(*(_plain_list(flagged[c]) for c in columns), strict=True):
-            reasons = [f"Overall RAG {word}"] if rating in ("Red", "Amber") else []
-            if slipped:
-                reasons.append(f"finish slipped {int(slip)} days")
-            if stale:
-                reasons.append("no status update" if since is None else
-                               f"status {int(since)} days old")
-            reasons += [f"CPI {cpi:.2f} < {PERFORMANCE_TOLERANCE}"] if low_cpi else []
-            reasons += [f"SPI {spi:.2f} < {PERFORMANCE_TOLERANCE}"] if low_spi else []
+        for (pid, name, rating, word, status, time, slip, days, cost, share,
+             tolerance) in zip(*(_plain_list(flagged[c]) for c in columns), strict=True):
+            reasons = []
+            if time in _NEEDS_ATTENTION:
+                reasons.append(f"time {time}: finish {int(slip)} days after the baseline, "
+                               f"tolerance {int(days)}" if slip is not None else f"time {time}")
+            if cost in _NEEDS_ATTENTION:
+                reasons.append(f"cost {cost}: forecast {share:+.1%} on the budget, tolerance "
+                               f"{tolerance:.0%}" if share is not None else f"cost {cost}")
+            if rating == "Red":
+                reasons.append(f"Overall RAG {word}")
             found.append({"project_id": pid, "project_name": name, "overall_rag": rating,
-                          "overall_rag_label": word, "reasons": reasons})
-        order = {"Red": 0, "Amber": 1}
-        return sorted(found, key=lambda e: order.get(e["overall_rag"], 2))
+                          "overall_rag_label": word, "tolerance_status": status,
+                          "reasons": reasons})
+        rank = {tolerances.EXCEEDED: 0, tolerances.FORECAST: 0, tolerances.AT_RISK: 1}
+        return sorted(found, key=lambda e: (rank.get(e["tolerance_status"], 2),
+                                            e["overall_rag"] != "Red"))
 
     def per_project(self) -> list[dict[str, Any]]:
         """One JSON-ready record per project: ISO dates, money to cents, ratios to 4 places,
@@ -445,7 +477,8 @@ def not_tracked(register: Register) -> list[str]:
             found.append(f"{schema.name} (sheet)")
             continue
         prefix = "" if schema is register.standard.projects else f"{schema.name}."
-        found += [f"{prefix}{c.name}" for c in schema.columns if not table.has(c.key)]
+        found += [f"{prefix}{c.name}" for c in schema.columns
+                  if not table.has(c.key) and not c.optional]
     return found
 
 
@@ -519,9 +552,11 @@ def rollup(register: Register, as_of: dt.date | None = None) -> Rollup:
 
 
 _INTERNAL = {"active", "low_cpi", "low_spi", "slipped"}
-_MONEY_FIELDS = {"budget", "pv", "ev", "ac", "cv", "sv", "eac", "etc", "vac"}
-_RATIO_FIELDS = {"cpi", "spi", "tcpi", "percent_complete"}
-_DAY_FIELDS = {"slip_days", "days_since_update", "days_overdue", "row"}
+_MONEY_FIELDS = {"budget", "pv", "ev", "ac", "cv", "sv", "eac", "etc", "vac", "cost_deviation"}
+_RATIO_FIELDS = {"cpi", "spi", "tcpi", "percent_complete", "cost_tolerance",
+                 "cost_deviation_share", "cost_tolerance_used", "time_tolerance_used"}
+_DAY_FIELDS = {"slip_days", "days_since_update", "days_overdue", "row", "time_tolerance_days",
+               "time_deviation_days"}
 
 
 def plain_column(column: str, values: pd.Series) -> pd.Series:

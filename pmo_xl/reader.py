@@ -144,6 +144,10 @@ class Settings:
     report_formats: str = "HTML, PDF"
     output_folder: str = "Reports"
     templates_folder: str = ""
+    time_tolerance_days: int = 30
+    cost_tolerance: float = 0.10
+    tolerance_at_risk: float = 0.75
+    scope_tolerance: str = ""
 
     def cell_rules(self, currency: str | None) -> CellRules:
         return CellRules(self.date_order, self.fallback_date_order,
@@ -321,8 +325,8 @@ def _parse_setting(setting: Any, raw: object, date_order: str) -> tuple[object, 
         return None, ""
     value = parsed.values.iloc[0]
     if bool(parsed.bad.iloc[0]) or (setting.kind is Kind.DATE and pd.isna(value)):
-        expected = {Kind.DATE: "a date", Kind.INTEGER: "a whole number"}.get(setting.kind,
-                                                                              "text")
+        expected = {Kind.DATE: "a date", Kind.INTEGER: "a whole number",
+                    Kind.PERCENT: "a percentage"}.get(setting.kind, "text")
         return None, f"{setting.name} '{raw}' is not {expected}"
     if setting.kind is Kind.DATE:
         return pd.Timestamp(value).date(), ""
@@ -332,6 +336,9 @@ def _parse_setting(setting: Any, raw: object, date_order: str) -> tuple[object, 
         if setting.maximum is not None and value > setting.maximum:
             return None, f"{setting.name} must be at most {setting.maximum:,}, not {raw}"
         return int(value), ""
+    if setting.kind is Kind.PERCENT and not 0 < value <= 1 and (
+            value != 0 or setting.key == "tolerance_at_risk"):
+        return None, f"{setting.name} must be a percentage up to 100 %, not {raw}"
     if setting.key == "currency":
         code = str(value).strip().upper()
         if not re.fullmatch(r"[A-Z]{3}", code):

@@ -128,7 +128,9 @@ class Column:
     """One column of a register sheet, as the standard in force declares it.
 
     `tracked=False`: the organisation does not keep this column (no finding when it is absent;
-    figures that need it are null). `references`: the sheet whose ID this column must match
+    figures that need it are null). `optional`: a column a register need not keep at all (a
+    per-project override of a setting, text for a report that has a placeholder): its absence
+    is not reported as "not tracked". `references`: the sheet whose ID this column must match
     (a child sheet's link to its parent). `period_end`: a month or quarter typed in this date
     column means its last day (finish and due dates), else its first.
     """
@@ -143,6 +145,7 @@ class Column:
     references: str = ""
     period_end: bool = False
     tracked: bool = True
+    optional: bool = False
     hint: str = ""
     width: int = 14
 
@@ -290,6 +293,19 @@ PROJECTS = SheetSchema(
               width=40),
         _text("Key Risks", "key_risks", aliases=("Risks",), width=32),
         _text("Next Steps", "next_steps", width=32),
+        Column("Time Tolerance Days", "time_tolerance_days", Kind.INTEGER, optional=True,
+               aliases=("Time Tolerance", "Schedule Tolerance", "Schedule Tolerance Days"),
+               hint="This project's time tolerance in days after the baseline finish; blank: "
+                    "Settings' Time Tolerance Days.", width=11),
+        Column("Cost Tolerance %", "cost_tolerance", Kind.PERCENT, optional=True,
+               aliases=("Cost Tolerance", "Budget Tolerance", "Budget Tolerance %"),
+               hint="This project's cost tolerance as a percentage of its budget; blank: "
+                    "Settings' Cost Tolerance %.", width=11),
+        _text("Exception Options", "exception_options", optional=True,
+              hint="For an exception report: the options the project manager sees.", width=32),
+        _text("Exception Recommendation", "exception_recommendation", optional=True,
+              hint="For an exception report: the option the project manager recommends.",
+              width=32),
     ),
 )
 
@@ -391,6 +407,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("Logo", "logo", Kind.TEXT, "",
             hint="Optional image for the reports (PNG, JPEG or SVG file), relative to the "
                  "register's folder."),
+    Setting("Time Tolerance Days", "time_tolerance_days", Kind.INTEGER, 30, maximum=36_500,
+            hint="How many days after its baseline finish a project may finish before it is an "
+                 "exception (a project's own Time Tolerance Days wins)."),
+    Setting("Cost Tolerance %", "cost_tolerance", Kind.PERCENT, 0.10,
+            hint="How far over its budget a project's forecast cost may go before it is an "
+                 "exception, as a percentage (a project's own Cost Tolerance % wins)."),
+    Setting("Tolerance At Risk %", "tolerance_at_risk", Kind.PERCENT, 0.75,
+            hint="A project forecast to use more than this share of a tolerance is at risk."),
+    Setting("Scope Tolerance", "scope_tolerance", Kind.TEXT, "",
+            hint="Optional: the scope tolerance in words, shown on highlight and exception "
+                 "reports."),
     Setting("Templates Folder", "templates_folder", Kind.TEXT, "",
             hint="Optional folder of your own report templates, inside the register's folder: "
                  "each file wins over the bundled one of the same name (pmo-xl report "

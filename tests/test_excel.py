@@ -192,15 +192,16 @@ def test_a_clean_run_clears_the_previous_highlights_and_nothing_else(register: P
         highlighted = next(iter(marks(book, "Projects")))
         book["Projects"][highlighted].fill = openpyxl.styles.PatternFill("solid",
                                                                           fgColor="FF00B0F0")
-        book["Projects"]["Z40"] = "my note"
+        book["Projects"].cell(40, book["Projects"].max_column + 2).value = "my note"
     fixed = edit(first.after, register.with_name("fixed.xlsm"), fix_and_format)
+    note = openpyxl.load_workbook(fixed)["Projects"].max_column  # beyond the table
     user_cell = next(iter(marks(openpyxl.load_workbook(fixed), "Projects")))
 
     second = press(fixed, "validate_entries", name="second")
     book = second.book()
     assert all(marks(book, sheet) == {} for sheet in CHECKED)
     assert book["Projects"][user_cell].fill.fgColor.rgb == "FF00B0F0"
-    assert book["Projects"]["Z40"].value == "my note"
+    assert book["Projects"].cell(40, note).value == "my note"
     assert len(book["Projects"].conditional_formatting) == len(
         openpyxl.load_workbook(fixed)["Projects"].conditional_formatting)
     ws = book["Validation"]
