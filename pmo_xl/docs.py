@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .rules import RULES
-from .schema import SETTINGS, SETTINGS_SHEET, SHEETS, SheetSchema
+from .schema import SETTINGS, SETTINGS_SHEET, SHEETS, Kind, SheetSchema
 
 _BLOCK = re.compile(r"(<!-- generated:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /generated:"
                     r"(?P=name) -->)", re.DOTALL)
@@ -42,7 +42,9 @@ def register_contract() -> str:
     settings = [f"**{SETTINGS_SHEET}** (optional sheet, two columns Setting | Value):", "",
                 "| Setting | Default | Meaning |", "|---|---|---|"]
     for setting in SETTINGS:
-        default = "" if setting.default in (None, "") else str(setting.default)
+        default = ("" if setting.default in (None, "") else
+                   f"{setting.default:.0%}" if setting.kind is Kind.PERCENT else
+                   str(setting.default))
         settings.append(f"| {setting.name} | {default} | {_cell(setting.hint)} |")
     return "\n\n".join([*parts, "\n".join(settings)])
 

@@ -734,7 +734,8 @@ def _settings_sheet(book: Any, formats: _Formats, values: dict[str, object],
         sheet.write_string(r, 0, setting.name, formats.bold)
         if setting.kind is Kind.DATE:
             sheet.write_blank(r, 1, None, formats.setting_cells["date"])
-        write_cell(sheet, r, 1, values.get(setting.key), formats.setting_cells)
+        write_cell(sheet, r, 1, values.get(setting.key), formats.setting_cells,
+                   "percent" if setting.kind is Kind.PERCENT else "")
         sheet.write_string(r, 2, setting.hint)
         sheet.data_validation(r, 1, r, 1, _setting_validation(setting, lists))
     sheet.set_column(0, 0, 20)
