@@ -551,7 +551,7 @@ def rollup(register: Register, as_of: dt.date | None = None) -> Rollup:
     return Rollup(day, project_metrics(register, day), children, register)
 
 
-_INTERNAL = {"active", "low_cpi", "low_spi", "slipped"}
+_INTERNAL = {"low_cpi", "low_spi", "slipped"}
 _MONEY_FIELDS = {"budget", "pv", "ev", "ac", "cv", "sv", "eac", "etc", "vac", "cost_deviation"}
 _RATIO_FIELDS = {"cpi", "spi", "tcpi", "percent_complete", "cost_tolerance",
                  "cost_deviation_share", "cost_tolerance_used", "time_tolerance_used"}

@@ -71,7 +71,8 @@ BUNDLED_PREFIX = "bundled"  # {% extends "bundled:project.html.j2" %}
 # Register columns a project report shows besides the roll-up's own figures.
 _REGISTER_FIELDS = ("business_unit", "sponsor", "project_manager", "schedule_rag", "cost_rag",
                     "priority", "start_date", "baseline_finish", "forecast_finish",
-                    "actual_finish", "status_date", "status_summary", "key_risks", "next_steps")
+                    "actual_finish", "status_date", "status_summary", "key_risks", "next_steps",
+                    "exception_options", "exception_recommendation")
 
 
 # --- report data ------------------------------------------------------------------------------
