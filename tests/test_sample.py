@@ -30,10 +30,10 @@ def test_written_register_reads_back(tmp_path: Path) -> None:
     portfolio = sample_portfolio(25)
     path = write_register(tmp_path / "s.xlsx", portfolio)
     book = openpyxl.load_workbook(path)  # an independent reader
-    assert book.sheetnames == ["Projects", "Lessons", "Milestones", "Settings"]
+    assert book.sheetnames == ["Projects", "Lessons", "Milestones", "RAID", "Settings"]
     tables = {name: list(book[name].tables) for name in book.sheetnames}
     assert tables == {"Projects": ["tblProjects"], "Lessons": ["tblLessons"],
-                      "Milestones": ["tblMilestones"], "Settings": []}
+                      "Milestones": ["tblMilestones"], "RAID": ["tblRAID"], "Settings": []}
     assert book["Projects"]["A1"].value == "Project ID"
     register = read_register(path)
     assert len(register.projects) == 25 and len(register.lessons) == 75

@@ -1,0 +1,202 @@
+"""The sample register's RAID log: four to eight believable items per project.
+
+Written after the projects' planted problems, so that each item agrees with its project as it
+finally stands (an assumption on a Closed project is closed, a dependency waits only for a
+healthy project). Its own planted problems are recorded in the portfolio's `planted` like the
+other sheets'. A separate random stream is used, so the projects, lessons and milestones are
+exactly those of a portfolio without a RAID log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from .sample import SamplePortfolio
+from .schema import PROJECTS, RAID, SETTINGS
+
+_RISKS = (
+    ("Supplier delivers late", "Deliveries slip beyond the integration window.",
+     "Weekly supplier call; penalty clause invoked at two weeks' delay."),
+    ("Key staff unavailable", "Named specialists are pulled into business-as-usual work.",
+     "Ring-fence named staff; backfill agreed with line managers."),
+    ("Data quality below target", "Migration rehearsals find more defects than planned.",
+     "Data cleansing sprint before the second rehearsal."),
+    ("Budget cut next year", "The programme's funding is reviewed in the spring round.",
+     "Benefits case refreshed for the sponsor before the review."),
+    ("Security review fails", "The penetration test finds issues that block go-live.",
+     "Early test on the pre-production environment."),
+)
+_ASSUMPTIONS = (
+    ("Licences cover the pilot", "The enterprise agreement covers the pilot users."),
+    ("Users available for testing", "Ten business users join user acceptance testing."),
+    ("Legacy system stays until cut-over", "The old system is not switched off early."),
+)
+_ISSUES = (
+    ("Test environment unstable", "Shared test data is overwritten twice a week."),
+    ("Interface specification missing", "The supplier has not sent the final specification."),
+    ("Requirements disputed", "Two business units disagree on the approval flow."),
+)
+_DECISIONS = (
+    ("Approve change request 4", "Extend scope to the second warehouse."),
+    ("Choose the hosting option", "Cloud or on-premises hosting for production."),
+    ("Agree the cut-over weekend", "Which weekend the business accepts the outage."),
+)
+_ACTIONS = (
+    ("Confirm hardware lead times", "Ask procurement for committed delivery dates."),
+    ("Update the benefits register", "Record the revised benefit profile."),
+    ("Book the steering meeting", "Agree the date of the next board with the sponsor."),
+)
+_ACTIVE = ("Planning", "Execution")
+
+
+def _days(n: float) -> dt.timedelta:
+    return dt.timedelta(days=int(n))
+
+
+def setting(portfolio: SamplePortfolio, key: str) -> Any:
+    """A setting of the sample: its own value, else the declared default."""
+    return portfolio.settings.get(key, next(s.default for s in SETTINGS if s.key == key))
+
+
+@dataclass
+class _Log:
+    """What the items of one portfolio are drawn from."""
+
+    portfolio: SamplePortfolio
+    targets: list[int]  # projects a clean dependency may wait for
+    open_milestones: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    index: int = 0  # the project whose items are being written
+
+    def target(self, rng: random.Random) -> dict[str, Any] | None:
+        """Another project to wait for (never the project itself)."""
+        choices = [t for t in rng.sample(self.targets, min(3, len(self.targets)))
+                   if t != self.index]
+        return self.portfolio.projects[choices[0]] if choices else None
+
+
+def add_raid_log(portfolio: SamplePortfolio, seed: int) -> None:
+    """Fill the portfolio's RAID sheet (see the module docstring)."""
+    rng = random.Random(f"raid-{seed}")
+    planted = {p.index for p in portfolio.planted if p.sheet == PROJECTS.name}
+    # A planted project (or the one whose ID a planted duplicate repeats) is no dependency
+    # target: its own problem would put the dependency at risk.
+    avoid = planted | {i - 1 for i in planted}
+    log = _Log(portfolio, [i for i, p in enumerate(portfolio.projects) if i not in avoid
+                           and p["phase"] in _ACTIVE and p["overall_rag"] == "Green"])
+    for milestone in portfolio.milestones:
+        if not milestone["actual_date"] and isinstance(milestone["baseline_date"], dt.date):
+            log.open_milestones.setdefault(milestone["project_id"], []).append(milestone)
+    rows = portfolio.tables.setdefault(RAID.name, [])
+    for index, project in enumerate(portfolio.projects):
+        log.index = index
+        for kind in _kinds(rng):
+            row = _item(rng, kind, project, log)
+            if row is not None:
+                row["raid_id"] = f"RAID-{len(rows) + 1:05d}"
+                rows.append(row)
+
+
+def _kinds(rng: random.Random) -> list[str]:
+    """Four to eight item types; every project has a risk, an assumption, an action and a
+    decision, and some also an issue, a dependency, more risks and actions."""
+    extra = rng.sample(("Risk", "Issue", "Dependency", "Action"), k=rng.randint(0, 4))
+    kinds = ["Risk", "Assumption", "Action", "Decision", *extra]
+    return kinds
+
+
+def _item(rng: random.Random, kind: str, project: dict[str, Any],
+          log: _Log) -> dict[str, Any] | None:
+    """One item of `kind` on `project` (None: a dependency with nothing to wait for)."""
+    as_of = log.portfolio.as_of
+    start = project["start_date"] if isinstance(project["start_date"], dt.date) else None
+    earliest = min(start or as_of - _days(120), as_of - _days(10))
+    raised = earliest + _days(rng.randint(0, max(0, (as_of - earliest).days - 5)))
+    row: dict[str, Any] = {"project_id": str(project["project_id"]).strip(), "type": kind,
+                           "owner": project["project_manager"], "raised": raised,
+                           "status": "Open"}
+    if _FILL[kind](rng, row, project, log) is False:
+        return None
+    if _finished(project):  # a closed project's log is closed too
+        _close(rng, row, as_of)
+    return row
+
+
+def _finished(project: dict[str, Any]) -> bool:
+    return project["phase"] == "Closed"
+
+
+def _close(rng: random.Random, row: dict[str, Any], as_of: dt.date) -> None:
+    span = max(1, (as_of - row["raised"]).days)
+    row.update(status="Closed", closed_on=row["raised"] + _days(rng.randint(1, span)))
+    if row["type"] == "Decision":
+        row.setdefault("decision", "Agreed at the steering meeting.")
+        row["decided_on"] = row["closed_on"]
+
+
+def _risk(rng: random.Random, row: dict[str, Any], project: dict[str, Any],
+          log: _Log) -> None:
+    title, description, response = rng.choice(_RISKS)
+    probability, impact = rng.randint(1, 5), rng.randint(1, 5)
+    row.update(title=title, description=description, response=response,
+               probability=probability, impact=impact,
+               escalate="Yes" if probability * impact >= 15 else "No",
+               status=rng.choice(("Open", "Open", "In Progress")))
+
+
+def _assumption(rng: random.Random, row: dict[str, Any], project: dict[str, Any],
+                log: _Log) -> None:
+    title, description = rng.choice(_ASSUMPTIONS)
+    row.update(title=title, description=description)
+    if project["phase"] == "Closing":  # an assumption is settled by the time a project closes
+        _close(rng, row, log.portfolio.as_of)
+
+
+def _issue(rng: random.Random, row: dict[str, Any], project: dict[str, Any],
+           log: _Log) -> None:
+    title, description = rng.choice(_ISSUES)
+    age = (log.portfolio.as_of - row["raised"]).days
+    row.update(title=title, description=description, probability=5,
+               impact=rng.randint(2, 4), status="In Progress",
+               escalate="Yes" if age > setting(log.portfolio, "issue_age_days") else "No",
+               response="Workaround agreed; fix planned in the next release.")
+
+
+def _decision(rng: random.Random, row: dict[str, Any], project: dict[str, Any],
+              log: _Log) -> None:
+    title, description = rng.choice(_DECISIONS)
+    row.update(title=title, description=description, owner=project["sponsor"],
+               decision_needed_by=log.portfolio.as_of + _days(rng.randint(3, 60)))
+
+
+def _action(rng: random.Random, row: dict[str, Any], project: dict[str, Any],
+            log: _Log) -> None:
+    title, description = rng.choice(_ACTIONS)
+    row.update(title=title, description=description,
+               due_date=log.portfolio.as_of + _days(rng.randint(3, 45)))
+    if rng.random() < 0.4:
+        _close(rng, row, log.portfolio.as_of)
+
+
+def _dependency(rng: random.Random, row: dict[str, Any], project: dict[str, Any],
+                log: _Log) -> bool:
+    target = log.target(rng)
+    if target is None:
+        return False
+    finish = target.get("forecast_finish") or target["baseline_finish"]
+    row.update(title=f"Needs {target['project_name']}",
+               description="Our go-live needs this project's delivery.",
+               depends_on=target["project_id"], needed_by=finish + _days(rng.randint(14, 90)))
+    milestones = log.open_milestones.get(target["project_id"], [])
+    if milestones and rng.random() < 0.5:
+        milestone = rng.choice(milestones)
+        expected = milestone["forecast_date"] or milestone["baseline_date"]
+        row.update(depends_on_milestone=milestone["milestone"],
+                   needed_by=expected + _days(rng.randint(14, 60)))
+    return True
+
+
+_FILL = {"Risk": _risk, "Assumption": _assumption, "Issue": _issue, "Decision": _decision,
+         "Action": _action, "Dependency": _dependency}
