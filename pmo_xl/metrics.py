@@ -23,6 +23,7 @@ usable, numerator and denominator alike, and say how many that is.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,6 +212,10 @@ class Rollup:
     @property
     def lessons(self) -> pd.DataFrame | None:
         return self.children.get("Lessons")
+
+    @property
+    def raid(self) -> pd.DataFrame | None:
+        return self.children.get("RAID")
 
     @property
     def active(self) -> pd.Series:
@@ -460,7 +465,7 @@ def columns_unmatched(register: Register) -> list[str]:
     return found
 
 
-def child_frame(table: Table, as_of: dt.date) -> pd.DataFrame:
+def child_frame(table: Table, as_of: dt.date, register: Register) -> pd.DataFrame:
     """A child sheet's rows for the roll-up: its values (dropdowns as canonical meanings,
     with the organisation's words beside them as `<column>_label`), usable dates, the Excel
     row, and the sheet's own figures where it has any (`SHEET_METRICS`); one frame, built
@@ -475,12 +480,22 @@ def child_frame(table: Table, as_of: dt.date) -> pd.DataFrame:
     columns["row"] = table.rows
     figures = SHEET_METRICS.get(table.schema.name)
     if figures is not None:
-        columns.update(figures(table, as_of).items())
+        columns.update(figures(table, register, as_of).items())
     return pd.DataFrame(columns, index=table.rows.index)
 
 
-# Each child sheet's own figures, by the standard's sheet name.
-SHEET_METRICS = {"Milestones": milestone_metrics}
+def _raid_metrics(table: Table, register: Register, as_of: dt.date) -> pd.DataFrame:
+    from .raid import raid_metrics  # pmo_xl.raid builds on this module's figures
+
+    return raid_metrics(table, register, as_of)
+
+
+# Each child sheet's own figures, by the standard's sheet name: (table, register, as-of date)
+# -> a frame over the table's rows (a sheet's figures may need the projects').
+SHEET_METRICS: dict[str, Callable[[Table, Register, dt.date], pd.DataFrame]] = {
+    "Milestones": lambda table, _register, as_of: milestone_metrics(table, as_of),
+    "RAID": _raid_metrics,
+}
 
 # Which register columns each per-project figure needs: a figure is "not tracked" when the
 # register does not keep one of them ("a|b": either will do).
@@ -514,7 +529,7 @@ def untracked_figures(register: Register) -> list[str]:
 def rollup(register: Register, as_of: dt.date | None = None) -> Rollup:
     """Roll the register up into portfolio metrics as of the given (or resolved) date."""
     day = resolve_as_of(register, as_of)
-    children = {t.schema.name: child_frame(t, day) for t in register.children()}
+    children = {t.schema.name: child_frame(t, day, register) for t in register.children()}
     return Rollup(day, project_metrics(register, day), children, register)
 
 

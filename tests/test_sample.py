@@ -22,8 +22,12 @@ def test_sizes_and_shape() -> None:
     assert len({p["project_name"] for p in portfolio.projects}) == 100
     phases = {p["phase"] for p in portfolio.projects}
     assert {"Initiation", "Planning", "Execution", "Closing", "Closed"} <= phases
+    raid = portfolio.rows("RAID")
+    assert 4 * 100 <= len(raid) <= 8 * 100 + 2  # and two planted dependencies
+    assert {r["type"] for r in raid} == {"Risk", "Assumption", "Issue", "Dependency",
+                                         "Decision", "Action"}
     # A few honest problems: every kind shows, on a small share of the rows.
-    assert 0 < len(portfolio.planted) <= 0.1 * (100 + 300 + 400)
+    assert 0 < len(portfolio.planted) <= 0.1 * (100 + 300 + 400 + len(raid))
 
 
 def test_written_register_reads_back(tmp_path: Path) -> None:
