@@ -346,6 +346,12 @@ class Rollup:
                 "by_type": {str(k): int(n) for k, n in types.items() if n},
                 "open_actions": int(open_actions.sum())}
 
+    def raid_summary(self, *, per_project: bool = True) -> dict[str, Any] | None:
+        """The RAID log's figures (`pmo_xl.raid`); None without a RAID sheet."""
+        from .raid import raid_summary
+
+        return raid_summary(self.raid, self.projects, self.as_of, per_project=per_project)
+
     def programmes(self) -> list[dict[str, Any]]:
         """Per programme: projects, Red and Amber among the open ones, and the money figures
         (earned value over `in_finance` projects, as for the portfolio; None: none usable)."""
@@ -431,6 +437,7 @@ class Rollup:
             "schedule": self.schedule(),
             "stale": self.stale(),
             "lessons": self.lessons_summary(),
+            "raid": self.raid_summary(per_project=per_project),
             "programmes": self.programmes(),
             "exceptions": self.exceptions(),
             "data_quality": self.data_quality(),

@@ -1,4 +1,4 @@
-"""The RAID log's figures per item.
+"""The RAID log's figures: per item, per project and for the portfolio.
 
 Risks, assumptions, issues, dependencies, decisions and actions live on one RAID sheet with a
 Type column. Validation and the roll-up both use the item figures computed here (once per
@@ -27,13 +27,18 @@ under no type, an unreadable Raised gives no age, an unknown Depends On project 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .metrics import project_metrics, usable_dates
+from .metrics import plain_column, project_metrics, usable_dates
 from .reader import Register, Table
-from .schema import CLOSED, CLOSING_STAGES, normalise_word
+from .schema import CLOSED, CLOSING_STAGES, RAID_SCALE, RAID_TYPES, normalise_word
+
+DECISIONS_AHEAD_DAYS = 14  # the roll-up's "decisions needed" window
+TOP_ITEMS = 10
+_SCALE = len(RAID_SCALE)
 
 
 def normalised_ids(ids: pd.Series) -> pd.Series:
@@ -177,4 +182,152 @@ def _reasons(joined: pd.DataFrame, milestones: pd.Series, known: pd.Series,
     for part in parts[1:]:
         reasons = reasons.str.cat(part, sep="; ").str.strip("; ")
     return reasons
+
+
+# --- the roll-up -------------------------------------------------------------------------------
+
+
+def raid_summary(items: pd.DataFrame | None, projects: pd.DataFrame, as_of: dt.date, *,
+                 per_project: bool = True) -> dict[str, Any] | None:
+    """The RAID figures of the roll-up (None: the register keeps no RAID log); the
+    per-project records only with `per_project`, as for the roll-up's own."""
+    if items is None:
+        return None
+    opened = items[items["is_open"]]
+    summary = {
+        "total": len(items), "open": len(opened),
+        "high_risks": int(items["high_risk"].sum()),
+        "overdue": int(items["overdue"].sum()),
+        "dependencies_at_risk": int(items["dependency_at_risk"].sum()),
+        "by_type": _counts(items["type"], RAID_TYPES),
+        "open_by_type": _counts(opened["type"], RAID_TYPES),
+        "by_status": _counts(items["status"], ("Open", "In Progress", "Closed")),
+        "top_risks_and_issues": _top(opened),
+        "overdue_actions_by_owner": _overdue_by_owner(items),
+        "decisions_needed": _decisions_needed(items, as_of),
+        "dependencies": _records(_cross_project(items), _DEPENDENCY_FIELDS),
+        "heat_map": _heat_map(opened),
+    }
+    if per_project:
+        summary["per_project"] = _per_project(items, projects)
+    return summary
+
+
+def _counts(values: pd.Series, order: tuple[str, ...]) -> dict[str, int]:
+    """Counts by canonical meaning, in the standard's order; blank or unusable as Unset."""
+    found = values.astype(object).value_counts()
+    counts = {word: int(found.get(word, 0)) for word in order}
+    counts["Unset"] = int(values.isna().sum())
+    return counts
+
+
+_ITEM_FIELDS = ("raid_id", "project_id", "type", "type_label", "title", "owner", "score",
+                "probability", "impact", "raised", "age_days", "response", "escalate_label")
+
+
+def _records(frame: pd.DataFrame, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """JSON-ready records: ISO dates, whole numbers as int, blanks as None."""
+    columns = [_plain(name, frame[name]) for name in fields]
+    return [dict(zip(fields, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _plain(name: str, values: pd.Series) -> list[object]:
+    if name in ("score", "probability", "impact", "age_days", "days_overdue"):
+        values = values.astype("Int64")
+    return plain_column(name, values).tolist()
+
+
+def _top(opened: pd.DataFrame) -> list[dict[str, Any]]:
+    """Open risks and issues by Score, highest first; equal scores oldest first (unscored
+    ones last)."""
+    ranked = opened[opened["type"].isin(["Risk", "Issue"])].sort_values(
+        ["score", "raised"], ascending=[False, True], na_position="last", kind="stable")
+    return _records(ranked.head(TOP_ITEMS), _ITEM_FIELDS)
+
+
+def _overdue_by_owner(items: pd.DataFrame) -> list[dict[str, Any]]:
+    """Overdue actions per owner (most first; '(no owner)' for blank owners)."""
+    overdue = items[items["overdue"] & (items["type"] == "Action")]
+    owners = overdue["owner"].astype(object).fillna("(no owner)")
+    found = []
+    for owner, group in overdue.groupby(owners, sort=True):
+        found.append({"owner": owner, "overdue": len(group),
+                      "raid_ids": plain_column("raid_id", group["raid_id"]).tolist()})
+    return sorted(found, key=lambda o: -o["overdue"])
+
+
+_DECISION_FIELDS = ("raid_id", "project_id", "title", "owner", "due", "overdue")
+
+
+def _decisions_needed(items: pd.DataFrame, as_of: dt.date) -> list[dict[str, Any]]:
+    """Open decisions due within the next 14 days, overdue ones included, soonest first."""
+    horizon = pd.Timestamp(as_of) + pd.Timedelta(days=DECISIONS_AHEAD_DAYS)
+    needed = items[items["decision_open"] & (items["due"] <= horizon)]
+    return _records(needed.sort_values("due", kind="stable"), _DECISION_FIELDS)
+
+
+_DEPENDENCY_FIELDS = ("raid_id", "project_id", "depends_on", "depends_on_milestone",
+                      "needed_by", "depends_on_delivers", "dependency_at_risk",
+                      "at_risk_reason")
+
+
+def _cross_project(items: pd.DataFrame) -> pd.DataFrame:
+    """Open dependencies on another (known) project."""
+    other = normalised_ids(items["depends_on"]) != normalised_ids(items["project_id"])
+    return items[items["depends_on_project"].notna() & other.fillna(False)]
+
+
+def _heat_map(opened: pd.DataFrame) -> dict[str, Any]:
+    """Open risks by Probability (rows, 1 to 5) and Impact (columns, 1 to 5)."""
+    risks = opened[opened["type"] == "Risk"]
+    scored = risks[risks["score"].notna()]
+    counts = np.zeros((_SCALE, _SCALE), dtype=int)
+    np.add.at(counts, (scored["probability"].astype(int).to_numpy() - 1,
+                       scored["impact"].astype(int).to_numpy() - 1), 1)
+    return {"rows": "probability 1–5", "columns": "impact 1–5", "counts": counts.tolist(),
+            "unscored": len(risks) - len(scored)}
+
+
+def _per_project(items: pd.DataFrame, projects: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per project, in the register's order: open items by type, the highest open risk
+    score, overdue actions, open decisions, and the at-risk dependencies it waits for and
+    that wait for it."""
+    pid = normalised_ids(items["project_id"])
+    opened = items["is_open"]
+    by_type = pd.crosstab(pid[opened], items.loc[opened, "type"].astype(object))
+    grouped = pd.DataFrame({
+        "risk": items["score"].where(opened & (items["type"] == "Risk")),
+        "overdue": items["overdue"] & (items["type"] == "Action"),
+        "decisions": items["decision_open"]}).groupby(pid)
+    # Plain dicts: looked up once per project, a Series lookup would cost ten times more.
+    counts_of = by_type.to_dict("index")
+    highest = grouped["risk"].max().dropna().astype(int).to_dict()
+    overdue, decisions = grouped["overdue"].sum().to_dict(), grouped["decisions"].sum().to_dict()
+    at_risk = _cross_project(items)
+    at_risk = at_risk[at_risk["dependency_at_risk"]]
+    waits = _grouped_records(at_risk, pid[at_risk.index], ("raid_id", "depends_on",
+                             "depends_on_milestone", "needed_by", "at_risk_reason"))
+    waited = _grouped_records(at_risk, normalised_ids(at_risk["depends_on"]),
+                              ("raid_id", "project_id", "depends_on_milestone", "needed_by",
+                               "at_risk_reason"))
+    found = []
+    for shown, key in zip(projects["project_id"], normalised_ids(projects["project_id"]),
+                          strict=True):
+        counts = counts_of.get(key, {})
+        found.append({
+            "project_id": None if pd.isna(shown) else shown,
+            "open_by_type": {t: int(counts.get(t, 0)) for t in RAID_TYPES},
+            "highest_risk_score": highest.get(key),
+            "overdue_actions": int(overdue.get(key, 0)),
+            "open_decisions": int(decisions.get(key, 0)),
+            "waits_for": waits.get(key, []), "waited_on_by": waited.get(key, [])})
+    return found
+
+
+def _grouped_records(frame: pd.DataFrame, keys: pd.Series,
+                     fields: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for key, record in zip(keys, _records(frame, fields), strict=True):
+        found.setdefault(key, []).append(record)
+    return found
 

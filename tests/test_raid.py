@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from registers import (
     write_workbook,
 )
 
+from pmo_xl.metrics import rollup
 from pmo_xl.reader import Settings, read_register
 from pmo_xl.schema import RAID, SETTINGS, SHEETS
 from pmo_xl.validation import validate
@@ -246,3 +251,115 @@ def test_the_raid_settings_move_the_thresholds(tmp_path: Path) -> None:
             ("RAID!P17", "issue-not-escalated")} <= set(rules)
     assert ("RAID!P16", "issue-not-escalated") not in rules  # I-2 is escalated
 
+
+# --- the roll-up's figures, worked out by hand from ITEMS ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def figures(raid_register: Path) -> dict[str, Any]:
+    return rollup(read_register(raid_register)).to_dict()["raid"]
+
+
+def test_counts_by_type_and_status(figures: dict[str, Any]) -> None:
+    # T-1's type and S-1's status are not in the vocabulary: Unset, never a guess.
+    assert figures["by_type"] == {"Risk": 7, "Assumption": 2, "Issue": 3, "Dependency": 8,
+                                  "Decision": 4, "Action": 4, "Unset": 1}
+    assert figures["by_status"] == {"Open": 22, "In Progress": 0, "Closed": 5, "Unset": 2}
+    # Closed: R-4, A-3, A-4, D-8, AS-2; a blank (A-2) or unusable (S-1) status is open.
+    assert (figures["total"], figures["open"]) == (29, 24)
+    assert figures["open_by_type"] == {"Risk": 6, "Assumption": 1, "Issue": 3,
+                                       "Dependency": 7, "Decision": 4, "Action": 2, "Unset": 1}
+
+
+def test_top_risks_and_issues_by_score_then_oldest_first(figures: dict[str, Any]) -> None:
+    top = figures["top_risks_and_issues"]
+    assert [(t["raid_id"], t["score"]) for t in top] == [
+        ("I-1", 20), ("R-1", 20), ("R-2", 15), ("I-2", 12), ("R-3", 12), ("S-1", 12),
+        ("U-1", 12), ("I-3", 12), ("R-5", None)]  # R-5's Probability 7 is no score
+    assert top[0] == {"raid_id": "I-1", "project_id": "PRJ-001", "type": "Issue",
+                      "type_label": "Issue", "title": "Supplier late", "owner": "Ben Ito",
+                      "score": 20, "probability": 5, "impact": 4, "raised": "2026-06-01",
+                      "age_days": 121, "response": "Weekly supplier call.",
+                      "escalate_label": "No"}
+
+
+def test_heat_map_of_open_risks(figures: dict[str, Any]) -> None:
+    counts = [[0] * 5 for _ in range(5)]
+    counts[3][4] = 1  # R-1: P4 × I5
+    counts[2][4] = 1  # R-2: P3 × I5
+    counts[2][3] = 3  # R-3, S-1, U-1: P3 × I4 (R-4 is closed)
+    assert figures["heat_map"]["counts"] == counts
+    assert figures["heat_map"]["unscored"] == 1  # R-5
+
+
+def test_overdue_actions_and_decisions_needed(figures: dict[str, Any]) -> None:
+    assert figures["overdue_actions_by_owner"] == [
+        {"owner": "Cy Moss", "overdue": 2, "raid_ids": ["A-1", "A-2"]}]
+    # Within 14 days of 2026-09-30, overdue ones first; DEC-3 is decided.
+    assert [(d["raid_id"], d["due"], d["overdue"]) for d in figures["decisions_needed"]] == [
+        ("DEC-1", "2026-09-20", True), ("DEC-2", "2026-09-28", True),
+        ("DEC-4", "2026-10-10", False)]
+
+
+def test_cross_project_dependencies_with_their_at_risk_state(figures: dict[str, Any]) -> None:
+    # D-6 waits for an unknown project and D-8 is closed: neither is listed.
+    assert [(d["raid_id"], d["depends_on"], d["depends_on_delivers"], d["dependency_at_risk"])
+            for d in figures["dependencies"]] == [
+        ("D-1", "PRJ-002", "2027-03-15", True), ("D-2", "PRJ-002", "2027-03-31", True),
+        ("D-3", "PRJ-003", "2027-06-30", True), ("D-4", "PRJ-004", "2026-06-30", True),
+        ("D-5", "PRJ-001", "2026-12-31", False), ("D-7", "PRJ-002", "2027-03-15", False)]
+
+
+def test_per_project_figures_both_directions_of_the_chain(figures: dict[str, Any]) -> None:
+    by_id = {p["project_id"]: p for p in figures["per_project"]}
+    first = by_id["PRJ-001"]
+    assert first["open_by_type"] == {"Risk": 5, "Assumption": 0, "Issue": 3, "Dependency": 4,
+                                     "Decision": 3, "Action": 2}
+    assert (first["highest_risk_score"], first["overdue_actions"],
+            first["open_decisions"]) == (20, 2, 2)
+    assert [w["raid_id"] for w in first["waits_for"]] == ["D-1", "D-3", "D-4"]
+    assert first["waited_on_by"] == []
+    # PRJ-002's one slip puts PRJ-001 and PRJ-003 at risk.
+    assert [(w["raid_id"], w["project_id"]) for w in by_id["PRJ-002"]["waited_on_by"]] == [
+        ("D-1", "PRJ-001"), ("D-2", "PRJ-003")]
+    assert by_id["PRJ-002"]["waits_for"] == [] and by_id["PRJ-002"]["highest_risk_score"] is None
+    third = by_id["PRJ-003"]
+    assert [w["raid_id"] for w in third["waits_for"]] == ["D-2"]
+    assert [w["raid_id"] for w in third["waited_on_by"]] == ["D-3"]
+    assert third["waits_for"][0]["at_risk_reason"] == ("forecasts its finish on 2027-03-31, "
+                                                       "after Needed By 2027-01-31")
+    assert (third["open_decisions"], third["open_by_type"]["Dependency"]) == (1, 3)
+    assert [w["raid_id"] for w in by_id["PRJ-004"]["waited_on_by"]] == ["D-4"]
+    assert by_id["PRJ-005"]["open_by_type"]["Assumption"] == 1
+
+
+def test_no_raid_sheet_means_no_raid_figures(tmp_path: Path) -> None:
+    assert rollup(read_register(register(tmp_path / "r.xlsx"))).to_dict()["raid"] is None
+
+
+def test_a_closed_project_that_delivered_the_milestone_is_no_risk(tmp_path: Path) -> None:
+    projects = [project(), project(**{"Project ID": "PRJ-004", "Phase": "Closed",
+                                      "Actual Finish": dt.date(2026, 6, 30),
+                                      "Baseline Finish": dt.date(2026, 6, 30),
+                                      "Percent Complete": 0.8})]
+    milestones = [{"Project ID": "PRJ-004", "Milestone": "Handover",
+                   "Baseline Date": dt.date(2026, 5, 1), "Actual Date": dt.date(2026, 5, 2)}]
+    path = register(tmp_path / "r.xlsx", projects, milestones=milestones, raid=[
+        dep("D-1", "PRJ-001", "PRJ-004", dt.date(2026, 6, 1), "Handover")])
+    [dependency] = rollup(read_register(path)).to_dict()["raid"]["dependencies"]
+    assert (dependency["depends_on_delivers"], dependency["dependency_at_risk"]) == (
+        "2026-05-02", False)
+
+
+def test_rollup_command_shows_the_raid_log(raid_register: Path) -> None:
+    script = Path(sys.executable).with_name("pmo-xl")
+    result = subprocess.run([str(script), "rollup", str(raid_register), "--format", "json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    raid = json.loads(result.stdout)["raid"]
+    assert (raid["open"], raid["high_risks"], raid["overdue"],
+            raid["dependencies_at_risk"]) == (24, 2, 4, 4)  # R-1, R-2; A-1, A-2, DEC-1, DEC-2
+    text = subprocess.run([str(script), "rollup", str(raid_register)], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert "24 open (2 high risks, 4 overdue, 4 dependencies at risk)" in text.stdout
+    assert "Top risks and issues: I-1 PRJ-001 Supplier late (20); R-1 PRJ-001" in text.stdout
