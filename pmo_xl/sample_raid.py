@@ -52,6 +52,7 @@ _ACTIONS = (
     ("Book the steering meeting", "Agree the date of the next board with the sponsor."),
 )
 _ACTIVE = ("Planning", "Execution")
+_SCALE = (1, 2, 3, 4, 5)
 
 
 def _days(n: float) -> dt.timedelta:
@@ -158,7 +159,9 @@ def _close(rng: random.Random, row: dict[str, Any], as_of: dt.date) -> None:
 def _risk(rng: random.Random, row: dict[str, Any], project: dict[str, Any],
           log: _Log) -> None:
     title, description, response = rng.choice(_RISKS)
-    probability, impact = rng.randint(1, 5), rng.randint(1, 5)
+    # Most risks are moderate; a few are likely and severe.
+    probability = rng.choices(_SCALE, weights=(15, 30, 30, 18, 7))[0]
+    impact = rng.choices(_SCALE, weights=(10, 25, 30, 25, 10))[0]
     row.update(title=title, description=description, response=response,
                probability=probability, impact=impact,
                escalate="Yes" if probability * impact >= 15 else "No",
@@ -177,8 +180,8 @@ def _issue(rng: random.Random, row: dict[str, Any], project: dict[str, Any],
            log: _Log) -> None:
     title, description = rng.choice(_ISSUES)
     age = (log.portfolio.as_of - row["raised"]).days
-    row.update(title=title, description=description, probability=5,
-               impact=rng.randint(2, 4), status="In Progress",
+    row.update(title=title, description=description, probability=5,  # it has happened
+               impact=rng.choices(_SCALE[:4], weights=(20, 35, 30, 15))[0], status="In Progress",
                escalate="Yes" if age > setting(log.portfolio, "issue_age_days") else "No",
                response="Workaround agreed; fix planned in the next release.")
 
@@ -317,7 +320,9 @@ def _plant_chain(log: _Log, rows: list[dict[str, Any]]) -> None:
                 if i not in log.planted_projects and p["phase"] == "Execution"
                 and p["overall_rag"] == "Amber" and p.get("forecast_finish")
                 and _go_live(log, p) is not None]
-    waiting = [i for i in log.targets if log.portfolio.projects[i]["phase"] == "Execution"]
+    items = Counter(row["project_id"] for row in rows)  # at most eight items a project
+    waiting = [i for i in log.targets if log.portfolio.projects[i]["phase"] == "Execution"
+               and items[log.portfolio.projects[i]["project_id"]] < 8]
     if not slipping or len(waiting) < 2:
         return
     late = slipping[0]

@@ -25,6 +25,7 @@ from registers import (
 
 from pmo_xl.metrics import rollup
 from pmo_xl.reader import Settings, read_register
+from pmo_xl.sample import sample_portfolio, write_register
 from pmo_xl.schema import RAID, SETTINGS, SHEETS
 from pmo_xl.validation import validate
 
@@ -363,3 +364,23 @@ def test_rollup_command_shows_the_raid_log(raid_register: Path) -> None:
                           text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
     assert "24 open (2 high risks, 4 overdue, 4 dependencies at risk)" in text.stdout
     assert "Top risks and issues: I-1 PRJ-001 Supplier late (20); R-1 PRJ-001" in text.stdout
+
+
+# --- the sample's RAID log ---------------------------------------------------------------------
+
+
+def test_the_sample_plants_a_dependency_chain(tmp_path: Path) -> None:
+    portfolio = sample_portfolio()
+    path = write_register(tmp_path / "s.xlsx", portfolio)
+    figures = rollup(read_register(path)).to_dict()["raid"]
+    at_risk = [d for d in figures["dependencies"] if d["dependency_at_risk"]]
+    # One slipping project, two others waiting for it (its finish and its Go-live).
+    assert len(at_risk) == 2 and len({d["depends_on"] for d in at_risk}) == 1
+    assert len({d["project_id"] for d in at_risk}) == 2
+    assert {d["depends_on_milestone"] for d in at_risk} == {None, "Go-live"}
+    late = next(p for p in figures["per_project"] if p["project_id"] == at_risk[0]["depends_on"])
+    assert [w["raid_id"] for w in late["waited_on_by"]] == [d["raid_id"] for d in at_risk]
+    # every problem the issue asks for is there
+    planted = {p.rule for p in portfolio.planted if p.sheet == "RAID"}
+    assert {"high-risk-without-owner", "raid-overdue", "issue-not-escalated",
+            "dependency-at-risk"} <= planted
