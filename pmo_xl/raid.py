@@ -248,11 +248,12 @@ def _top(opened: pd.DataFrame) -> list[dict[str, Any]]:
 def _overdue_by_owner(items: pd.DataFrame) -> list[dict[str, Any]]:
     """Overdue actions per owner (most first; '(no owner)' for blank owners)."""
     overdue = items[items["overdue"] & (items["type"] == "Action")]
-    owners = overdue["owner"].astype(object).fillna("(no owner)")
-    found = []
-    for owner, group in overdue.groupby(owners, sort=True):
-        found.append({"owner": owner, "overdue": len(group),
-                      "raid_ids": plain_column("raid_id", group["raid_id"]).tolist()})
+    owners = overdue["owner"].astype(object).fillna("(no owner)").tolist()
+    by_owner: dict[str, list[object]] = {}
+    for owner, raid_id in zip(owners, plain_column("raid_id", overdue["raid_id"]), strict=True):
+        by_owner.setdefault(owner, []).append(raid_id)
+    found = [{"owner": owner, "overdue": len(ids), "raid_ids": ids}
+             for owner, ids in sorted(by_owner.items())]
     return sorted(found, key=lambda o: -o["overdue"])
 
 
@@ -294,7 +295,8 @@ def _per_project(items: pd.DataFrame, projects: pd.DataFrame) -> list[dict[str, 
     that wait for it."""
     pid = normalised_ids(items["project_id"])
     opened = items["is_open"]
-    by_type = pd.crosstab(pid[opened], items.loc[opened, "type"].astype(object))
+    by_type = pd.Series(1, index=pid[opened].index).groupby(
+        [pid[opened], items.loc[opened, "type"].astype(object)]).sum().unstack(fill_value=0)
     grouped = pd.DataFrame({
         "risk": items["score"].where(opened & (items["type"] == "Risk")),
         "overdue": items["overdue"] & (items["type"] == "Action"),
@@ -310,12 +312,14 @@ def _per_project(items: pd.DataFrame, projects: pd.DataFrame) -> list[dict[str, 
     waited = _grouped_records(at_risk, normalised_ids(at_risk["depends_on"]),
                               ("raid_id", "project_id", "depends_on_milestone", "needed_by",
                                "at_risk_reason"))
+    ids = projects["project_id"]
+    shown_ids = ids.astype(object).where(ids.notna(), None).tolist()
+    keys = normalised_ids(ids).astype(object).tolist()
     found = []
-    for shown, key in zip(projects["project_id"], normalised_ids(projects["project_id"]),
-                          strict=True):
+    for shown, key in zip(shown_ids, keys, strict=True):
         counts = counts_of.get(key, {})
         found.append({
-            "project_id": None if pd.isna(shown) else shown,
+            "project_id": shown,
             "open_by_type": {t: int(counts.get(t, 0)) for t in RAID_TYPES},
             "highest_risk_score": highest.get(key),
             "overdue_actions": int(overdue.get(key, 0)),
