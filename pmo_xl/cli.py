@@ -120,7 +120,8 @@ def _sample_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         description="Write a deterministic sample register with a few planted problems.")
     sample.add_argument("path", type=Path, help="the .xlsx file to write")
     sample.add_argument("--projects", type=_positive, default=40, help="number of projects "
-                        "(default 40; three lessons and four milestones each)")
+                        "(default 40; three lessons, four milestones and four to eight RAID "
+                        "items each)")
     sample.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     sample.add_argument("--force", action="store_true", help="overwrite an existing file")
 

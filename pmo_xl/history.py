@@ -86,7 +86,7 @@ def take_snapshot(register: Register, as_of: dt.date | None = None, *,
     day = portfolio.as_of if portfolio is not None else resolve_as_of(register, as_of)
     if portfolio is None:
         portfolio = rollup(register, day)
-    projects = child_frame(register.projects, day)
+    projects = child_frame(register.projects, day, register)
     figures = project_metrics(register, day)
     for name in figures.columns:
         if name not in projects:
@@ -94,7 +94,7 @@ def take_snapshot(register: Register, as_of: dt.date | None = None, *,
     projects["exception"] = portfolio.exception_mask()
     sheets = {"Projects": _plain_frame(projects)}
     for table in register.children():
-        sheets[table.schema.name] = _plain_frame(child_frame(table, day))
+        sheets[table.schema.name] = _plain_frame(child_frame(table, day, register))
     info = SnapshotInfo(day, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                         str(register.path), sha256, __version__, len(projects))
     return Snapshot(info, sheets, portfolio_figures(portfolio))

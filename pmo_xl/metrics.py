@@ -23,6 +23,7 @@ usable, numerator and denominator alike, and say how many that is.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -239,6 +240,10 @@ class Rollup:
         return self.children.get("Lessons")
 
     @property
+    def raid(self) -> pd.DataFrame | None:
+        return self.children.get("RAID")
+
+    @property
     def active(self) -> pd.Series:
         return self.projects["active"]
 
@@ -367,6 +372,12 @@ class Rollup:
                 "by_type": {str(k): int(n) for k, n in types.items() if n},
                 "open_actions": int(open_actions.sum())}
 
+    def raid_summary(self, *, per_project: bool = True) -> dict[str, Any] | None:
+        """The RAID log's figures (`pmo_xl.raid`); None without a RAID sheet."""
+        from .raid import raid_summary
+
+        return raid_summary(self.raid, self.projects, self.as_of, per_project=per_project)
+
     def programmes(self) -> list[dict[str, Any]]:
         """Per programme: projects, Red and Amber among the open ones, and the money figures
         (earned value over `in_finance` projects, as for the portfolio; None: none usable)."""
@@ -458,6 +469,7 @@ class Rollup:
             "schedule": self.schedule(),
             "stale": self.stale(),
             "lessons": self.lessons_summary(),
+            "raid": self.raid_summary(per_project=per_project),
             "programmes": self.programmes(),
             "exceptions": self.exceptions(),
             "data_quality": self.data_quality(),
@@ -493,7 +505,7 @@ def columns_unmatched(register: Register) -> list[str]:
     return found
 
 
-def child_frame(table: Table, as_of: dt.date) -> pd.DataFrame:
+def child_frame(table: Table, as_of: dt.date, register: Register) -> pd.DataFrame:
     """A child sheet's rows for the roll-up: its values (dropdowns as canonical meanings,
     with the organisation's words beside them as `<column>_label`), usable dates, the Excel
     row, and the sheet's own figures where it has any (`SHEET_METRICS`); one frame, built
@@ -508,12 +520,22 @@ def child_frame(table: Table, as_of: dt.date) -> pd.DataFrame:
     columns["row"] = table.rows
     figures = SHEET_METRICS.get(table.schema.name)
     if figures is not None:
-        columns.update(figures(table, as_of).items())
+        columns.update(figures(table, register, as_of).items())
     return pd.DataFrame(columns, index=table.rows.index)
 
 
-# Each child sheet's own figures, by the standard's sheet name.
-SHEET_METRICS = {"Milestones": milestone_metrics}
+def _raid_metrics(table: Table, register: Register, as_of: dt.date) -> pd.DataFrame:
+    from .raid import raid_metrics  # pmo_xl.raid builds on this module's figures
+
+    return raid_metrics(table, register, as_of)
+
+
+# Each child sheet's own figures, by the standard's sheet name: (table, register, as-of date)
+# -> a frame over the table's rows (a sheet's figures may need the projects').
+SHEET_METRICS: dict[str, Callable[[Table, Register, dt.date], pd.DataFrame]] = {
+    "Milestones": lambda table, _register, as_of: milestone_metrics(table, as_of),
+    "RAID": _raid_metrics,
+}
 
 # Which register columns each per-project figure needs: a figure is "not tracked" when the
 # register does not keep one of them ("a|b": either will do).
@@ -547,7 +569,7 @@ def untracked_figures(register: Register) -> list[str]:
 def rollup(register: Register, as_of: dt.date | None = None) -> Rollup:
     """Roll the register up into portfolio metrics as of the given (or resolved) date."""
     day = resolve_as_of(register, as_of)
-    children = {t.schema.name: child_frame(t, day) for t in register.children()}
+    children = {t.schema.name: child_frame(t, day, register) for t in register.children()}
     return Rollup(day, project_metrics(register, day), children, register)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RegisterError
-from .schema import SETTINGS, Column, Kind, SheetSchema, normalise_header
+from .schema import SETTINGS, VOCABULARIES, Column, Kind, SheetSchema, normalise_header
 from .standard import Standard, add_words, meaning_problem, replace_columns, replace_vocabulary
 
 PROFILE_NAME = "pmo-xl.toml"
@@ -58,9 +58,9 @@ PROFILE_KEYS: tuple[ProfileKey, ...] = (
                "case and spaces do not matter. Wins over pmo-xl's own header matching.",
                '[columns.Projects]\n"Project ID" = "Ref"\n"Budget" = "Approved budget*"'),
     ProfileKey("vocabularies.<Vocabulary>", "table: word = meaning, in order",
-               "Replaces a whole vocabulary (Phase, RAG, Priority, Lesson Category, Lesson "
-               "Type, Action Status, Impact) with the organisation's words, each with its "
-               "canonical meaning (a phase's stage, a rating's Green/Amber/Red). The dropdowns "
+               f"Replaces a whole vocabulary ({', '.join(v.name for v in VOCABULARIES)}) with "
+               "the organisation's words, each with its canonical meaning (a phase's stage, a "
+               "rating's Green/Amber/Red, a probability's 1–5). The dropdowns "
                "of `pmo-xl new --from` list these words.",
                '[vocabularies.Phase]\nScope = "Initiation"\nDesign = "Planning"\n'
                'Construction = "Execution"\nHandover = "Closing"\nClosed = "Closed"'),

@@ -137,6 +137,8 @@ class Settings:
     money_unit: str = "units"
     maximum_amount: int = DEFAULT_MAXIMUM_AMOUNT
     stale_after_days: int = 30
+    high_risk_score: int = 15
+    issue_age_days: int = 30
     date_order: str = "auto"
     fallback_date_order: str = "DMY"
     earliest_year: int = 1990

@@ -92,8 +92,12 @@ RULES: tuple[Rule, ...] = (
          "A project in phase Closed must record its Actual Finish.",
          "Phase is Closed but Actual Finish is blank"),
     Rule("unknown-project", _E, "Unknown Project ID",
-         "A lesson or milestone names a Project ID that is not on the Projects sheet.",
+         "A lesson, milestone or RAID item names a Project ID that is not on the Projects "
+         "sheet, or a RAID dependency's Depends On does.",
          "Project ID 'PRJ-999' is not on the Projects sheet"),
+    Rule("closed-without-date", _E, "Closed without Closed On",
+         "A RAID item whose Status is Closed must record its Closed On date.",
+         "Status is Closed but Closed On is blank"),
     Rule("bad-setting", _E, "Unusable setting",
          "A Settings value cannot be used; its default applies until it is fixed.",
          "Stale After Days 'monthly' is not a whole number"),
@@ -122,6 +126,38 @@ RULES: tuple[Rule, ...] = (
     Rule("logged-in-future", _W, "Lesson dated in the future",
          "Date Logged is after the as-of date.",
          "Date Logged 2026-12-01 is after the as-of date 2026-09-30"),
+    Rule("high-risk-without-owner", _W, "High risk without an owner",
+         "An open risk's Score (Probability × Impact) is at least High Risk Score (Settings, "
+         "default 15) and it has no Owner.",
+         "Risk scores 20 (4 × 5; High Risk Score 15) but has no Owner"),
+    Rule("high-risk-without-response", _W, "High risk without a response",
+         "An open risk's Score is at least High Risk Score and it has no Response / "
+         "Mitigation.",
+         "Risk scores 16 (4 × 4; High Risk Score 15) but has no Response / Mitigation"),
+    Rule("raid-overdue", _W, "Action or decision overdue",
+         "An open action is past its Due Date, or an open decision not yet decided (no "
+         "Decided On) is past its Decision Needed By (else its Due Date), on the as-of date.",
+         "Action was due 2026-09-15 and is still Open: 15 days overdue"),
+    Rule("issue-not-escalated", _W, "Old issue not escalated",
+         "An open issue was raised more than Issue Age Days (Settings, default 30) before "
+         "the as-of date and Escalate is not Yes.",
+         "Issue raised 2026-06-01 is 121 days old (Issue Age Days 30) but is not escalated"),
+    Rule("dependency-at-risk", _W, "Dependency at risk",
+         "An open dependency waits for a project (Depends On) that forecasts the needed "
+         "milestone (Depends On Milestone: actual, else forecast, else baseline date) or, "
+         "without one, its finish after Needed By; or that is Red; or that is Closed without "
+         "having delivered (the milestone not reached, or without a milestone below 100 % "
+         "complete).",
+         "Depends On PRJ-004 forecasts its milestone on 2026-11-30, after Needed By "
+         "2026-10-31"),
+    Rule("unknown-milestone", _W, "Milestone not found",
+         "A dependency's Depends On Milestone is not a milestone of its Depends On project "
+         "on the Milestones sheet; the project's finish is used instead.",
+         "Depends On Milestone 'Go live' is not a milestone of PRJ-004: its finish is used"),
+    Rule("assumption-open-at-close", _W, "Assumption open at closure",
+         "An assumption is still open on a project in phase Closing or Closed: confirm it "
+         "or close it.",
+         "Assumption is still open but its project is Closing"),
     Rule("implausible-date", _W, "Implausible date",
          "A date's year lies outside Earliest Year – Latest Year (Settings, default "
          "1990–2100), e.g. a typo such as 1905: no figure (slip, PV, staleness) uses it.",

@@ -2,9 +2,10 @@
 
 `sample_portfolio(n, seed)` invents a believable register of any size: projects with
 programmes, sponsors and managers, dates and costs that agree with their RAG status, three
-lessons and four milestones per project, and settings with a fixed report date so that every
-figure is reproducible. Some rows carry a deliberate problem (a budget typed as words, a
-Closed project without Actual Finish, a Green project that is behind plan, ...); each is
+lessons, four milestones and four to eight RAID items per project (`pmo_xl.sample_raid`), and
+settings with a fixed report date so that every figure is reproducible. Some rows carry a
+deliberate problem (a budget typed as words, a Closed project without Actual Finish, a Green
+project that is behind plan, an unowned high risk, ...); each is
 recorded in `planted`, so tests can assert that validation finds exactly these and nothing
 else. `write_register(path, portfolio)` writes it as a plain .xlsx with Excel Tables.
 """
@@ -128,6 +129,9 @@ def sample_portfolio(projects: int = DEFAULT_PROJECTS, seed: int = 7,
         portfolio.lessons.extend(_lessons(rng, project, as_of, len(portfolio.lessons)))
         portfolio.milestones.extend(_milestones(rng, project, as_of))
     _plant_problems(portfolio)
+    from .sample_raid import add_raid_log  # it builds on this module's portfolio
+
+    add_raid_log(portfolio, seed)
     return portfolio
 
 

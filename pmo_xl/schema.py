@@ -6,9 +6,10 @@ and Settings sheets, or a profile; see `pmo_xl.standard`), and every other part 
 the standard in force from there. Nothing else in the package spells out a column name.
 
 A vocabulary is the list of words a dropdown column accepts. Where pmo-xl's figures depend on
-what a word means (a phase's stage, a RAG rating, a lesson's type, an action's status) each
-word carries a *canonical meaning*: an organisation may call its phases Scope, Design and
-Construction, and the roll-up still knows which projects are active.
+what a word means (a phase's stage, a RAG rating, a lesson's type, an action's status, a RAID
+item's type or its probability on the 1–5 scale) each word carries a *canonical meaning*: an
+organisation may call its phases Scope, Design and Construction, and the roll-up still knows
+which projects are active.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ LESSON_CATEGORIES = (
     "Stakeholders", "Communication", "Procurement", "Risk", "Technical", "Other",
 )
 PRIORITIES = IMPACTS = LEVELS
+RAID_TYPES = ("Risk", "Assumption", "Issue", "Dependency", "Decision", "Action")
+# Probability and impact of a RAID item on the common 5-point scale: Score = P × I (1–25). An
+# organisation that rates Low/Medium/High maps its words to these on the Lists sheet or in a
+# profile, as it maps its phases to stages.
+RAID_SCALE = ("1", "2", "3", "4", "5")
+YES_NO = ("Yes", "No")
 DATE_ORDERS = ("auto", "DMY", "MDY")
 FALLBACK_DATE_ORDERS = ("DMY", "MDY")
 MONEY_UNITS = ("units", "thousands", "millions", "billions")
@@ -53,6 +60,8 @@ CLOSED = "Closed"
 CLOSING_STAGES = ("Closing", "Closed")
 # RAG is commonly typed as its initial in status meetings.
 RAG_SHORTHAND = MappingProxyType({"g": "Green", "a": "Amber", "r": "Red"})
+# Yes/No as Excel and people also write it: a TRUE/FALSE cell, Y/N.
+YES_NO_SPELLINGS = MappingProxyType({"y": "Yes", "n": "No", "true": "Yes", "false": "No"})
 
 
 def normalise_header(text: object) -> str:
@@ -118,9 +127,17 @@ CATEGORY_VOCABULARY = _vocabulary("Lesson Category", LESSON_CATEGORIES, canonica
 LESSON_TYPE_VOCABULARY = _vocabulary("Lesson Type", LESSON_TYPES)
 ACTION_STATUS_VOCABULARY = _vocabulary("Action Status", ACTION_STATUSES)
 IMPACT_VOCABULARY = _vocabulary("Impact", IMPACTS)
+# The RAID log's vocabularies have names of their own (not Impact, Status): a Lists sheet or a
+# profile can then give the RAID log other words than the lessons log's.
+RAID_TYPE_VOCABULARY = _vocabulary("RAID Type", RAID_TYPES)
+RAID_STATUS_VOCABULARY = _vocabulary("RAID Status", ACTION_STATUSES)
+PROBABILITY_VOCABULARY = _vocabulary("Probability", RAID_SCALE)
+RAID_IMPACT_VOCABULARY = _vocabulary("RAID Impact", RAID_SCALE)
+YES_NO_VOCABULARY = _vocabulary("Yes/No", YES_NO, spellings=YES_NO_SPELLINGS)
 VOCABULARIES: tuple[Vocabulary, ...] = (
     PHASE_VOCABULARY, RAG_VOCABULARY, PRIORITY_VOCABULARY, CATEGORY_VOCABULARY,
-    LESSON_TYPE_VOCABULARY, ACTION_STATUS_VOCABULARY, IMPACT_VOCABULARY)
+    LESSON_TYPE_VOCABULARY, ACTION_STATUS_VOCABULARY, IMPACT_VOCABULARY, RAID_TYPE_VOCABULARY,
+    RAID_STATUS_VOCABULARY, PROBABILITY_VOCABULARY, RAID_IMPACT_VOCABULARY, YES_NO_VOCABULARY)
 
 
 @dataclass(frozen=True)
@@ -350,7 +367,67 @@ MILESTONES = SheetSchema(
     ),
 )
 
-SHEETS: tuple[SheetSchema, ...] = (PROJECTS, LESSONS, MILESTONES)
+RAID = SheetSchema(
+    name="RAID",
+    table="tblRAID",
+    key_columns=("project_id", "title"),
+    group="raid",
+    description="The RAID log: one row per risk, assumption, issue, dependency, decision or "
+                "action.",
+    # No alias here is a header that commonly sits beside the column's own name in a RAID log
+    # (a risk "Category" beside "Type", "Score" beside "Impact"): two headers for one column
+    # refuse the sheet.
+    columns=(
+        _text("RAID ID", "raid_id", required=True, unique=True,
+              aliases=("ID", "RAID Ref", "RAID No", "Ref", "Reference", "Item ID", "Risk ID",
+                       "Log ID"), width=11),
+        _text("Project ID", "project_id", required=True, references="Projects",
+              aliases=("Project Ref", "Project Code", "Project No"),
+              hint="Must match a Project ID on the Projects sheet.", width=12),
+        _enum("Type", "type", RAID_TYPE_VOCABULARY, required=True,
+              aliases=("RAID Type", "Item Type", "Log Type", "Entry Type"),
+              hint="Risk, Assumption, Issue, Dependency, Decision or Action.", width=12),
+        _text("Title", "title", required=True,
+              aliases=("Item", "Headline", "Short Description", "Risk Title"), width=34),
+        _text("Description", "description", aliases=("Details", "Detail"), width=40),
+        _text("Owner", "owner", aliases=("Item Owner", "Risk Owner", "Action Owner",
+                                         "Assigned To", "Responsible"), width=18),
+        _date("Raised", "raised", required=True,
+              aliases=("Date Raised", "Raised On", "Date Logged", "Date Identified",
+                       "Identified", "Opened")),
+        _date("Due Date", "due_date", period_end=True, aliases=("Due", "Due By", "Target Date"),
+              hint="When an action (or a decision without Decision Needed By) is due."),
+        _enum("Status", "status", RAID_STATUS_VOCABULARY,
+              aliases=("Item Status", "RAID Status"), width=12,
+              hint="Blank means open, unless Closed On is given."),
+        _enum("Probability", "probability", PROBABILITY_VOCABULARY,
+              aliases=("Likelihood", "Prob"), width=11, hint="1–5, for risks and issues."),
+        _enum("Impact", "impact", RAID_IMPACT_VOCABULARY, aliases=("Consequence", "Severity"),
+              width=9, hint="1–5, for risks and issues; Score = Probability × Impact."),
+        _text("Response / Mitigation", "response",
+              aliases=("Response", "Mitigation", "Mitigation / Response", "Mitigation Plan",
+                       "Risk Response"), width=40),
+        _text("Depends On", "depends_on", references="Projects",
+              aliases=("Depends On Project", "Dependency On", "Dependent On"),
+              hint="For a dependency: the Project ID it waits for.", width=12),
+        _text("Depends On Milestone", "depends_on_milestone",
+              aliases=("Needed Milestone", "Dependency Milestone"),
+              hint="Optional: the milestone of that project it waits for.", width=24),
+        _date("Needed By", "needed_by", period_end=True,
+              aliases=("Need By", "Required By", "Needed By Date"),
+              hint="When the dependency must be delivered."),
+        _enum("Escalate", "escalate", YES_NO_VOCABULARY,
+              aliases=("Escalated", "Escalation", "Escalate?"), width=9),
+        _date("Decision Needed By", "decision_needed_by", period_end=True,
+              aliases=("Decision Due", "Decision By", "Decision Required By")),
+        _date("Decided On", "decided_on", aliases=("Decision Date", "Date Decided")),
+        _text("Decision", "decision", aliases=("Decision Made", "Outcome"), width=32),
+        _date("Closed On", "closed_on", aliases=("Date Closed", "Closed Date", "Closure Date"),
+              hint="Required once the item is Closed."),
+    ),
+)
+
+SHEETS: tuple[SheetSchema, ...] = (PROJECTS, LESSONS, MILESTONES, RAID)
 
 
 @dataclass(frozen=True)
@@ -387,6 +464,11 @@ SETTINGS: tuple[Setting, ...] = (
                  f"it. At most {MAXIMUM_AMOUNT_CEILING:,}."),
     Setting("Stale After Days", "stale_after_days", Kind.INTEGER, 30, maximum=36_500,
             hint="A status update older than this many days is stale."),
+    Setting("High Risk Score", "high_risk_score", Kind.INTEGER, 15, maximum=25,
+            hint="An open risk whose Score (Probability × Impact, 1–25) is at least this needs "
+                 "an owner and a response."),
+    Setting("Issue Age Days", "issue_age_days", Kind.INTEGER, 30, maximum=36_500,
+            hint="An open issue raised more than this many days ago should be escalated."),
     Setting("Date Order", "date_order", Kind.ENUM, "auto", allowed=DATE_ORDERS,
             hint="How to read text dates such as 03/04/2026: auto decides each column from "
                  "its unambiguous dates; DMY or MDY reads every column that way."),

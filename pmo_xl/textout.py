@@ -130,6 +130,19 @@ def print_rollup(result: Rollup, currency: str, source: Path) -> None:
     if lessons["by_category"]:
         themes = ", ".join(f"{k} {v}" for k, v in list(lessons["by_category"].items())[:5])
         out.print(line(("Top lesson themes:", "bold"), f" {themes}"))
+    _raid_lines(out, data["raid"])
+
+
+def _raid_lines(out: Console, raid: dict[str, Any] | None) -> None:
+    """The RAID log in brief: what is open by type, and the top three risks and issues."""
+    if raid is None:
+        return
+    types = ", ".join(f"{k} {v}" for k, v in raid["open_by_type"].items() if v)
+    out.print(line(("Open RAID items:", "bold"), f" {types or 'none'}"))
+    top = [f"{t['raid_id']} {t['project_id']} {t['title']} ({t['score']})"
+           for t in raid["top_risks_and_issues"][:3] if t["score"] is not None]
+    if top:
+        out.print(line(("Top risks and issues:", "bold"), " " + "; ".join(map(shown, top))))
 
 
 def _kpis(data: dict[str, Any], currency: str) -> RichTable:
@@ -157,9 +170,17 @@ def _kpis(data: dict[str, Any], currency: str) -> RichTable:
         ("Stale updates", _count(data["stale"])),
         ("Lessons", "not tracked" if lessons["total"] is None else
          f"{lessons['total']} ({lessons['open_actions']} open actions)"),
+        ("RAID log", _raid_kpi(data["raid"])),
     ):
         kpis.add_row(label, shown(value))
     return kpis
+
+
+def _raid_kpi(raid: dict[str, Any] | None) -> str:
+    if raid is None:
+        return "not tracked"
+    return (f"{raid['open']} open ({raid['high_risks']} high risks, {raid['overdue']} overdue, "
+            f"{raid['dependencies_at_risk']} dependencies at risk)")
 
 
 def _count(value: int | list | None) -> str:

@@ -428,8 +428,66 @@ def _lesson_checks(table: Table, register: Register, as_of: dt.date, found: _Fin
               as_of=as_of.isoformat())
 
 
+# --- the RAID log's own checks (figures from pmo_xl.raid) ---------------------------------------
+
+
+def _raid_checks(table: Table, register: Register, as_of: dt.date, found: _Findings) -> None:
+    from .raid import raid_metrics
+
+    items = raid_metrics(table, register, as_of)
+    status = table.label("status").astype(object).fillna("open")
+    found.add(table, "closed_on", (table.values["status"] == CLOSED)
+              & table.parsed["closed_on"].blank, "closed-without-date",
+              "Status is {status} but Closed On is blank", status=status)
+    _high_risk_checks(table, items, register.settings.high_risk_score, found)
+    _overdue_checks(table, items, status, found)
+    at = "escalate" if table.has("escalate") else "raised"
+    found.add(table, at, items["old_issue"], "issue-not-escalated",
+              "{kind} raised {raised} is {age} days old (Issue Age Days {limit}) but is not "
+              "escalated", kind=table.label("type"), raised=usable_dates(table)["raised"],
+              age=items["age_days"], limit=register.settings.issue_age_days)
+    found.add(table, "depends_on", items["dependency_at_risk"], "dependency-at-risk",
+              "Depends On {project} {reason}", project=items["depends_on_project"],
+              reason=items["at_risk_reason"])
+    found.add(table, "depends_on_milestone", items["milestone_unknown"], "unknown-milestone",
+              "Depends On Milestone '{value}' is not a milestone of {project}: its finish is "
+              "used", value=table.raw["depends_on_milestone"] if table.has(
+                  "depends_on_milestone") else "", project=items["depends_on_project"])
+    found.add(table, "status" if table.has("status") else "type",
+              items["assumption_open_at_close"], "assumption-open-at-close",
+              "{kind} is still open but its project is {phase}", kind=table.label("type"),
+              phase=items["project_phase"])
+
+
+def _high_risk_checks(table: Table, items: pd.DataFrame, limit: int, found: _Findings) -> None:
+    scores = {"kind": table.label("type"), "score": items["score"], "p": items["probability"],
+              "i": items["impact"], "limit": limit}
+    for key, rule_id, what in (("owner", "high-risk-without-owner", "Owner"),
+                               ("response", "high-risk-without-response",
+                                "Response / Mitigation")):
+        found.add(table, key, items["high_risk"] & table.parsed[key].blank, rule_id,
+                  "{kind} scores {score} ({p} × {i}; High Risk Score {limit}) but has no "
+                  + what, **scores)
+
+
+def _overdue_checks(table: Table, items: pd.DataFrame, status: pd.Series,
+                    found: _Findings) -> None:
+    """An overdue item is flagged at the date it is overdue against: a decision's Decision
+    Needed By where it has one, else its Due Date."""
+    by_decision_date = table.values["type"] == "Decision"
+    by_decision_date &= usable_dates(table)["decision_needed_by"].notna()
+    fields = {"kind": table.label("type"), "due": items["due"], "status": status,
+              "days": items["days_overdue"]}
+    template = "{kind} was due {due} and is still {status}: {days} days overdue"
+    found.add(table, "decision_needed_by", items["overdue"] & by_decision_date, "raid-overdue",
+              template, **fields)
+    found.add(table, "due_date", items["overdue"] & ~by_decision_date, "raid-overdue",
+              template, **fields)
+
+
 # Each sheet's own checks, by the standard's sheet name: a new sheet registers its rules here.
 SHEET_CHECKS: dict[str, tuple[Check, ...]] = {
     "Projects": (_project_checks,),
     "Lessons": (_lesson_checks,),
+    "RAID": (_raid_checks,),
 }

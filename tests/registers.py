@@ -32,6 +32,18 @@ VALID_MILESTONE: dict[str, Any] = {
     "Project ID": "PRJ-001", "Milestone": "Go-live", "Baseline Date": dt.date(2026, 12, 1),
     "Forecast Date": None, "Actual Date": None,
 }
+VALID_RAID: dict[str, Any] = {
+    "RAID ID": "R-1", "Project ID": "PRJ-001", "Type": "Risk", "Title": "Supplier late",
+    "Description": "The supplier may deliver the interfaces late.", "Owner": "Ben Ito",
+    "Raised": dt.date(2026, 8, 1), "Due Date": None, "Status": "Open", "Probability": 3,
+    "Impact": 4, "Response / Mitigation": "Weekly supplier call.", "Depends On": None,
+    "Depends On Milestone": None, "Needed By": None, "Escalate": "No",
+    "Decision Needed By": None, "Decided On": None, "Decision": None, "Closed On": None,
+}
+# One valid record per sheet, by the standard's sheet name.
+VALID_RECORDS: dict[str, dict[str, Any]] = {
+    "Projects": VALID_PROJECT, "Lessons": VALID_LESSON, "Milestones": VALID_MILESTONE,
+    "RAID": VALID_RAID}
 SETTINGS = {"Organisation": "Test Org", "Report Date": AS_OF, "Currency": "EUR",
             "Stale After Days": 30, "Date Order": "DMY"}
 
@@ -101,13 +113,16 @@ def settings_rows(**changes: Any) -> list[list[Any]]:
 def register(path: Path, projects: Sequence[Mapping[str, Any] | None] = (VALID_PROJECT,),
              lessons: Sequence[Mapping[str, Any]] | None = None,
              milestones: Sequence[Mapping[str, Any]] | None = None,
-             settings: Mapping[str, Any] | None = None) -> Path:
+             settings: Mapping[str, Any] | None = None,
+             raid: Sequence[Mapping[str, Any]] | None = None) -> Path:
     """A register workbook with the given records (settings default to SETTINGS)."""
     sheets: dict[str, list[list[Any]]] = {"Projects": grid(projects)}
     if lessons is not None:
         sheets["Lessons"] = grid(lessons, list(VALID_LESSON))
     if milestones is not None:
         sheets["Milestones"] = grid(milestones, list(VALID_MILESTONE))
+    if raid is not None:
+        sheets["RAID"] = grid(raid, list(VALID_RAID))
     sheets["Settings"] = settings_rows(**(settings or {}))
     return write_workbook(path, sheets)
 
@@ -116,9 +131,7 @@ def keep_only_valid_records(book: Any) -> None:
     """In a register workbook open in openpyxl (e.g. one `pmo-xl new` built), empty every
     table's rows and put one valid, consistent record in each, with Report Date AS_OF:
     validating it finds nothing."""
-    records = {"Projects": VALID_PROJECT, "Lessons": VALID_LESSON,
-               "Milestones": VALID_MILESTONE}
-    for sheet, record in records.items():
+    for sheet, record in VALID_RECORDS.items():
         ws = book[sheet]
         headers = [c.value for c in ws[1]]
         for row in ws.iter_rows(min_row=2):

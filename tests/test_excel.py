@@ -33,6 +33,7 @@ from xlremote import (
 
 from pmo_xl import excel
 from pmo_xl.layout import (
+    HIGHLIGHTED_SHEETS,
     REPORT_PROJECT_NAME,
     ROLLUP_NAME,
     VALIDATION_FIRST_ROW,
@@ -43,7 +44,7 @@ from pmo_xl.sample import SamplePortfolio, sample_portfolio
 from pmo_xl.schema import SETTINGS_SHEET
 from pmo_xl.workbook import build_workbook
 
-CHECKED = ("Projects", "Lessons", "Milestones", "Settings")
+CHECKED = HIGHLIGHTED_SHEETS  # every data sheet of the standard, and Settings
 
 
 @dataclass

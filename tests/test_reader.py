@@ -11,6 +11,7 @@ from registers import (
     VALID_LESSON,
     VALID_MILESTONE,
     VALID_PROJECT,
+    VALID_RECORDS,
     grid,
     project,
     register,
@@ -74,16 +75,14 @@ ALIASES = [(sheet, column.key, alias) for sheet in SHEETS for column in sheet.co
 @pytest.mark.parametrize(("sheet", "key", "alias"), ALIASES,
                          ids=[f"{s.name}:{a}" for s, _, a in ALIASES])
 def test_every_declared_alias_maps_to_its_column(tmp_path: Path, sheet, key, alias) -> None:  # noqa: ANN001
-    record = {PROJECTS.name: VALID_PROJECT, LESSONS.name: VALID_LESSON,
-              MILESTONES.name: VALID_MILESTONE}[sheet.name]
+    record = VALID_RECORDS[sheet.name]
     name = sheet.column(key).name
     record = {**record, name: record.get(name, "10")}  # an optional column the record lacks
     headers = [f" {alias.upper()} " if h == name else h for h in record]  # any case, spaces
     cells = [record[h] if record[h] is not None else "given" for h in record]
     sheets = {PROJECTS.name: grid([VALID_PROJECT]), sheet.name: [headers, cells]}
     reg = read_register(write_workbook(tmp_path / "a.xlsx", sheets))
-    table = {PROJECTS.name: reg.projects, LESSONS.name: reg.lessons,
-             MILESTONES.name: reg.milestones}[sheet.name]
+    table = reg.table(sheet.name)
     assert table is not None
     assert table.letters[key] == column_letter(headers.index(f" {alias.upper()} "))
     assert table.raw[key].iloc[0] is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import openpyxl
@@ -22,18 +23,23 @@ def test_sizes_and_shape() -> None:
     assert len({p["project_name"] for p in portfolio.projects}) == 100
     phases = {p["phase"] for p in portfolio.projects}
     assert {"Initiation", "Planning", "Execution", "Closing", "Closed"} <= phases
+    raid = portfolio.rows("RAID")
+    per_project = Counter(r["project_id"] for r in raid)
+    assert len(per_project) == 100 and set(per_project.values()) <= set(range(4, 9))
+    assert {r["type"] for r in raid} == {"Risk", "Assumption", "Issue", "Dependency",
+                                         "Decision", "Action"}
     # A few honest problems: every kind shows, on a small share of the rows.
-    assert 0 < len(portfolio.planted) <= 0.1 * (100 + 300 + 400)
+    assert 0 < len(portfolio.planted) <= 0.1 * (100 + 300 + 400 + len(raid))
 
 
 def test_written_register_reads_back(tmp_path: Path) -> None:
     portfolio = sample_portfolio(25)
     path = write_register(tmp_path / "s.xlsx", portfolio)
     book = openpyxl.load_workbook(path)  # an independent reader
-    assert book.sheetnames == ["Projects", "Lessons", "Milestones", "Settings"]
+    assert book.sheetnames == ["Projects", "Lessons", "Milestones", "RAID", "Settings"]
     tables = {name: list(book[name].tables) for name in book.sheetnames}
     assert tables == {"Projects": ["tblProjects"], "Lessons": ["tblLessons"],
-                      "Milestones": ["tblMilestones"], "Settings": []}
+                      "Milestones": ["tblMilestones"], "RAID": ["tblRAID"], "Settings": []}
     assert book["Projects"]["A1"].value == "Project ID"
     register = read_register(path)
     assert len(register.projects) == 25 and len(register.lessons) == 75

@@ -54,8 +54,8 @@ from pmo_xl.workbook import (
 MACROS = Path(__file__).resolve().parents[1] / "macros"  # the repository's VBA sources
 RUN_PYTHON = re.compile(r'^\s*RunPython "import pmo_xl\.excel; pmo_xl\.excel\.(\w+)\(\)"\s*$')
 HIGHLIGHT_SHEETS = ["Projects highlights", "Lessons highlights", "Milestones highlights",
-                    "Settings highlights"]
-SHEET_ORDER = [DASHBOARD, "Projects", "Lessons", "Milestones", "Validation", "History",
+                    "RAID highlights", "Settings highlights"]
+SHEET_ORDER = [DASHBOARD, "Projects", "Lessons", "Milestones", "RAID", "Validation", "History",
                "Settings", LISTS_SHEET, XLWINGS_CONF, *HIGHLIGHT_SHEETS]
 
 
@@ -91,7 +91,7 @@ def test_sheets_in_order_with_code_names(book: Any) -> None:
     assert code_name(XLWINGS_CONF) == "shtXlwingsConf"
     states = {ws.title: ws.sheet_state for ws in book.worksheets}
     assert states.pop(LISTS_SHEET) == "visible"  # the organisation's vocabularies, to edit
-    assert [states.pop(name) for name in HIGHLIGHT_SHEETS] == ["veryHidden"] * 4
+    assert [states.pop(name) for name in HIGHLIGHT_SHEETS] == ["veryHidden"] * 5
     assert set(states.values()) == {"visible"}
     assert book.active.title == DASHBOARD
 
@@ -180,8 +180,8 @@ def test_checked_sheets_turn_their_highlight_marks_into_fills_first(book: Any) -
     """Validate entries marks cells on the very hidden highlight sheet (a row's marks in its
     column A); conditional formats over the whole sheet (before the RAG colours) turn them
     into red or amber fills."""
-    for sheet, twin in zip(["Projects", "Lessons", "Milestones", "Settings"], HIGHLIGHT_SHEETS,
-                           strict=True):
+    for sheet, twin in zip(["Projects", "Lessons", "Milestones", "RAID", "Settings"],
+                           HIGHLIGHT_SHEETS, strict=True):
         ws = book[sheet]
         ranges = list(ws.conditional_formatting)
         first = ranges[0]
