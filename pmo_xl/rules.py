@@ -114,6 +114,16 @@ RULES: tuple[Rule, ...] = (
          f"Overall RAG is Green on an active project while CPI or SPI is below "
          f"{PERFORMANCE_TOLERANCE} or the finish has slipped past the baseline.",
          "Overall RAG is Green but SPI is 0.72"),
+    Rule("tolerance-not-red", _W, "Beyond tolerance but not Red",
+         "An active project is forecast to exceed (or has exceeded) its time or cost "
+         "tolerance while its Overall RAG is not Red: the board should hear of it by "
+         "exception (see Management by exception).",
+         "Overall RAG is Amber but cost is forecast to exceed its tolerance (+13.1% on the "
+         "budget, tolerance 10%)"),
+    Rule("red-within-tolerance", _W, "Red within every tolerance",
+         "An active project is Red while its time and cost are within tolerance: the rating "
+         "says more than the data; ask the project manager why (a risk, scope, quality?).",
+         "Overall RAG is Red but time and cost are within tolerance"),
     Rule("complete-not-closing", _W, "100 % complete but not closing",
          "Percent Complete is 100 % while the phase is still before Closing.",
          "Percent Complete is 100 % but Phase is Execution"),

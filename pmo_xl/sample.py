@@ -210,7 +210,10 @@ def _close(rng: random.Random, project: dict[str, Any], as_of: dt.date) -> None:
 # How far behind plan (SPI), over cost (1/CPI) and late (days) each health level runs.
 _HEALTH = {
     "Green": ((0.95, 1.05), (0.93, 1.04), (0, 0)),
-    "Amber": ((0.82, 0.95), (1.02, 1.15), (7, 45)),
+    # Amber: behind or over, but within the tolerances (30 days, 10 %): the board hears of
+    # it in the highlight report, not by exception (its slip drawn from 7-45 days and
+    # scaled into 7-22: the same random draws as before, so the rest of the sample stays).
+    "Amber": ((0.82, 0.95), (1.02, 1.07), (7, 45)),
     "Red": ((0.6, 0.82), (1.12, 1.35), (30, 120)),
 }
 _SUMMARIES = {
@@ -237,6 +240,8 @@ def _progress(rng: random.Random, project: dict[str, Any], rag: str, as_of: dt.d
     # Round down to whole hundreds so that rounding never pushes CPI below its health band.
     actual = math.floor(earned * rng.uniform(*cost_range) / 100) * 100
     slip = rng.randint(*slip_range)
+    if rag == "Amber":
+        slip = 7 + (slip - 7) * 15 // 38
     topic = rng.choice(_TOPICS)
     project.update({
         "overall_rag": rag,
@@ -298,9 +303,36 @@ Plant = Callable[[dict[str, Any], SamplePortfolio], tuple[str, str]]
 
 
 def _amber(project: dict[str, Any]) -> None:
-    """Planted project problems sit on Amber projects so that no RAG warning joins them."""
+    """Planted project problems sit on Amber projects within their tolerances, so that no
+    RAG or tolerance warning joins them."""
     project["overall_rag"] = "Amber"
     project["status_summary"] = project.get("status_summary") or "Data being corrected."
+    if project.get("forecast_finish") and project.get("baseline_finish"):
+        project["forecast_finish"] = project["baseline_finish"] + _days(14)
+    if project.get("forecast_cost") is not None:
+        project["forecast_cost"] = round(project["budget"] * 1.04, -3)
+
+
+def _beyond_tolerance(p: dict[str, Any], portfolio: SamplePortfolio) -> tuple[str, str]:
+    """Amber, yet forecast to finish 45 days after the baseline: a 30-day tolerance breached."""
+    _make_active(p, portfolio, execution=True)
+    p["overall_rag"] = "Amber"
+    p["status_summary"] = p.get("status_summary") or "Supplier late; recovery plan in hand."
+    p["forecast_finish"] = p["baseline_finish"] + _days(45)
+    return "overall_rag", "tolerance-not-red"
+
+
+def _red_within_tolerance(p: dict[str, Any], portfolio: SamplePortfolio) -> tuple[str, str]:
+    """Red, with time and cost on plan: the rating says more than the figures."""
+    _make_active(p, portfolio, execution=True)
+    p["overall_rag"] = "Red"
+    p["status_summary"] = "Key supplier in administration."
+    p["forecast_finish"] = None
+    p["forecast_cost"] = p["budget"]
+    planned = _planned_fraction(p["start_date"], p["baseline_finish"], portfolio.as_of)
+    p["percent_complete"] = round(max(planned, 0.05), 2)
+    p["actual_cost"] = round(p["budget"] * p["percent_complete"], -2)
+    return "overall_rag", "red-within-tolerance"
 
 
 def _bad_budget(p: dict[str, Any], _: SamplePortfolio) -> tuple[str, str]:
@@ -349,6 +381,8 @@ def _green_behind_plan(p: dict[str, Any], portfolio: SamplePortfolio) -> tuple[s
 
 def _red_without_summary(p: dict[str, Any], _: SamplePortfolio) -> tuple[str, str]:
     p["overall_rag"], p["status_summary"] = "Red", None
+    if p.get("baseline_finish") and not p.get("actual_finish"):  # Red for being late
+        p["forecast_finish"] = p["baseline_finish"] + _days(60)
     return "status_summary", "rag-without-summary"
 
 
@@ -422,6 +456,9 @@ _PROJECT_PLANTS: tuple[tuple[Plant, bool], ...] = (
     (_no_status_date, True), (_negative_cost, True), (_complete_in_execution, True),
     (_no_rag, False),
 )
+# Planted apart, on the last healthy projects: the tolerance checks need a project whose
+# figures they judge, and the spacing of the other plants stays as it was.
+_TOLERANCE_PLANTS: tuple[Plant, ...] = (_beyond_tolerance, _red_within_tolerance)
 
 
 def _unknown_lesson_project(row: dict[str, Any], _: SamplePortfolio) -> tuple[str, str]:
@@ -476,12 +513,36 @@ def _plant_problems(portfolio: SamplePortfolio) -> None:
             _amber(project)
         column, rule_id = plant(project, portfolio)
         portfolio.planted.append(Planted(PROJECTS.name, index, column, rule_id))
+    _plant_tolerances(portfolio)
     for sheet, rows, plants in ((LESSONS.name, portfolio.lessons, _LESSON_PLANTS),
                                 (MILESTONES.name, portfolio.milestones, _MILESTONE_PLANTS)):
         step = _plant_every(len(rows), len(plants))
         for n, index in enumerate(range(2, len(rows), step)):
             column, rule_id = plants[n % len(plants)](rows[index], portfolio)
             portfolio.planted.append(Planted(sheet, index, column, rule_id))
+
+
+def _plant_tolerances(portfolio: SamplePortfolio) -> None:
+    """The first unplanted Amber project goes beyond its time tolerance, the first unplanted
+    Red one back within both: among the planted rows, whose neighbours the RAID log's clean
+    dependencies avoid already."""
+    taken = {p.index for p in portfolio.planted if p.sheet == PROJECTS.name}
+    for plant, rag in zip(_TOLERANCE_PLANTS, ("Amber", "Red"), strict=True):
+        index = next((i for i in range(len(portfolio.projects)) if i not in taken
+                      and portfolio.projects[i]["overall_rag"] == rag
+                      and portfolio.projects[i]["phase"] == "Execution"), None)
+        if index is None:
+            continue
+        column, rule_id = plant(portfolio.projects[index], portfolio)
+        portfolio.planted.append(Planted(PROJECTS.name, index, column, rule_id))
+        taken.add(index)
+    # A strategic project's own tolerances: more time, less money than the Settings' (a
+    # Green one, whose cost stays within even the tighter tolerance).
+    strategic = next((p for i, p in enumerate(portfolio.projects) if i not in taken
+                      and p["overall_rag"] == "Green" and p["phase"] == "Execution"
+                      and p["priority"] == "High"), None)
+    if strategic is not None:
+        strategic.update(time_tolerance_days=60, cost_tolerance=0.05)
 
 
 # --- writing -----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from .parsing import Parsed
 from .reader import Register, Table
 from .rules import Severity, rule
 from .schema import CLOSED, Column, Kind
+from .tolerances import EXCEEDED, FORECAST, WITHIN
 
 FINDING_FIELDS = ("sheet", "row", "column", "cell", "rule", "severity", "message")
 
@@ -378,6 +379,7 @@ def _project_checks(table: Table, register: Register, as_of: dt.date,
               phase=table.label("phase"))
     _stale_checks(table, metrics, register.settings.stale_after_days, found)
     _rag_integrity_checks(table, metrics, found)
+    _tolerance_checks(table, metrics, found)
     early = v["phase"].isin(EARLY_STAGES)
     found.add(table, "percent_complete", early & (v["percent_complete"] >= 1),
               "complete-not-closing", "Percent Complete is 100 % but Phase is {phase}",
@@ -415,6 +417,35 @@ def _rag_integrity_checks(table: Table, metrics: pd.DataFrame, found: _Findings)
     found.add(table, "overall_rag", flagged, "rag-integrity", "Overall RAG is {rag} but {why}",
               rag=table.label("overall_rag"),
               why=pd.Series(reasons, index=sub.index).reindex(flagged.index))
+
+
+def _tolerance_checks(table: Table, metrics: pd.DataFrame, found: _Findings) -> None:
+    """The rating against the tolerances: beyond one but not Red, Red within all."""
+    active, red = metrics["active"], metrics["overall_rag"] == "Red"
+    time, cost = metrics["time_status"], metrics["cost_status"]
+    beyond = time.isin(_BEYOND) | cost.isin(_BEYOND)
+    flagged = active & ~red & metrics["overall_rag"].notna() & beyond
+    sub = metrics[flagged]
+    reasons = []  # the flagged rows only: a handful, whatever the register's size
+    for t, slip, days, c, share, tolerance in zip(
+            sub["time_status"], sub["time_deviation_days"], sub["time_tolerance_days"],
+            sub["cost_status"], sub["cost_deviation_share"], sub["cost_tolerance"], strict=True):
+        why = [f"time {_BEYOND[t]} its tolerance ({int(slip)} days after the baseline, "
+               f"tolerance {int(days)})" if slip == slip else f"time {_BEYOND[t]} its tolerance"
+               ] if t in _BEYOND else []
+        why += [f"cost {_BEYOND[c]} its tolerance ({share:+.1%} on the budget, tolerance "
+                f"{tolerance:.0%})"] if c in _BEYOND else []
+        reasons.append(" and ".join(why))
+    found.add(table, "overall_rag", flagged, "tolerance-not-red",
+              "Overall RAG is {rag} but {why}", rag=table.label("overall_rag"),
+              why=pd.Series(reasons, index=sub.index, dtype=object).reindex(flagged.index))
+    within = (time == WITHIN) & (cost == WITHIN)
+    found.add(table, "overall_rag", active & red & within, "red-within-tolerance",
+              "Overall RAG is {rag} but time and cost are within tolerance",
+              rag=table.label("overall_rag"))
+
+
+_BEYOND = {FORECAST: "is forecast to exceed", EXCEEDED: "has exceeded"}
 
 
 def _lesson_checks(table: Table, register: Register, as_of: dt.date, found: _Findings) -> None:

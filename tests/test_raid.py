@@ -240,7 +240,10 @@ def test_each_raid_rule_finds_exactly_its_cells(raid_register: Path) -> None:
         ("RAID!B30", "unknown-project", "Project ID 'PRJ-998' is not on the Projects sheet"),
     ]
     # and nothing on the other sheets: the projects were made consistent
-    assert [f for f in validate(read_register(raid_register)) if f.sheet != "RAID"] == []
+    # The chain's projects slip and turn Red on purpose: their ratings against the
+    # tolerances are the tolerance rules' (test_validation), not the RAID log's.
+    assert [f for f in validate(read_register(raid_register)) if f.sheet != "RAID"
+            and f.rule not in ("tolerance-not-red", "red-within-tolerance")] == []
 
 
 def test_the_raid_settings_move_the_thresholds(tmp_path: Path) -> None:

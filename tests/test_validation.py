@@ -146,11 +146,14 @@ def test_stale_after_days_comes_from_settings(tmp_path: Path) -> None:
      "CPI is 0.83, SPI is 0.67, the finish has slipped 1 days"),
 ])
 def test_green_despite_the_numbers(tmp_path: Path, changes: dict[str, Any], why: str) -> None:
-    f = only(findings(tmp_path, [project(**changes)]))
+    # The forecast beyond a tolerance is the tolerance check's (test below), not this one's.
+    f = only([f for f in findings(tmp_path, [project(**changes)])
+              if f.rule != "tolerance-not-red"])
     assert (f.cell, f.rule, f.severity) == ("Projects!H2", "rag-integrity", "warning")
     assert f.message == f"Overall RAG is Green but {why}"
-    # The same numbers reported honestly as Amber raise nothing.
-    assert findings(tmp_path, [project(**changes, **{"Overall RAG": "Amber"})]) == []
+    # The same numbers reported honestly as Amber raise nothing (but a tolerance breach).
+    assert [f for f in findings(tmp_path, [project(**changes, **{"Overall RAG": "Amber"})])
+            if f.rule != "tolerance-not-red"] == []
 
 
 def test_complete_but_not_closing(tmp_path: Path) -> None:
@@ -163,7 +166,10 @@ def test_complete_but_not_closing(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("rag", ["Amber", "Red"])
 def test_amber_or_red_needs_a_summary(tmp_path: Path, rag: str) -> None:
-    f = only(findings(tmp_path, [project(**{"Overall RAG": rag, "Status Summary": " "})]))
+    # Red on plan is also red-within-tolerance (its own test): the summary is this one's.
+    f = only([f for f in findings(tmp_path, [project(**{"Overall RAG": rag,
+                                                        "Status Summary": " "})])
+              if f.rule != "red-within-tolerance"])
     assert (f.cell, f.rule) == (f"Projects!{LETTER['Status Summary']}2", "rag-without-summary")
     assert f.message == f"Overall RAG is {rag} but Status Summary is blank"
 
@@ -248,3 +254,25 @@ def test_samples_of_other_sizes_too(tmp_path: Path, projects: int, seed: int) ->
     path = write_register(tmp_path / "s.xlsx", portfolio)
     found = {(f.sheet, f.row, f.column, f.rule) for f in validate(read_register(path))}
     assert found == expected_cells(portfolio)
+
+
+def test_the_rating_is_checked_against_the_tolerances(tmp_path: Path) -> None:
+    late = {**VALID_PROJECT, "Project ID": "A", "Overall RAG": "Amber",
+            "Forecast Finish": dt.date(2027, 2, 14), "Status Summary": "Late."}  # +45 days
+    over = {**VALID_PROJECT, "Project ID": "B", "Overall RAG": "Amber",
+            "Forecast Cost": 115_000, "Status Summary": "Over."}  # +15 % on the budget
+    red_fine = {**VALID_PROJECT, "Project ID": "C", "Overall RAG": "Red",
+                "Status Summary": "Supplier dispute."}
+    red_late = {**late, "Project ID": "D", "Overall RAG": "Red"}
+    amber_at_risk = {**VALID_PROJECT, "Project ID": "E", "Overall RAG": "Amber",
+                     "Forecast Finish": dt.date(2027, 1, 25), "Status Summary": "Tight."}
+    found = [f for f in findings(tmp_path, [late, over, red_fine, red_late, amber_at_risk])
+             if f.rule in ("tolerance-not-red", "red-within-tolerance")]
+    rag = LETTER["Overall RAG"]
+    assert [(f.cell, f.rule, f.message) for f in found] == [
+        (f"Projects!{rag}2", "tolerance-not-red", "Overall RAG is Amber but time is forecast "
+         "to exceed its tolerance (45 days after the baseline, tolerance 30)"),
+        (f"Projects!{rag}3", "tolerance-not-red", "Overall RAG is Amber but cost is forecast "
+         "to exceed its tolerance (+15.0% on the budget, tolerance 10%)"),
+        (f"Projects!{rag}4", "red-within-tolerance",
+         "Overall RAG is Red but time and cost are within tolerance")]
