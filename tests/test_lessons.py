@@ -1,0 +1,222 @@
+"""Lessons that reach the next project: the index, recommendations and their why, free
+search, themes, and the recommender's measured quality (pmo_xl.lessons)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pmo_xl.errors import RegisterError
+from pmo_xl.history import History, take_snapshot
+from pmo_xl.lessons import (
+    Analyzer,
+    UnknownProject,
+    build_index,
+    recommend,
+    recommend_all,
+    search,
+)
+from pmo_xl.reader import Register, read_register, read_sheets
+
+EVAL = Path(__file__).resolve().parent / "data" / "lessons_eval"
+sys.path.insert(0, str(EVAL))
+import evaluate  # noqa: E402  (the evaluation set's own module)
+
+PROJECT_HEADERS = ("Project ID", "Project Name", "Programme", "Business Unit", "Sponsor",
+                   "Project Manager", "Phase", "Overall RAG", "Start Date", "Baseline Finish",
+                   "Forecast Finish", "Budget", "Actual Cost", "Percent Complete",
+                   "Status Date", "Status Summary", "Key Risks", "Next Steps")
+LESSON_HEADERS = ("Lesson ID", "Project ID", "Date Logged", "Category", "Type", "Lesson",
+                  "Description", "Recommendation", "Action Status", "Impact")
+
+
+def project(pid: str, name: str, programme: str = "Digital", phase: str = "Execution",
+            summary: str = "", risks: str = "", late: bool = False) -> tuple[Any, ...]:
+    finish = dt.date(2027, 3, 31) if late else dt.date(2026, 12, 31)
+    return (pid, name, programme, "IT", "Sam", "Alex", phase, "Green", dt.date(2026, 1, 5),
+            dt.date(2026, 12, 31), finish, 100_000, 40_000, 0.4, dt.date(2026, 9, 25),
+            summary, risks, "")
+
+
+def lesson(lid: str, pid: str, title: str, category: str = "Procurement",
+           kind: str = "Improve", recommendation: str = "Do it earlier.",
+           day: dt.date = dt.date(2026, 3, 2), impact: str = "Medium",
+           status: str = "Closed") -> tuple[Any, ...]:
+    return (lid, pid, day, category, kind, title, "", recommendation, status, impact)
+
+
+def register(projects: list[tuple[Any, ...]], lessons: list[tuple[Any, ...]] | None,
+             path: str = "Register.xlsx") -> Register:
+    sheets: dict[str, list[Any]] = {"Projects": [PROJECT_HEADERS, *projects]}
+    if lessons is not None:
+        sheets["Lessons"] = [LESSON_HEADERS, *lessons]
+    sheets["Settings"] = [("Setting", "Value"), ("Report Date", dt.date(2026, 9, 30))]
+    return read_sheets(Path(path), sheets)
+
+
+@pytest.fixture(scope="module")
+def eval_index() -> Any:
+    return evaluate.load_index()
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+def test_words_are_stemmed_stopped_and_folded_into_pmo_terms() -> None:
+    analyzer = Analyzer()
+    ids = analyzer.ids(analyzer.words_of("The vendors delayed the cut-over; contractors were "
+                                         "late for the go-live migrations"))
+    spelled = [analyzer.spelling[i] for i in ids]
+    assert "the" not in spelled and "were" not in spelled
+    # vendor and contractor are one term, go-live and cut-over another, delayed and late too
+    assert len(set(ids)) == 4
+    assert set(spelled) == {"supplier", "late", "golive", "migration"}
+
+
+def test_bm25_scores_are_those_of_bm25s(eval_index: Any) -> None:
+    bm25s = pytest.importorskip("bm25s")
+    ix = eval_index
+    docs = [ix.doc_terms[ix.doc_indptr[d]:ix.doc_indptr[d + 1]] for d in range(len(ix))]
+    # bm25s wants every occurrence: rebuild the lessons' token lists with repeats
+    texts = (ix.lessons["lesson"] + " " + ix.lessons["description"] + " "
+             + ix.lessons["recommendation"] + " " + ix.lessons["category_label"])
+    tokens = [ix.analyzer.ids(ix.analyzer.words_of(t), grow=False).tolist() for t in texts]
+    assert [sorted(set(t)) for t in tokens] == [sorted(d.tolist()) for d in docs]
+    reference = bm25s.BM25()  # Lucene variant, k1 1.5, b 0.75: the defaults
+    reference.index(tokens, show_progress=False)
+    from pmo_xl.lessons import _bm25
+
+    for terms in ([0, 5, 17], [3], list(range(40))):
+        query = (np.array(terms), np.ones(len(terms)))
+        ours = _bm25(ix, [query])[0]
+        np.testing.assert_allclose(ours, reference.get_scores(terms), rtol=1e-5, atol=1e-6)
+
+
+# --- recommending ----------------------------------------------------------------------------
+
+
+def small_register() -> Register:
+    return register(
+        [project("P1", "Payroll Migration", summary="Supplier onboarding is slow",
+                 risks="vendor consultants lack access", late=True),
+         project("P2", "ERP Upgrade", programme="Other"),
+         project("P3", "CRM Roll-out", programme="Digital")],
+        [lesson("L1", "P1", "Vendor onboarding took months"),  # P1's own: never for P1
+         lesson("L2", "P2", "Vendor onboarding took two months"),
+         lesson("L3", "P3", "Vendor onboarding took two months"),  # same programme as P1
+         lesson("L4", "P2", "Canteen menu was popular", category="Other", kind="Went Well"),
+         lesson("L5", "P3", "Supplier onboarding slow again", category="Schedule",
+                impact="High")])
+
+
+def test_recommend_ranks_other_projects_lessons_with_why() -> None:
+    index = build_index(small_register())
+    found = recommend(index, "P1", top=5)
+    ids = [r.lesson_id for r in found]
+    assert "L1" not in ids and "L4" not in ids  # own lesson; no shared word
+    assert ids.index("L3") < ids.index("L2")  # the same text, same programme boosted
+    by_id = {r.lesson_id: r for r in found}
+    assert any(w.startswith("shares the words: vendor") for w in by_id["L3"].why)
+    assert "same programme: Digital" in by_id["L3"].why
+    assert "same programme: Digital" not in by_id["L2"].why
+    assert "a Schedule lesson, and this project is 90 days late" in by_id["L5"].why
+    assert by_id["L3"].matched[:2] in (("vendor", "onboarding"), ("onboarding", "vendor"))
+    json.dumps([r.to_dict() for r in found])  # JSON-ready
+    assert [r.score for r in found] == sorted((r.score for r in found), reverse=True)
+
+
+def test_unknown_project_and_missing_lessons_sheet() -> None:
+    index = build_index(small_register())
+    with pytest.raises(UnknownProject, match="no project 'P9'"):
+        recommend(index, "P9")
+    with pytest.raises(RegisterError, match="has no Lessons sheet"):
+        build_index(register([project("P1", "A")], None))
+
+
+def test_recommend_all_is_recommend_for_each_project(eval_index: Any) -> None:
+    every = recommend_all(eval_index, top=3, chunk=7)
+    assert len(every) == len(eval_index.projects)
+    for pid, found in every.items():
+        assert [r.lesson_id for r in found] == [
+            r.lesson_id for r in recommend(eval_index, pid, top=3)]
+        own = set(eval_index.lessons.loc[eval_index.lessons["project_id"] == pid, "lesson_id"])
+        assert not own & {r.lesson_id for r in found}
+
+
+def test_search_finds_lessons_by_meaning_words(eval_index: Any) -> None:
+    found = search(eval_index, "contractors late for the cutover", top=5)
+    assert found and all(r.matched for r in found)
+    assert search(eval_index, "the and of", top=5) == []
+    assert search(eval_index, "", top=5) == []
+
+
+def test_phase_when_logged_comes_from_the_history(tmp_path: Path) -> None:
+    then = register([project("P1", "Payroll Migration", phase="Execution"),
+                     project("P2", "ERP Upgrade", phase="Planning")],
+                    [lesson("L2", "P2", "Vendor onboarding took two months")])
+    with History(tmp_path / "h.sqlite") as history:
+        history.record(take_snapshot(then, dt.date(2026, 2, 28)))
+        now = register([project("P1", "Payroll Migration", phase="Initiation",
+                                summary="vendor onboarding"),
+                        project("P2", "ERP Upgrade", phase="Execution")],
+                       [lesson("L2", "P2", "Vendor onboarding took two months",
+                               day=dt.date(2026, 3, 2))])
+        index = build_index(now, history=history)
+    assert index.lessons["phase"].tolist() == ["Planning"]
+    found = recommend(index, "P1")
+    assert "logged in Planning, this project's next phase" in found[0].why
+    assert build_index(now).lessons["phase"].tolist() == [None]  # no history: unknown
+
+
+# --- quality, measured -----------------------------------------------------------------------
+
+# Floors a little under the measured values (README "Lessons": quality, measured); the
+# baselines are measured in the same run.
+FLOORS = {"recall@5": 0.34, "precision@5": 0.55, "mrr": 0.88}
+
+
+def test_the_evaluation_register_is_the_csv_source(eval_index: Any) -> None:
+    import csv
+
+    with (EVAL / "lessons.csv").open(encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert eval_index.lessons["lesson_id"].tolist() == [r["Lesson ID"] for r in rows]
+    assert eval_index.lessons["lesson"].tolist() == [r["Lesson"] for r in rows]
+    assert len(rows) >= 120 and eval_index.lessons["project_id"].nunique() >= 25
+
+
+def test_recommender_beats_both_baselines_above_its_floor(eval_index: Any) -> None:
+    result = evaluate.evaluate(eval_index)
+    ours = result["recommender"]["all"]
+    for metric, floor in FLOORS.items():
+        assert ours[metric] >= floor, (metric, ours)
+        for baseline in ("category by recency", "keyword overlap"):
+            assert ours[metric] >= result[baseline]["all"][metric] + 0.05, (metric, result)
+
+
+def test_evaluation_judgements_name_real_lessons_of_other_projects(eval_index: Any) -> None:
+    owner = dict(zip(eval_index.lessons["lesson_id"], eval_index.lessons["project_id"],
+                     strict=True))
+    queries = evaluate.load_queries()
+    assert len(queries) >= 20 and sum(q.held_out for q in queries) >= 4
+    for query in queries:
+        assert query.relevant and query.relevant <= set(owner)
+        assert all(owner[lid] != query.project for lid in query.relevant)
+
+
+def test_register_without_the_lessons_of_a_project_reads(tmp_path: Path) -> None:
+    reg = register([project("P1", "A", summary="vendor")],
+                   [lesson("L1", None, "Vendor late")])  # type: ignore[arg-type]
+    found = recommend(build_index(reg), "P1")
+    assert [r.lesson_id for r in found] == ["L1"] and found[0].project_id is None
+
+
+def test_real_register_file_reads(tmp_path: Path) -> None:
+    index = build_index(read_register(EVAL / "register.xlsx"))
+    assert len(index) == 132
