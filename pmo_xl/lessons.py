@@ -61,8 +61,16 @@ QUERY_FIELDS: Mapping[str, float] = {
     "programme": 0.5, "business_unit": 0.5,
 }
 PROBLEM_WEIGHT = 0.5  # the words a current problem adds to the query
+# A query keeps its strongest terms (weight × idf), and leaves out the words of this log
+# that most lessons use: they tell lessons apart least and cost most (a word in every tenth
+# lesson of 100k touches 10k of them). Lucene's MoreLikeThis does the same (maxQueryTerms 25,
+# maxDocFreqPct).
+MAX_QUERY_TERMS = 25
+COMMON_SHARE, COMMON_FLOOR = 0.05, 50  # in more than max(50, 5 % of the lessons): left out
 MAX_TERM_WEIGHT = 2.0  # a term in several fields counts more, up to this
 
+# The text of a lesson that is indexed (its Category too: "a Cost lesson").
+LESSON_TEXT = ("lesson", "description", "recommendation", "category_label")
 NEXT_PHASE = dict(zip(STAGES[:-1], STAGES[1:], strict=True))
 
 
@@ -103,7 +111,7 @@ PROBLEMS: tuple[Problem, ...] = (
 
 # --- text ------------------------------------------------------------------------------------
 
-_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
 _STOP_WORDS_TEXT = """
 a about above after again against all also am an and any are as at be because been before
 being below between both but by can could did do does doing down during each few for from
@@ -187,8 +195,8 @@ class Analyzer:
         ids = np.fromiter(map(self.words.__getitem__, words), dtype=np.int64, count=len(words))
         return ids[ids >= 0]
 
-    def corpus(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Term ids of every text, flat, and each text's length (CSR by text)."""
+    def texts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Term ids of every text, flat, and each text's number of terms (CSR by text)."""
         tokenised = list(map(self.words_of, texts))
         flat = [w for words in tokenised for w in words]
         self.learn(flat)
@@ -197,6 +205,23 @@ class Analyzer:
         owner = np.repeat(np.arange(len(texts)), lengths)
         keep = ids >= 0
         return ids[keep], np.bincount(owner[keep], minlength=len(texts))
+
+    def fields(self, columns: Sequence[pd.Series]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The terms of rows made of several text columns: (row of each term, term ids,
+        terms per row). Each distinct text is tokenised once: lessons logs repeat
+        recommendations and categories, and copy lessons between projects."""
+        owners, ids, lengths = [], [], np.zeros(len(columns[0]) if columns else 0, np.int64)
+        for column in columns:
+            codes, uniques = pd.factorize(column)
+            unique_ids, unique_lengths = self.texts([str(u) for u in uniques])
+            starts = np.concatenate([[0], np.cumsum(unique_lengths)[:-1]]).astype(np.int64)
+            counts = np.where(codes >= 0, unique_lengths[codes] if len(uniques) else 0, 0)
+            picked = _ranges(starts[np.maximum(codes, 0)] if len(uniques) else counts, counts)
+            owners.append(np.repeat(np.arange(len(codes)), counts))
+            ids.append(unique_ids[picked])
+            lengths += counts
+        return (np.concatenate(owners) if owners else np.zeros(0, np.int64),
+                np.concatenate(ids) if ids else np.zeros(0, np.int64), lengths)
 
 
 # --- the index -------------------------------------------------------------------------------
@@ -221,20 +246,74 @@ class LessonIndex:
     term_scores: np.ndarray
     doc_indptr: np.ndarray
     doc_terms: np.ndarray
+    doc_scores: np.ndarray
+    idf: np.ndarray
     prior: np.ndarray
     codes: dict[str, np.ndarray]
     lookups: dict[str, list[str]]
-    queries: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+    _queries: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict,
+                                                               repr=False)
+    _positions: dict[str, int] = field(default_factory=dict, repr=False)  # first row per ID
+    _columns: dict[str, dict[str, list[Any]]] = field(default_factory=dict, repr=False)
+    _own: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # project -> lessons
+
+    def lesson(self, d: int) -> dict[str, Any]:
+        """One lesson's fields as plain Python values (pandas row access costs ~0.5 ms)."""
+        return {key: _blank_none(values[d]) for key, values in self._plain("lessons").items()}
+
+    def project(self, position: int) -> dict[str, Any]:
+        return {key: _blank_none(values[position])
+                for key, values in self._plain("projects").items()}
+
+    def _plain(self, name: str) -> dict[str, list[Any]]:
+        if name not in self._columns:
+            frame = self.lessons if name == "lessons" else self.projects
+            self._columns[name] = {key: values.tolist() for key, values in frame.items()}
+        return self._columns[name]
 
     def __len__(self) -> int:
         return len(self.lessons)
 
+    @property
+    def df(self) -> np.ndarray:
+        """Per term, how many lessons use it."""
+        if "_df" not in self.__dict__:
+            self.__dict__["_df"] = np.diff(self.term_indptr)
+        return self.__dict__["_df"]
+
+    def query(self, position: int) -> tuple[np.ndarray, np.ndarray]:
+        """The query of the project at this position (term ids, weights), built on first
+        use: the index does not tokenise 10k projects' rows before one is asked for."""
+        found = self._queries.get(position)
+        if found is None:
+            found = self._queries[position] = _project_query(self, self.project(position))
+        return found
+
+    def own_lessons(self, position: int) -> np.ndarray:
+        """The positions of the lessons the project at this position logged."""
+        if not self._own:
+            codes = self.codes["project"]
+            order = np.argsort(codes, kind="stable")
+            cuts = np.flatnonzero(np.diff(codes[order])) + 1
+            self._own.update((int(codes[g[0]]), g) for g in np.split(order, cuts)
+                             if len(g) and codes[g[0]] >= 0)
+        return self._own.get(int(self.codes["project_project"][position]),
+                             np.zeros(0, dtype=np.int64))
+
     def project_position(self, project_id: str) -> int:
         """The project's row among `projects`; UnknownProject when the register has none."""
-        found = np.flatnonzero(self.projects["project_id"].to_numpy(object) == project_id)
-        if not len(found):
+        if not self._positions:
+            ids = self.projects["project_id"].tolist()
+            self._positions.update((pid, i) for i, pid in reversed(list(enumerate(ids))))
+        found = self._positions.get(project_id)
+        if found is None:
             raise UnknownProject(project_id)
-        return int(found[0])
+        return found
+
+
+def _blank_none(value: Any) -> Any:
+    return None if value is None or value is pd.NaT or (
+        isinstance(value, float) and math.isnan(value)) else value
 
 
 class UnknownProject(LookupError):
@@ -260,15 +339,11 @@ def build_index(register: Register, as_of: dt.date | None = None,
     lessons = _lesson_frame(register, history)
     projects = _project_frame(register, day)
     analyzer = Analyzer()
-    texts = (lessons["lesson"] + " " + lessons["description"] + " "
-             + lessons["recommendation"] + " " + lessons["category_label"]).tolist()
-    ids, lengths = analyzer.corpus(texts)
-    columns = _bm25_columns(ids, lengths, len(analyzer.spelling))
+    owner, ids, lengths = analyzer.fields([lessons[key] for key in LESSON_TEXT])
+    columns = _bm25_columns(owner, ids, lengths, len(analyzer.spelling))
     codes, lookups = _codes(lessons, projects)
-    index = LessonIndex(day, lessons, projects, analyzer, *columns,
-                        prior=_prior(lessons, day), codes=codes, lookups=lookups)
-    index.queries = [_project_query(index, row) for row in projects.itertuples(index=False)]
-    return index
+    return LessonIndex(day, lessons, projects, analyzer, *columns,
+                       prior=_prior(lessons, day), codes=codes, lookups=lookups)
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -298,6 +373,7 @@ def _lesson_frame(register: Register, history: Any) -> pd.DataFrame:
     frame["programme"] = frame["programme"].astype(object).where(frame["programme"].notna(),
                                                                  None)
     frame["phase"] = _phases_logged(frame, history)
+    frame["position"] = np.arange(len(frame))
     return frame
 
 
@@ -343,11 +419,11 @@ def _project_frame(register: Register, day: dt.date) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _bm25_columns(ids: np.ndarray, lengths: np.ndarray, terms: int) -> tuple[np.ndarray, ...]:
+def _bm25_columns(owner: np.ndarray, ids: np.ndarray, lengths: np.ndarray,
+                  terms: int) -> tuple[np.ndarray, ...]:
     """Lucene BM25 of every (term, lesson) pair, as sparse columns by term, and each
-    lesson's distinct terms (CSR by lesson)."""
+    lesson's distinct terms with their scores (CSR by lesson)."""
     docs = len(lengths)
-    owner = np.repeat(np.arange(docs, dtype=np.int64), lengths)
     keys, tf = np.unique(owner * max(terms, 1) + ids, return_counts=True)
     doc_of, term_of = np.divmod(keys, max(terms, 1))
     df = np.bincount(term_of, minlength=terms)
@@ -358,8 +434,8 @@ def _bm25_columns(ids: np.ndarray, lengths: np.ndarray, terms: int) -> tuple[np.
     order = np.argsort(term_of, kind="stable")
     term_indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
     doc_indptr = np.concatenate([[0], np.cumsum(np.bincount(doc_of, minlength=docs))])
-    return (term_indptr, doc_of[order], scores[order], doc_indptr.astype(np.int64),
-            term_of)
+    return (term_indptr, doc_of[order].astype(np.int32), scores[order],
+            doc_indptr.astype(np.int64), term_of, scores, idf)
 
 
 def _codes(lessons: pd.DataFrame, projects: pd.DataFrame) -> tuple[dict[str, np.ndarray],
@@ -371,9 +447,11 @@ def _codes(lessons: pd.DataFrame, projects: pd.DataFrame) -> tuple[dict[str, np.
              "phase": (lessons["phase"], projects["phase"]),
              "project": (lessons["project_id"], projects["project_id"])}
     for name, (ours, theirs) in pairs.items():
-        both = pd.concat([ours, theirs], ignore_index=True).map(
-            lambda x: None if x is None else " ".join(str(x).split()).casefold())
-        numbers, uniques = pd.factorize(both, use_na_sentinel=True)
+        raw, spelled = pd.factorize(pd.concat([ours, theirs], ignore_index=True))
+        # the same word spelled with other case or spaces is the same programme or phase
+        numbers, uniques = pd.factorize(pd.Series(
+            [" ".join(str(x).split()).casefold() for x in spelled]))
+        numbers = np.where(raw >= 0, numbers[raw] if len(numbers) else raw, -1)
         codes[name], codes[f"project_{name}"] = numbers[:len(ours)], numbers[len(ours):]
         lookups[name] = [str(u) for u in uniques]
     categories = pd.concat([lessons["category"], pd.Series(
@@ -411,13 +489,26 @@ def _query(analyzer: Analyzer, weighted: Iterable[tuple[str, float]]) -> tuple[n
     return terms, np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
 
 
-def _project_query(index: LessonIndex, row: Any) -> tuple[np.ndarray, np.ndarray]:
-    parts = [(getattr(row, key), weight) for key, weight in QUERY_FIELDS.items()]
-    if row.phase:
-        parts.append((str(row.phase), PROBLEM_WEIGHT))
+def _strongest(index: LessonIndex, query: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray,
+                                                                                 np.ndarray]:
+    terms, weights = query
+    common = max(COMMON_FLOOR, COMMON_SHARE * len(index))
+    kept = index.df[terms] <= common
+    terms, weights = terms[kept], weights[kept]
+    if len(terms) <= MAX_QUERY_TERMS:
+        return terms, weights
+    strength = weights * index.idf[terms]
+    keep = np.sort(np.argsort(-strength, kind="stable")[:MAX_QUERY_TERMS])
+    return terms[keep], weights[keep]
+
+
+def _project_query(index: LessonIndex, row: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    parts = [(row[key], weight) for key, weight in QUERY_FIELDS.items()]
+    if row["phase"]:
+        parts.append((str(row["phase"]), PROBLEM_WEIGHT))
     problems = {p.name: p for p in PROBLEMS}
-    parts += [(problems[name].words, PROBLEM_WEIGHT) for name in row.problems]
-    return _query(index.analyzer, parts)
+    parts += [(problems[name].words, PROBLEM_WEIGHT) for name in row["problems"]]
+    return _strongest(index, _query(index.analyzer, parts))
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -427,36 +518,74 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - offsets + np.repeat(starts, lengths)
 
 
-def _bm25(index: LessonIndex, queries: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """BM25 of every lesson for each query: a (queries × lessons) array."""
-    docs = len(index)
-    terms = [q[0] for q in queries]
-    weights = np.concatenate([q[1] for q in queries]) if queries else np.zeros(0)
-    flat = np.concatenate(terms) if terms else np.zeros(0, dtype=np.int64)
-    starts, ends = index.term_indptr[flat], index.term_indptr[flat + 1]
-    lengths = ends - starts
-    positions = _ranges(starts, lengths)
-    which = np.repeat(np.repeat(np.arange(len(queries)), [len(t) for t in terms]), lengths)
-    scores = index.term_scores[positions] * np.repeat(weights, lengths)
-    return np.bincount(which * docs + index.term_docs[positions], weights=scores,
-                       minlength=len(queries) * docs).reshape(len(queries), docs)
+def bm25_scores(index: LessonIndex, query: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """BM25 of every lesson for a query (term ids, weights): the weighted sum of the query
+    terms' columns, as one array over all lessons."""
+    terms, weights = query
+    starts = index.term_indptr[terms]
+    lengths = index.term_indptr[terms + 1] - starts
+    at = _ranges(starts, lengths)
+    return np.bincount(index.term_docs[at], weights=index.term_scores[at]
+                       * np.repeat(weights, lengths), minlength=len(index))
 
 
-def _multipliers(index: LessonIndex, positions: np.ndarray) -> np.ndarray:
-    """1 + every boost, for each project (by position) and every lesson; a project's own
-    lessons get 0 (never recommended)."""
-    c = index.codes
-    programme = c["project_programme"][positions][:, None]
-    phase = c["project_phase"][positions]
-    next_phase = np.array([_phase_code(index, index.projects["phase"].iat[p])
-                           for p in positions])[:, None]
-    result = 1.0 + np.broadcast_to(index.prior, (len(positions), len(index))).copy()
-    result += BOOSTS["same_programme"] * ((c["programme"] == programme) & (programme >= 0))
-    in_phase = (c["phase"] >= 0) & ((c["phase"] == phase[:, None]) | (c["phase"] == next_phase))
-    result += BOOSTS["phase"] * in_phase
-    result += BOOSTS["problem_category"] * _problem_categories(index, positions)
-    result[c["project"] == c["project_project"][positions][:, None]] = 0.0
+def _boosts(index: LessonIndex, positions: np.ndarray | None, rows: np.ndarray,
+            lessons: np.ndarray) -> np.ndarray:
+    """1 + every boost, for (project row, lesson) pairs; `positions` maps a row to its
+    project (None: a free query, which has only the boosts of the lesson itself)."""
+    result = 1.0 + index.prior[lessons]
+    if positions is None:
+        return result
+    c, projects = index.codes, positions[rows]
+    programme = c["project_programme"][projects]
+    result += BOOSTS["same_programme"] * ((c["programme"][lessons] == programme)
+                                          & (programme >= 0))
+    phase = c["phase"][lessons]
+    phases = index._plain("projects")["phase"]
+    following = np.array([_phase_code(index, phases[p]) for p in positions])[rows]
+    result += BOOSTS["phase"] * ((phase >= 0) & ((phase == c["project_phase"][projects])
+                                                 | (phase == following)))
+    pointed = _problem_categories(index, positions)
+    result += BOOSTS["problem_category"] * pointed[rows, c["category"][lessons]]
     return result
+
+
+def _ceiling(positions: np.ndarray | None, index: LessonIndex) -> float:
+    """The largest multiplier any lesson can get."""
+    most = 1.0 + float(index.prior.max(initial=0.0))
+    if positions is not None:
+        most += BOOSTS["same_programme"] + BOOSTS["phase"] + BOOSTS["problem_category"]
+    return most
+
+
+def _ranked(index: LessonIndex, query: tuple[np.ndarray, np.ndarray],
+            position: int | None, top: int) -> list[tuple[int, float]]:
+    """The `top` lessons by BM25 × boosts, best first (ties: register order), with their
+    scores. Exact, yet boosts are computed only for candidates: a lesson whose BM25 is below
+    (a lower bound of the top-th BM25) / (the largest multiplier) cannot reach the top, so
+    only the lessons above that bar are boosted and sorted."""
+    scores = bm25_scores(index, query)
+    positions = None if position is None else np.array([position])
+    if position is not None:
+        own = index.own_lessons(position)
+        scores[own] = 0.0
+    bar = _kth_lower_bound(scores, top) / _ceiling(positions, index)
+    candidates = np.flatnonzero(scores >= max(bar, np.finfo(float).tiny))
+    finals = scores[candidates] * _boosts(index, positions, np.zeros(len(candidates), int),
+                                          candidates)
+    order = np.lexsort((candidates, -finals))[:top]
+    return [(int(candidates[k]), float(finals[k])) for k in order]
+
+
+def _kth_lower_bound(scores: np.ndarray, k: int, blocks: int = 64) -> float:
+    """A value at most the k-th largest score: the k-th largest of the maxima of `blocks`
+    slices (k different lessons). Every lesson that can reach the top k is at least this
+    value over the ceiling: its multiplier is at most the ceiling, and the k lessons this
+    value stands for score at least it (their multiplier is at least 1)."""
+    if len(scores) <= blocks or k > blocks:
+        return 0.0
+    maxima = np.maximum.reduceat(scores, np.arange(0, len(scores), -(-len(scores) // blocks)))
+    return float(np.partition(maxima, -k)[-k])
 
 
 def _phase_code(index: LessonIndex, phase: object) -> int:
@@ -467,27 +596,15 @@ def _phase_code(index: LessonIndex, phase: object) -> int:
 
 
 def _problem_categories(index: LessonIndex, positions: np.ndarray) -> np.ndarray:
+    """Per project, which lesson categories its current problems point to."""
     lookup = index.lookups["category"]
     problems = {p.name: p for p in PROBLEMS}
     found = np.zeros((len(positions), len(lookup) + 1), dtype=bool)
+    problem_lists = index._plain("projects")["problems"]
     for i, p in enumerate(positions):
-        for name in index.projects["problems"].iat[p]:
+        for name in problem_lists[p]:
             found[i, [lookup.index(c) for c in problems[name].categories]] = True
-    return found[:, index.codes["category"]]  # code -1 reads the last, always-False column
-
-
-def _top(scores: np.ndarray, top: int) -> list[np.ndarray]:
-    """Per row, the positions of the `top` highest positive scores, best first (ties: the
-    register's order)."""
-    if scores.shape[1] > top:
-        part = np.argpartition(-scores, top - 1, axis=1)[:, :top]
-    else:
-        part = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
-    found = []
-    for row, candidates in zip(scores, part, strict=True):
-        candidates = candidates[row[candidates] > 0]
-        found.append(candidates[np.lexsort((candidates, -row[candidates]))])
-    return found
+    return found  # (projects × category codes); code -1 reads the last, always-False column
 
 
 # --- recommendations -------------------------------------------------------------------------
@@ -530,7 +647,8 @@ def recommend(index: LessonIndex, project_id: str, top: int = 5) -> list[Recomme
 def recommend_all(index: LessonIndex, top: int = 3, *,
                   chunk: int = 64) -> dict[str, list[Recommendation]]:
     """The top lessons for every project of the register (by Project ID; a repeated ID: its
-    first row), scored `chunk` projects at a time against every lesson."""
+    first row). The corpus is tokenised once, in `build_index`; each project's query is
+    scored against every lesson."""
     ids = index.projects["project_id"]
     positions = np.array([i for i, pid in enumerate(ids) if pid is not None
                           and index.project_position(pid) == i], dtype=np.int64)
@@ -544,50 +662,47 @@ def recommend_all(index: LessonIndex, top: int = 3, *,
 
 def _recommend_positions(index: LessonIndex, positions: Sequence[int],
                          top: int) -> list[list[Recommendation]]:
-    queries = [index.queries[p] for p in positions]
-    where = np.asarray(positions, dtype=np.int64)
-    scores = _bm25(index, queries) * _multipliers(index, where)
-    return [[_recommendation(index, d, float(scores[i, d]), queries[i], int(p))
-             for d in best] for i, (p, best) in enumerate(zip(positions, _top(scores, top),
-                                                              strict=True))]
+    found = []
+    for p in positions:
+        query = index.query(p)
+        found.append([_recommendation(index, d, score, query, int(p))
+                      for d, score in _ranked(index, query, int(p), top)])
+    return found
 
 
 def search(index: LessonIndex, text: str, top: int = 5) -> list[Recommendation]:
     """The `top` lessons that best answer a free query (any project), best first."""
-    query = _query(index.analyzer, [(text, 1.0)])
+    query = _strongest(index, _query(index.analyzer, [(text, 1.0)]))
     if not len(query[0]):
         return []
-    scores = _bm25(index, [query]) * (1.0 + index.prior)[None, :]
-    return [_recommendation(index, d, float(scores[0, d]), query, None)
-            for d in _top(scores, top)[0]]
+    return [_recommendation(index, d, score, query, None)
+            for d, score in _ranked(index, query, None, top)]
 
 
 def _recommendation(index: LessonIndex, d: int, score: float,
                     query: tuple[np.ndarray, np.ndarray], project: int | None) -> Recommendation:
-    row = index.lessons.iloc[d]
+    row = index.lesson(d)
     date = row["date_logged"]
+    matched = _matched(index, d, row, query)
     return Recommendation(
         lesson_id=row["lesson_id"], project_id=row["project_id"], score=round(score, 4),
-        why=tuple(_why(index, d, query, project)), matched=tuple(_matched(index, d, query)),
+        why=tuple(_why(index, row, matched, project)), matched=tuple(matched),
         lesson=row["lesson"], description=row["description"],
         recommendation=row["recommendation"], category=row["category_label"],
-        type=_str_or_none(row["type"]), impact=_str_or_none(row["impact"]),
-        action_status=_str_or_none(row["action_status"]),
-        date_logged=None if pd.isna(date) else date.date(), programme=row["programme"],
+        type=row["type"], impact=row["impact"], action_status=row["action_status"],
+        date_logged=None if date is None else date.date(), programme=row["programme"],
         phase=row["phase"], row=int(row["row"]))
 
 
-def _matched(index: LessonIndex, d: int, query: tuple[np.ndarray, np.ndarray]) -> list[str]:
+def _matched(index: LessonIndex, d: int, row: dict[str, Any],
+             query: tuple[np.ndarray, np.ndarray]) -> list[str]:
     """The lesson's own words for the query terms it contains, strongest first."""
-    terms, weights = query
-    mine = index.doc_terms[index.doc_indptr[d]:index.doc_indptr[d + 1]]
-    shared = np.intersect1d(terms, mine)
-    if not len(shared):
-        return []
-    weight = dict(zip(terms.tolist(), weights.tolist(), strict=True))
-    strength = {int(t): weight[int(t)] * _term_score(index, int(t), d) for t in shared}
+    start, end = index.doc_indptr[d], index.doc_indptr[d + 1]
+    weight = dict(zip(query[0].tolist(), query[1].tolist(), strict=True))
+    strength = {t: weight[t] * s for t, s in zip(index.doc_terms[start:end].tolist(),
+                                                 index.doc_scores[start:end].tolist(),
+                                                 strict=True) if t in weight}
     spelled: dict[int, str] = {}
-    row = index.lessons.iloc[d]
     text = " ".join((row["lesson"], row["description"], row["recommendation"],
                      row["category_label"]))
     for word in index.analyzer.words_of(text):
@@ -598,33 +713,25 @@ def _matched(index: LessonIndex, d: int, query: tuple[np.ndarray, np.ndarray]) -
             for t in sorted(strength, key=lambda t: -strength[t])]
 
 
-def _term_score(index: LessonIndex, term: int, d: int) -> float:
-    start, end = index.term_indptr[term], index.term_indptr[term + 1]
-    at = start + np.searchsorted(index.term_docs[start:end], d)
-    return float(index.term_scores[at])
-
-
-def _why(index: LessonIndex, d: int, query: tuple[np.ndarray, np.ndarray],
+def _why(index: LessonIndex, row: dict[str, Any], words: list[str],
          project: int | None) -> list[str]:
-    row = index.lessons.iloc[d]
-    words = _matched(index, d, query)
     why = [f"shares the words: {', '.join(words[:6])}"] if words else []
     if project is not None:
-        why += _project_reasons(index, d, project)
+        why += _project_reasons(index, row, project)
     if row["type"] == "Improve" and row["recommendation"].strip():
         why.append("an Improve lesson with a recommendation")
     if row["impact"] in ("High", "Medium"):
         why.append(f"{row['impact']} impact")
-    if not pd.isna(row["date_logged"]):
-        age = (pd.Timestamp(index.as_of) - row["date_logged"]).days
+    if row["date_logged"] is not None:
+        age = (index.as_of - row["date_logged"].date()).days
         if 0 <= age <= RECENT_DAYS / 2:
             why.append(f"recent: logged {row['date_logged'].date().isoformat()}")
     return why
 
 
-def _project_reasons(index: LessonIndex, d: int, project: int) -> list[str]:
-    c, p = index.codes, index.projects.iloc[project]
-    row = index.lessons.iloc[d]
+def _project_reasons(index: LessonIndex, row: dict[str, Any], project: int) -> list[str]:
+    c, p = index.codes, index.project(project)
+    d = row["position"]
     reasons = []
     if c["programme"][d] >= 0 and c["programme"][d] == c["project_programme"][project]:
         reasons.append(f"same programme: {row['programme']}")
@@ -642,8 +749,8 @@ def _project_reasons(index: LessonIndex, d: int, project: int) -> list[str]:
     return reasons
 
 
-def _problem_text(name: str, project: pd.Series) -> str:
-    if name == "slipped" and project["slip_days"] > 0:
+def _problem_text(name: str, project: dict[str, Any]) -> str:
+    if name == "slipped" and (project["slip_days"] or 0) > 0:
         return f"{int(project['slip_days'])} days late"
     return {"slipped": "behind schedule", "behind plan": "behind plan",
             "over budget": "over budget", "stale": "overdue a status update",
