@@ -112,6 +112,7 @@ PROBLEMS: tuple[Problem, ...] = (
 # --- text ------------------------------------------------------------------------------------
 
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
+_POSSESSIVE = re.compile(r"['’]s$")
 _STOP_WORDS_TEXT = """
 a about above after again against all also am an and any are as at be because been before
 being below between both but by can could did do does doing down during each few for from
@@ -178,16 +179,17 @@ class Analyzer:
         new = [w for w in set(words) if w not in self.words]
         if not new:
             return
-        folded = [SYNONYMS.get(w, w.replace("’", "'")) for w in new]
+        bases = [_POSSESSIVE.sub("", w) for w in new]  # the vendor's team: vendor
+        folded = [SYNONYMS.get(b, b) for b in bases]
         stems = self._stem([f.replace("-", "").replace("'", "") for f in folded])
-        for word, fold, stem in zip(new, folded, stems, strict=True):
-            if word in STOP_WORDS or fold in STOP_WORDS or len(stem) < 2:
+        for word, base, fold, stem in zip(new, bases, folded, stems, strict=True):
+            if base in STOP_WORDS or fold in STOP_WORDS or len(stem) < 2:
                 self.words[word] = -1
                 continue
             term = self.terms.get(stem)
             if term is None and grow:
                 term = self.terms[stem] = len(self.spelling)
-                self.spelling.append(SYNONYMS.get(word, word))
+                self.spelling.append(fold)
             self.words[word] = -1 if term is None else term
 
     def ids(self, words: Sequence[str], *, grow: bool = True) -> np.ndarray:
@@ -755,3 +757,157 @@ def _problem_text(name: str, project: dict[str, Any]) -> str:
     return {"slipped": "behind schedule", "behind plan": "behind plan",
             "over budget": "over budget", "stale": "overdue a status update",
             "red": "rated Red"}[name]
+
+
+# --- recurring themes ------------------------------------------------------------------------
+
+THEME_SIMILARITY = 0.10  # mean cosine of a group's lessons' terms, beyond their category
+THEME_LESSONS = 4000  # the most recent Improve lessons clustered (a 4000² matrix: 64 MB)
+THEME_MIN_LESSONS, THEME_MIN_PROJECTS = 3, 2
+_SHOWN = {"golive": "go-live"}  # folded terms shown as a reader writes them
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Similar Improve lessons logged by several projects."""
+
+    name: str
+    terms: tuple[str, ...]
+    lessons: tuple[str | None, ...]
+    projects: tuple[str, ...]
+    programmes: tuple[str, ...]
+    categories: tuple[str, ...]
+    count: int
+    first_logged: dt.date | None
+    last_logged: dt.date | None
+    open_actions: int  # lessons whose Action Status is not Closed
+
+    @property
+    def open(self) -> bool:
+        return self.open_actions > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        for key in ("terms", "lessons", "projects", "programmes", "categories"):
+            data[key] = list(data[key])
+        for key in ("first_logged", "last_logged"):
+            data[key] = data[key].isoformat() if data[key] else None
+        data["open"] = self.open
+        return data
+
+
+def themes(index: LessonIndex, *, similarity: float = THEME_SIMILARITY) -> list[Theme]:
+    """Recurring themes: Improve lessons grouped by average-linkage clustering of the cosine
+    of their idf-weighted terms (other than category words and the log's commonest words):
+    groups merge while their lessons are on average at least `similarity` alike. A group of
+    at least 3 lessons from at least 2 projects is a theme, named by the terms most of its
+    lessons share. Largest first. No labelled set is needed."""
+    improve = np.flatnonzero((index.lessons["type"] == "Improve").to_numpy(bool))
+    if len(improve) < THEME_MIN_LESSONS:
+        return []
+    improve = improve[np.argsort(-index.lessons["date_logged"].to_numpy("datetime64[D]")
+                                 .astype(np.int64)[improve], kind="stable")][:THEME_LESSONS]
+    vectors = _theme_vectors(index, improve)
+    groups = _average_linkage(_similarities(vectors, len(improve)), similarity)
+    found = [_theme(index, improve[np.array(g)]) for g in groups
+             if len(g) >= THEME_MIN_LESSONS]
+    found = [t for t in found if t is not None]
+    return sorted(found, key=lambda t: (-t.count, -(t.last_logged or dt.date.min).toordinal(),
+                                        t.name))
+
+
+def _theme_vectors(index: LessonIndex, lessons: np.ndarray) -> dict[str, np.ndarray]:
+    """The lessons' content terms (CSR, position among `lessons`) with normalised weights."""
+    category_terms = {t for label in set(index.lessons["category_label"])
+                      for t in index.analyzer.ids(index.analyzer.words_of(label),
+                                                  grow=False).tolist()}
+    common = max(COMMON_FLOOR, COMMON_SHARE * len(index))
+    starts, ends = index.doc_indptr[lessons], index.doc_indptr[lessons + 1]
+    at = _ranges(starts, ends - starts)
+    owner = np.repeat(np.arange(len(lessons)), ends - starts)
+    terms = index.doc_terms[at]
+    keep = (index.df[terms] <= common) & ~np.isin(terms, list(category_terms))
+    owner, terms = owner[keep], terms[keep]
+    weights = index.idf[terms]
+    norms = np.sqrt(np.bincount(owner, weights=weights ** 2, minlength=len(lessons)))
+    return {"owner": owner, "terms": terms, "weights": weights / np.maximum(norms[owner], 1e-12)}
+
+
+def _similarities(vectors: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Cosine of every pair of lessons (n × n, float32; the diagonal -inf)."""
+    owner, terms, weights = vectors["owner"], vectors["terms"], vectors["weights"]
+    by_term = np.argsort(terms, kind="stable")
+    term_sorted = terms[by_term]
+    result = np.zeros((n, n), dtype=np.float32)
+    bounds = np.searchsorted(owner, np.arange(n + 1))
+    for i in range(n):
+        mine, mine_w = terms[bounds[i]:bounds[i + 1]], weights[bounds[i]:bounds[i + 1]]
+        lo, hi = np.searchsorted(term_sorted, mine), np.searchsorted(term_sorted, mine, "right")
+        at = by_term[_ranges(lo, hi - lo)]
+        result[i] = np.bincount(owner[at], weights=weights[at] * np.repeat(mine_w, hi - lo),
+                                minlength=n)
+    np.fill_diagonal(result, -np.inf)
+    return result
+
+
+def _average_linkage(similar: np.ndarray, threshold: float) -> list[list[int]]:
+    """Agglomerative clustering, average linkage: merge the two most similar groups while
+    their mean pairwise similarity is at least `threshold` (unlike linking pairs, a chain of
+    near neighbours does not become one group)."""
+    n = len(similar)
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    if n < 2:
+        return list(members.values())
+    best = similar.argmax(axis=1)
+    rows = np.arange(n)
+    while True:
+        tops = similar[rows, best]
+        i = int(tops.argmax())
+        j = int(best[i])
+        if not np.isfinite(tops[i]) or tops[i] < threshold:
+            return list(members.values())
+        a, b = len(members[i]), len(members[j])
+        merged = (a * similar[i] + b * similar[j]) / (a + b)
+        merged[[i, j]] = -np.inf
+        similar[i], similar[:, i] = merged, merged
+        similar[j], similar[:, j] = -np.inf, -np.inf
+        members[i] += members.pop(j)
+        stale = np.flatnonzero((best == i) | (best == j))
+        best[stale] = similar[stale].argmax(axis=1)
+        better = merged > similar[rows, best]
+        best[better] = i
+        best[i] = similar[i].argmax()
+
+
+def _theme(index: LessonIndex, members: np.ndarray) -> Theme | None:
+    rows = [index.lesson(int(d)) for d in members]
+    projects = sorted({r["project_id"] for r in rows if r["project_id"] is not None})
+    if len(projects) < THEME_MIN_PROJECTS:
+        return None
+    terms = _shared_terms(index, members)
+    dates = sorted(r["date_logged"].date() for r in rows if r["date_logged"] is not None)
+    return Theme(
+        name=", ".join(terms) or "(no shared words)", terms=tuple(terms),
+        lessons=tuple(r["lesson_id"] for r in rows), projects=tuple(projects),
+        programmes=tuple(sorted({r["programme"] for r in rows if r["programme"]})),
+        categories=tuple(sorted({r["category_label"] for r in rows if r["category_label"]})),
+        count=len(rows), first_logged=dates[0] if dates else None,
+        last_logged=dates[-1] if dates else None,
+        open_actions=sum(1 for r in rows if r["action_status"] not in (None, "Closed")))
+
+
+def _shared_terms(index: LessonIndex, members: np.ndarray, most: int = 3) -> list[str]:
+    """The terms most of the theme's lessons use, rarest in the log first among equals."""
+    starts, ends = index.doc_indptr[members], index.doc_indptr[members + 1]
+    terms = index.doc_terms[_ranges(starts, ends - starts)]
+    counts = np.bincount(terms, minlength=len(index.df))
+    shared = np.flatnonzero(counts >= 2)
+    category_terms = {t for label in set(index.lessons["category_label"])
+                      for t in index.analyzer.ids(index.analyzer.words_of(label),
+                                                  grow=False).tolist()}
+    shared = np.array([t for t in shared if t not in category_terms], dtype=np.int64)
+    if not len(shared):
+        return []
+    order = np.lexsort((shared, -index.idf[shared], -counts[shared]))[:most]
+    spelled = [index.analyzer.spelling[int(t)] for t in shared[order]]
+    return [_SHOWN.get(word, word) for word in spelled]
