@@ -269,3 +269,69 @@ def test_themes_need_three_lessons_of_two_projects() -> None:
     (theme,) = themes(build_index(reg))
     assert theme.lessons == ("L1", "L2", "L3") and theme.projects == ("P1", "P2")
     assert theme.open_actions == 1 and theme.open
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from pmo_xl.cli import main
+
+    capsys.readouterr()
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_recommends_searches_and_lists_themes(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(EVAL / "register.xlsx")
+    code, out, err = run(["lessons", path, "--project", "P01", "--top", "3", "--format",
+                          "json"], capsys)
+    assert code == 0 and not err
+    found = json.loads(out)["lessons"]
+    assert len(found) == 3 and all(r["project_id"] != "P01" for r in found)
+    assert {"lesson_id", "project_id", "score", "why", "lesson", "category",
+            "recommendation"} <= set(found[0])
+    code, out, _ = run(["lessons", path, "--query", "supplier delays on data migration"],
+                       capsys)
+    assert code == 0 and "Why: shares the words:" in out
+    code, out, _ = run(["lessons", path, "--themes", "--format", "json"], capsys)
+    assert code == 0 and json.loads(out)["themes"][0]["count"] >= 3
+    code, out, _ = run(["lessons", path, "--themes"], capsys)
+    assert code == 0 and "recurring themes among 132 lessons" in out
+
+
+def test_cli_refuses_an_unknown_project_or_no_lessons_sheet(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(EVAL / "register.xlsx")
+    code, out, err = run(["lessons", path, "--project", "P99"], capsys)
+    assert code == 2 and not out and err.count("\n") == 1
+    assert "has no project 'P99' on its Projects sheet" in err
+    import xlsxwriter
+
+    bare = tmp_path / "NoLessons.xlsx"
+    book = xlsxwriter.Workbook(str(bare))
+    sheet = book.add_worksheet("Projects")
+    for r, row in enumerate([PROJECT_HEADERS, project("P1", "A")]):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value.isoformat() if isinstance(value, dt.date) else value)
+    book.close()
+    code, out, err = run(["lessons", str(bare), "--project", "P1"], capsys)
+    assert code == 2 and not out and "has no Lessons sheet" in err and err.count("\n") == 1
+
+
+def test_cli_reads_phases_from_the_history_beside_the_register(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    path = tmp_path / "register.xlsx"
+    shutil.copy(EVAL / "register.xlsx", path)
+    assert run(["snapshot", str(path), "--as-of", "2026-06-30"], capsys)[0] == 0
+    code, out, _ = run(["lessons", str(path), "--project", "P02", "--format", "json"], capsys)
+    assert code == 0
+    phases = {r["lesson_id"]: r["phase"] for r in json.loads(out)["lessons"]}
+    logged = dict(zip(*(read_register(path).lessons.values[k] for k in ("lesson_id",
+                                                                        "date_logged")),
+                      strict=True))
+    for lid, phase in phases.items():  # lessons logged after the snapshot have a phase
+        assert (phase is not None) == (logged[lid] >= dt.datetime(2026, 6, 30))
