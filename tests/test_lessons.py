@@ -177,9 +177,9 @@ def test_phase_when_logged_comes_from_the_history(tmp_path: Path) -> None:
 
 # --- quality, measured -----------------------------------------------------------------------
 
-# Floors a little under the measured values (README "Lessons": quality, measured); the
-# baselines are measured in the same run.
-FLOORS = {"recall@5": 0.34, "precision@5": 0.55, "mrr": 0.88}
+# Floors a little under the measured values (recall@5 0.383, precision@5 0.608, MRR 0.911;
+# README "Lessons that reach the next project"); the baselines are measured in the same run.
+FLOORS = {"recall@5": 0.36, "precision@5": 0.58, "mrr": 0.89}
 
 
 def test_the_evaluation_register_is_the_csv_source(eval_index: Any) -> None:
