@@ -13,8 +13,11 @@ Text is plain English: casefolded words, a PMO thesaurus that folds common synon
 term (vendor, contractor and integrator are all `supplier`; go-live, cutover and launch are
 `golive`), English stop words out, Snowball stems (PyStemmer). The BM25 variant is Lucene's
 (bm25s's default, k1 = 1.5, b = 0.75), scored eagerly: the index holds each term's score in
-each lesson as a sparse column, so a query is a weighted sum of a few columns over all lessons
-(numpy), its boosts are numpy arrays over all lessons too, and `argpartition` picks the top N.
+each lesson as a sparse column, so a query's scores over all lessons are a weighted sum of a
+few columns (numpy). A query keeps its 25 strongest terms, without the log's commonest words
+(as Lucene's MoreLikeThis). The top N is exact: boosts are computed, as numpy arrays, only for
+the lessons whose BM25 is at least a lower bound of the N-th best (a partition of block
+maxima) over the largest multiplier; no other lesson can reach the top.
 
 Score of a lesson for a project = BM25(query, lesson) × (1 + boosts), where the boosts are
 (see `BOOSTS`): same programme, logged in the project's current or next phase, its category is
@@ -658,20 +661,15 @@ def recommend(index: LessonIndex, project_id: str, top: int = 5) -> list[Recomme
     return _recommend_positions(index, [index.project_position(project_id)], top)[0]
 
 
-def recommend_all(index: LessonIndex, top: int = 3, *,
-                  chunk: int = 64) -> dict[str, list[Recommendation]]:
+def recommend_all(index: LessonIndex, top: int = 3) -> dict[str, list[Recommendation]]:
     """The top lessons for every project of the register (by Project ID; a repeated ID: its
     first row). The corpus is tokenised once, in `build_index`; each project's query is
     scored against every lesson."""
     ids = index.projects["project_id"]
     positions = np.array([i for i, pid in enumerate(ids) if pid is not None
                           and index.project_position(pid) == i], dtype=np.int64)
-    found: dict[str, list[Recommendation]] = {}
-    for start in range(0, len(positions), chunk):
-        batch = positions[start:start + chunk]
-        for p, recs in zip(batch, _recommend_positions(index, list(batch), top), strict=True):
-            found[str(ids.iat[p])] = recs
-    return found
+    return {str(ids.iat[p]): recs for p, recs in
+            zip(positions, _recommend_positions(index, positions.tolist(), top), strict=True)}
 
 
 def _recommend_positions(index: LessonIndex, positions: Sequence[int],

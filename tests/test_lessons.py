@@ -141,7 +141,7 @@ def test_unknown_project_and_missing_lessons_sheet() -> None:
 
 
 def test_recommend_all_is_recommend_for_each_project(eval_index: Any) -> None:
-    every = recommend_all(eval_index, top=3, chunk=7)
+    every = recommend_all(eval_index, top=3)
     assert len(every) == len(eval_index.projects)
     for pid, found in every.items():
         assert [r.lesson_id for r in found] == [
