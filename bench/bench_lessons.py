@@ -253,8 +253,9 @@ def run(lessons: int, projects: int, runs: int) -> str:
         timed(lambda p=p: baseline_all(index, np.array([index.project_position(p)]), 5), 1)[0]
         for p in sample)
     base_all, _ = timed(lambda: baseline_batches(index, 3), max(1, runs // 2))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [f"# Lessons benchmark, {dt.date.today().isoformat()}", "",
-             f"Machine: {machine()}.", "",
+             f"Machine: {machine()}; load average at the end {load} (1, 5, 15 min).", "",
              f"{lessons:,} lessons, {projects:,} projects (synthesised and parsed in "
              f"{made:.1f} s, not timed); medians of {runs} runs (batch: {max(1, runs // 2)}).",
              "", "| Step | pmo-xl recommender | category by recency | target | verdict |",
