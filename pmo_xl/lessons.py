@@ -44,6 +44,10 @@ from .metrics import project_metrics, resolve_as_of
 from .reader import Register
 from .schema import STAGES
 
+__all__ = ["LessonIndex", "Recommendation", "Theme", "UnknownProject", "build_index",
+           "recommend", "recommend_all", "search", "themes", "bm25_scores", "BOOSTS",
+           "PROBLEMS", "SYNONYMS"]
+
 # Okapi BM25, Lucene's variant (as bm25s computes it by default).
 K1, B = 1.5, 0.75
 
