@@ -17,6 +17,7 @@ Both leave out a project's own lessons, as the recommender does. Run:
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -67,10 +68,12 @@ def category_by_recency(index: LessonIndex, query: Query) -> list[str]:
     return _newest_first(index, keep, np.zeros(len(index)))
 
 
-def _plain_words(text: str) -> set[str]:
-    from pmo_xl.lessons import Analyzer
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
 
-    return {w for w in Analyzer.words_of(None, text) if w not in STOP_WORDS}  # type: ignore
+
+def _plain_words(text: str) -> set[str]:
+    """The baseline's words: casefolded, stop words out, no stems, no thesaurus."""
+    return {w for w in _WORD.findall(text.casefold()) if w not in STOP_WORDS}
 
 
 def query_text(index: LessonIndex, query: Query) -> str:
