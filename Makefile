@@ -71,6 +71,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_workbook.py
 	$(BIN)/python bench/bench_reports.py
 	$(BIN)/python bench/bench_buttons.py
+	$(BIN)/python bench/bench_lessons.py
 
 clean:
 	rm -rf build .pytest_cache

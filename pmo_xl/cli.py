@@ -109,8 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     _new_parser(commands, common)
     _report_parser(commands, common)
     from .cli_history import add_parsers
+    from .cli_lessons import add_parsers as add_lessons_parser
 
     add_parsers(commands, common, _register_arguments)
+    add_lessons_parser(commands, common, _register_arguments)
     return parser
 
 
@@ -497,9 +499,15 @@ def _changes(args: argparse.Namespace) -> int:
     return changes_command(args, _read, _print_json)
 
 
+def _lessons(args: argparse.Namespace) -> int:
+    from .cli_lessons import lessons_command
+
+    return lessons_command(args, _read, _print_json)
+
+
 _COMMANDS = {"validate": _validate, "rollup": _rollup, "inspect": _inspect,
              "snapshot": _snapshot, "history": _history, "changes": _changes,
-             "sample": _sample, "new": _new, "report": _report}
+             "lessons": _lessons, "sample": _sample, "new": _new, "report": _report}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,927 @@
+"""Lessons that reach the next project: past lessons recommended to each project, and the
+recurring themes of the portfolio's lessons log.
+
+Pure core: no terminal, no Excel, no network, no model. `build_index(register)` indexes every
+lesson (its Lesson, Description and Recommendation text and Category; its Type, Impact, Action
+Status and date; its source project's Programme, and the phase that project was in when the
+lesson was logged, where a history says so) for Okapi BM25 ranking. `recommend(index, id)`
+ranks the lessons of *other* projects for one project, `recommend_all(index)` for all of them
+at once, `search(index, text)` for a free query, `themes(index)` groups similar Improve
+lessons of several projects.
+
+Text is plain English: casefolded words, a PMO thesaurus that folds common synonyms into one
+term (vendor, contractor and integrator are all `supplier`; go-live, cutover and launch are
+`golive`), English stop words out, Snowball stems (PyStemmer). The BM25 variant is Lucene's
+(bm25s's default, k1 = 1.5, b = 0.75), scored eagerly: the index holds each term's score in
+each lesson as a sparse column, so a query's scores over all lessons are a weighted sum of a
+few columns (numpy). A query keeps its 25 strongest terms, without the log's commonest words
+(as Lucene's MoreLikeThis). The top N is exact: boosts are computed, as numpy arrays, only for
+the lessons whose BM25 is at least a lower bound of the N-th best (a partition of block
+maxima) over the largest multiplier; no other lesson can reach the top.
+
+Score of a lesson for a project = BM25(query, lesson) × (1 + boosts), where the boosts are
+(see `BOOSTS`): same programme, logged in the project's current or next phase, its category is
+one the project's current problems point to (`PROBLEMS`), an Improve lesson with a
+recommendation, its impact, and how recent it is. A lesson that shares no term with the query
+is never recommended, however well it is boosted: every recommendation can say which words
+matched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .metrics import project_metrics, resolve_as_of
+from .reader import Register
+from .schema import STAGES
+
+__all__ = ["LessonIndex", "Recommendation", "Theme", "UnknownProject", "build_index",
+           "recommend", "recommend_all", "search", "themes", "bm25_scores", "BOOSTS",
+           "PROBLEMS", "SYNONYMS"]
+
+# Okapi BM25, Lucene's variant (as bm25s computes it by default).
+K1, B = 1.5, 0.75
+
+# Multipliers above 1 × BM25; each documented in the README ("Lessons").
+BOOSTS: Mapping[str, float] = {
+    "same_programme": 0.30,
+    "phase": 0.20,  # logged in the project's current or next phase
+    "problem_category": 0.30,  # its category is one the project's current problems point to
+    "improve_with_recommendation": 0.20,
+    "high_impact": 0.15,
+    "medium_impact": 0.05,
+    "recent": 0.15,  # × exp(-age / RECENT_DAYS)
+}
+RECENT_DAYS = 730.0
+
+# How much each field of a project's register row counts in its query.
+QUERY_FIELDS: Mapping[str, float] = {
+    "project_name": 1.0, "status_summary": 1.0, "key_risks": 1.0, "next_steps": 1.0,
+    "programme": 0.5, "business_unit": 0.5,
+}
+PROBLEM_WEIGHT = 0.5  # the words a current problem adds to the query
+# A query keeps its strongest terms (weight × idf), and leaves out the words of this log
+# that most lessons use: they tell lessons apart least and cost most (a word in every tenth
+# lesson of 100k touches 10k of them). Lucene's MoreLikeThis does the same (maxQueryTerms 25,
+# maxDocFreqPct).
+MAX_QUERY_TERMS = 25
+COMMON_SHARE, COMMON_FLOOR = 0.05, 50  # in more than max(50, 5 % of the lessons): left out
+MAX_TERM_WEIGHT = 2.0  # a term in several fields counts more, up to this
+
+# The text of a lesson that is indexed (its Category too: "a Cost lesson").
+LESSON_TEXT = ("lesson", "description", "recommendation", "category_label")
+NEXT_PHASE = dict(zip(STAGES[:-1], STAGES[1:], strict=True))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A current problem of a project, from its roll-up figures: the lesson categories it
+    points to and the words it adds to the project's query."""
+
+    name: str
+    categories: tuple[str, ...]
+    words: str
+    test: Callable[[pd.DataFrame], pd.Series]
+
+
+def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame[column].fillna(False).astype(bool) if column in frame else (
+        pd.Series(False, index=frame.index))
+
+
+def _rag(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame[column].isin(["Red", "Amber"]) if column in frame else (
+        pd.Series(False, index=frame.index))
+
+
+# The explicit mapping from a project's figures to the lessons worth reading about them.
+PROBLEMS: tuple[Problem, ...] = (
+    Problem("slipped", ("Schedule", "Planning"), "schedule delay late slipped",
+            lambda p: _flag(p, "slipped") | _rag(p, "schedule_rag")),
+    Problem("behind plan", ("Schedule", "Resources"), "behind schedule resource",
+            lambda p: _flag(p, "low_spi")),
+    Problem("over budget", ("Cost",), "cost budget estimate overrun contingency",
+            lambda p: _flag(p, "low_cpi") | (p["vac"] < 0).fillna(False)
+            | _rag(p, "cost_rag")),
+    Problem("stale", ("Communication", "Governance"), "status reporting update governance",
+            lambda p: _flag(p, "stale")),
+    Problem("red", ("Risk", "Governance"), "risk escalation", lambda p: p["overall_rag"] == "Red"),
+)
+
+# --- text ------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+_POSSESSIVE = re.compile(r"['’]s$")
+_STOP_WORDS_TEXT = """
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from
+further had has have having he her here hers herself him himself his how i if in into is it
+its itself just me more most my myself no nor not now of off on once only or other our ours
+ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were
+what when where which while who whom why will with would you your yours yourself yourselves
+s t d ll m re ve y per via etc e g ie eg us one two three four five six seven eight nine ten
+got get gets make made use used using each every nobody anyone someone
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+
+# A PMO thesaurus: words that mean the same in a lessons log, folded into one term. Written
+# from PMO usage before the evaluation was run; a word maps to the term on the right.
+SYNONYMS: Mapping[str, str] = {
+    **dict.fromkeys(("vendor", "vendors", "supplier", "suppliers", "contractor", "contractors",
+                     "subcontractor", "subcontractors", "integrator", "integrators",
+                     "provider", "providers", "outsourcer", "agency", "agencies", "partner",
+                     "partners", "third-party", "thirdparty", "consultancy"), "supplier"),
+    **dict.fromkeys(("go-live", "golive", "cutover", "cut-over", "launch", "launched",
+                     "launches", "switch-over", "switchover", "switch-off", "live"), "golive"),
+    **dict.fromkeys(("migration", "migrations", "migrate", "migrated", "migrating",
+                     "conversion", "convert", "converting", "converted"), "migration"),
+    **dict.fromkeys(("delay", "delays", "delayed", "late", "later", "slip", "slipped",
+                     "slippage", "overran", "behind", "backordered", "backorder"), "late"),
+    **dict.fromkeys(("onboarding", "onboard", "onboarded", "mobilise", "mobilised",
+                     "mobilize", "mobilized", "mobilisation", "induction", "inducted",
+                     "vetting", "vetted"), "onboard"),
+    **dict.fromkeys(("sme", "smes", "expert", "experts", "specialist", "specialists"),
+                    "expert"),
+    **dict.fromkeys(("uat", "test", "tests", "testing", "tested", "testers"), "test"),
+    **dict.fromkeys(("privacy", "dpia", "gdpr", "anonymised", "anonymisation"), "privacy"),
+    **dict.fromkeys(("interface", "interfaces", "integration", "integrations", "integrate",
+                     "feed", "feeds", "sync"), "interface"),
+    **dict.fromkeys(("hardware", "device", "devices", "equipment", "kit"), "hardware"),
+    **dict.fromkeys(("overspent", "overspend", "overrun", "overruns", "over-budget"),
+                    "overrun"),
+    **dict.fromkeys(("steering", "board", "committee"), "steering"),
+    **dict.fromkeys(("adoption", "uptake"), "adoption"),
+    **dict.fromkeys(("cleanse", "cleansed", "cleansing", "deduplicate", "deduplication",
+                     "duplicates", "duplicate"), "cleanse"),
+    **dict.fromkeys(("rollback", "roll-back", "fallback", "fall-back", "revert"), "rollback"),
+}
+
+
+class Analyzer:
+    """Words → term ids, with a cache per distinct word: a corpus of 100k lessons has a few
+    tens of thousands of distinct words, so each is folded, stopped and stemmed once."""
+
+    def __init__(self) -> None:
+        import Stemmer
+
+        self._stem = Stemmer.Stemmer("english").stemWords
+        self.terms: dict[str, int] = {}  # term -> id
+        self.words: dict[str, int] = {}  # a word as written -> term id (-1: a stop word)
+        self.spelling: list[str] = []  # term id -> the word it was first seen as
+        self._pieces: dict[str, tuple[int, ...]] = {}  # a piece of text -> its term ids
+
+    def words_of(self, text: str) -> list[str]:
+        return _WORD.findall(text.casefold())
+
+    def learn(self, words: Iterable[str], *, grow: bool = True) -> None:
+        """Give every new word its term id (new terms only when `grow`)."""
+        new = [w for w in set(words) if w not in self.words]
+        if not new:
+            return
+        bases = [_POSSESSIVE.sub("", w) for w in new]  # the vendor's team: vendor
+        folded = [SYNONYMS.get(b, b) for b in bases]
+        stems = self._stem([f.replace("-", "").replace("'", "") for f in folded])
+        for word, base, fold, stem in zip(new, bases, folded, stems, strict=True):
+            if base in STOP_WORDS or fold in STOP_WORDS or len(stem) < 2:
+                self.words[word] = -1
+                continue
+            term = self.terms.get(stem)
+            if term is None and grow:
+                term = self.terms[stem] = len(self.spelling)
+                self.spelling.append(fold)
+            self.words[word] = -1 if term is None else term
+
+    def ids(self, words: Sequence[str], *, grow: bool = True) -> np.ndarray:
+        self.learn(words, grow=grow)
+        ids = np.fromiter(map(self.words.__getitem__, words), dtype=np.int64, count=len(words))
+        return ids[ids >= 0]
+
+    def texts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Term ids of every text, flat, and each text's number of terms (CSR by text).
+
+        Texts are split on white space (C speed), and each distinct piece ("weeks;",
+        "access/laptops") is read into words once: a log repeats its pieces far more often
+        than it has distinct ones."""
+        pieces = [text.casefold().split() for text in texts]
+        flat = [piece for split in pieces for piece in split]
+        known = self._pieces
+        new = [p for p in set(flat) if p not in known]
+        words = [_WORD.findall(p) for p in new]
+        self.learn([w for found in words for w in found])
+        for piece, found in zip(new, words, strict=True):
+            known[piece] = tuple(t for t in map(self.words.__getitem__, found) if t >= 0)
+        terms = list(map(known.__getitem__, flat))
+        per_piece = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+        ids = np.fromiter(chain.from_iterable(terms), dtype=np.int64,
+                          count=int(per_piece.sum()))
+        owner = np.repeat(np.arange(len(texts)), [len(split) for split in pieces])
+        return ids, np.bincount(owner, weights=per_piece, minlength=len(texts)).astype(np.int64)
+
+    def fields(self, columns: Sequence[pd.Series]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The terms of rows made of several text columns: (row of each term, term ids,
+        terms per row). Each distinct text is tokenised once: lessons logs repeat
+        recommendations and categories, and copy lessons between projects."""
+        owners, ids, lengths = [], [], np.zeros(len(columns[0]) if columns else 0, np.int64)
+        for column in columns:
+            codes, uniques = pd.factorize(column)
+            unique_ids, unique_lengths = self.texts([str(u) for u in uniques])
+            starts = np.concatenate([[0], np.cumsum(unique_lengths)[:-1]]).astype(np.int64)
+            counts = np.where(codes >= 0, unique_lengths[codes] if len(uniques) else 0, 0)
+            picked = _ranges(starts[np.maximum(codes, 0)] if len(uniques) else counts, counts)
+            owners.append(np.repeat(np.arange(len(codes)), counts))
+            ids.append(unique_ids[picked])
+            lengths += counts
+        return (np.concatenate(owners) if owners else np.zeros(0, np.int64),
+                np.concatenate(ids) if ids else np.zeros(0, np.int64), lengths)
+
+
+# --- the index -------------------------------------------------------------------------------
+
+
+@dataclass
+class LessonIndex:
+    """Every lesson of a register, indexed for BM25, with the attributes its boosts read.
+
+    `lessons` has one row per lesson (register order). The BM25 scores are stored by term
+    (`term_indptr`, `term_docs`, `term_scores`: a sparse column per term) and each lesson's
+    terms by lesson (`doc_indptr`, `doc_terms`). Attribute codes are integers into shared
+    lookup lists (-1: unknown), so a boost is one comparison over all lessons.
+    """
+
+    as_of: dt.date
+    lessons: pd.DataFrame
+    projects: pd.DataFrame
+    analyzer: Analyzer
+    term_indptr: np.ndarray
+    term_docs: np.ndarray
+    term_scores: np.ndarray
+    doc_indptr: np.ndarray
+    doc_terms: np.ndarray
+    doc_scores: np.ndarray
+    idf: np.ndarray
+    prior: np.ndarray
+    codes: dict[str, np.ndarray]
+    lookups: dict[str, list[str]]
+    _queries: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict,
+                                                               repr=False)
+    _positions: dict[str, int] = field(default_factory=dict, repr=False)  # first row per ID
+    _columns: dict[str, dict[str, list[Any]]] = field(default_factory=dict, repr=False)
+    _own: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # project -> lessons
+
+    def lesson(self, d: int) -> dict[str, Any]:
+        """One lesson's fields as plain Python values (pandas row access costs ~0.5 ms)."""
+        return {key: _blank_none(values[d]) for key, values in self._plain("lessons").items()}
+
+    def project(self, position: int) -> dict[str, Any]:
+        return {key: _blank_none(values[position])
+                for key, values in self._plain("projects").items()}
+
+    def _plain(self, name: str) -> dict[str, list[Any]]:
+        if name not in self._columns:
+            frame = self.lessons if name == "lessons" else self.projects
+            self._columns[name] = {key: values.tolist() for key, values in frame.items()}
+        return self._columns[name]
+
+    def __len__(self) -> int:
+        return len(self.lessons)
+
+    @property
+    def df(self) -> np.ndarray:
+        """Per term, how many lessons use it."""
+        if "_df" not in self.__dict__:
+            self.__dict__["_df"] = np.diff(self.term_indptr)
+        return self.__dict__["_df"]
+
+    def query(self, position: int) -> tuple[np.ndarray, np.ndarray]:
+        """The query of the project at this position (term ids, weights), built on first
+        use: the index does not tokenise 10k projects' rows before one is asked for."""
+        found = self._queries.get(position)
+        if found is None:
+            found = self._queries[position] = _project_query(self, self.project(position))
+        return found
+
+    def own_lessons(self, position: int) -> np.ndarray:
+        """The positions of the lessons the project at this position logged."""
+        if not self._own:
+            codes = self.codes["project"]
+            order = np.argsort(codes, kind="stable")
+            cuts = np.flatnonzero(np.diff(codes[order])) + 1
+            self._own.update((int(codes[g[0]]), g) for g in np.split(order, cuts)
+                             if len(g) and codes[g[0]] >= 0)
+        return self._own.get(int(self.codes["project_project"][position]),
+                             np.zeros(0, dtype=np.int64))
+
+    def project_position(self, project_id: str) -> int:
+        """The project's row among `projects`; UnknownProject when the register has none."""
+        if not self._positions:
+            ids = self.projects["project_id"].tolist()
+            self._positions.update((pid, i) for i, pid in reversed(list(enumerate(ids))))
+        found = self._positions.get(project_id)
+        if found is None:
+            raise UnknownProject(project_id)
+        return found
+
+
+def _blank_none(value: Any) -> Any:
+    return None if value is None or value is pd.NaT or (
+        isinstance(value, float) and math.isnan(value)) else value
+
+
+class UnknownProject(LookupError):
+    """The register's Projects sheet has no project of this ID."""
+
+    def __init__(self, project_id: str) -> None:
+        self.project_id = project_id
+        super().__init__(f"no project '{project_id}' on the Projects sheet")
+
+
+def build_index(register: Register, as_of: dt.date | None = None,
+                history: Any = None) -> LessonIndex:
+    """Index the register's lessons. `history` (a `pmo_xl.history.History`): the phase each
+    lesson's project was in when it was logged is read from the latest snapshot on or before
+    that date (unknown without one). Raises RegisterError when there is no Lessons sheet."""
+    from .errors import RegisterError
+
+    table = register.lessons
+    if table is None:
+        raise RegisterError(register.path, "has no Lessons sheet, so there are no lessons to "
+                                           "recommend; add one (pmo-xl new writes it)")
+    day = resolve_as_of(register, as_of)
+    lessons = _lesson_frame(register, history)
+    projects = _project_frame(register, day)
+    analyzer = Analyzer()
+    owner, ids, lengths = analyzer.fields([lessons[key] for key in LESSON_TEXT])
+    columns = _bm25_columns(owner, ids, lengths, len(analyzer.spelling))
+    codes, lookups = _codes(lessons, projects)
+    return LessonIndex(day, lessons, projects, analyzer, *columns,
+                       prior=_prior(lessons, day), codes=codes, lookups=lookups)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def _lesson_frame(register: Register, history: Any) -> pd.DataFrame:
+    table = register.lessons
+    assert table is not None
+    v = table.values
+    projects = register.projects.values
+    programme = dict(zip(projects["project_id"][::-1], projects["programme"][::-1],
+                         strict=True))  # reversed: the first row of a repeated ID wins
+    frame = pd.DataFrame({
+        "lesson_id": v["lesson_id"].astype(object).where(v["lesson_id"].notna(), None),
+        "project_id": v["project_id"].astype(object).where(v["project_id"].notna(), None),
+        "date_logged": pd.to_datetime(v["date_logged"]),
+        "category": v["category"].astype(object), "category_label": _text(
+            table.label("category")),
+        "type": v["type"].astype(object), "impact": v["impact"].astype(object),
+        "action_status": v["action_status"].astype(object),
+        "lesson": _text(v["lesson"]), "description": _text(v["description"]),
+        "recommendation": _text(v["recommendation"]), "row": table.rows.to_numpy(),
+    }).reset_index(drop=True)
+    frame["programme"] = [programme.get(p) if p is not None else None
+                          for p in frame["project_id"]]
+    frame["programme"] = frame["programme"].astype(object).where(frame["programme"].notna(),
+                                                                 None)
+    frame["phase"] = _phases_logged(frame, history)
+    frame["position"] = np.arange(len(frame))
+    return frame
+
+
+def _phases_logged(lessons: pd.DataFrame, history: Any) -> list[str | None]:
+    """Each lesson's project's phase on the latest snapshot on or before its date logged."""
+    unknown: list[str | None] = [None] * len(lessons)
+    if history is None:
+        return unknown
+    infos = sorted(info.as_of for info in history.snapshots())
+    if not infos:
+        return unknown
+    days = np.array(infos, dtype="datetime64[D]")
+    logged = lessons["date_logged"].to_numpy("datetime64[D]")
+    which = np.searchsorted(days, logged, side="right") - 1
+    phases: dict[int, dict[object, object]] = {}
+    for k in {int(w) for w in which[(which >= 0) & ~np.isnat(logged)]}:
+        snap = history.load(infos[k]).projects
+        phases[k] = dict(zip(snap["project_id"][::-1], snap["phase"][::-1], strict=True))
+    return [None if w < 0 or np.isnat(d) else _str_or_none(phases[int(w)].get(p))
+            for w, d, p in zip(which, logged, lessons["project_id"], strict=True)]
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else (
+        str(value))
+
+
+def _project_frame(register: Register, day: dt.date) -> pd.DataFrame:
+    """Per project: the fields its query is built from, and its current problems."""
+    v = register.projects.values
+    metrics = project_metrics(register, day)
+    figures = metrics.assign(schedule_rag=v["schedule_rag"], cost_rag=v["cost_rag"])
+    frame = pd.DataFrame({key: _text(v[key]) for key in QUERY_FIELDS})
+    frame.insert(0, "project_id", v["project_id"].astype(object).where(
+        v["project_id"].notna(), None))
+    frame["programme_value"] = v["programme"].astype(object).where(v["programme"].notna(), None)
+    frame["phase"] = v["phase"].astype(object).where(v["phase"].notna(), None)
+    flags = {problem.name: problem.test(figures).fillna(False).astype(bool).to_numpy()
+             for problem in PROBLEMS}
+    frame["problems"] = [tuple(p.name for p in PROBLEMS if flags[p.name][i])
+                         for i in range(len(frame))]
+    frame["slip_days"] = metrics["slip_days"].to_numpy()
+    return frame.reset_index(drop=True)
+
+
+def _bm25_columns(owner: np.ndarray, ids: np.ndarray, lengths: np.ndarray,
+                  terms: int) -> tuple[np.ndarray, ...]:
+    """Lucene BM25 of every (term, lesson) pair, as sparse columns by term, and each
+    lesson's distinct terms with their scores (CSR by lesson)."""
+    docs = len(lengths)
+    keys, tf = np.unique(owner * max(terms, 1) + ids, return_counts=True)
+    doc_of, term_of = np.divmod(keys, max(terms, 1))
+    df = np.bincount(term_of, minlength=terms)
+    idf = np.log1p((docs - df + 0.5) / (df + 0.5))
+    average = lengths.mean() if docs and lengths.mean() > 0 else 1.0
+    norm = K1 * (1 - B + B * lengths[doc_of] / average)
+    scores = (idf[term_of] * tf / (tf + norm)).astype(np.float32)
+    order = np.argsort(term_of, kind="stable")
+    term_indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+    doc_indptr = np.concatenate([[0], np.cumsum(np.bincount(doc_of, minlength=docs))])
+    return (term_indptr, doc_of[order].astype(np.int32), scores[order],
+            doc_indptr.astype(np.int64), term_of, scores, idf)
+
+
+def _codes(lessons: pd.DataFrame, projects: pd.DataFrame) -> tuple[dict[str, np.ndarray],
+                                                                    dict[str, list[str]]]:
+    """Integer codes of the attributes boosts compare, lessons and projects in one lookup."""
+    codes: dict[str, np.ndarray] = {}
+    lookups: dict[str, list[str]] = {}
+    pairs = {"programme": (lessons["programme"], projects["programme_value"]),
+             "phase": (lessons["phase"], projects["phase"]),
+             "project": (lessons["project_id"], projects["project_id"])}
+    for name, (ours, theirs) in pairs.items():
+        raw, spelled = pd.factorize(pd.concat([ours, theirs], ignore_index=True))
+        # the same word spelled with other case or spaces is the same programme or phase
+        numbers, uniques = pd.factorize(pd.Series(
+            [" ".join(str(x).split()).casefold() for x in spelled]))
+        numbers = np.where(raw >= 0, numbers[raw] if len(numbers) else raw, -1)
+        codes[name], codes[f"project_{name}"] = numbers[:len(ours)], numbers[len(ours):]
+        lookups[name] = [str(u) for u in uniques]
+    categories = pd.concat([lessons["category"], pd.Series(
+        [c for p in PROBLEMS for c in p.categories])], ignore_index=True)
+    numbers, uniques = pd.factorize(categories, use_na_sentinel=True)
+    codes["category"] = numbers[:len(lessons)]
+    lookups["category"] = [str(u) for u in uniques]
+    return codes, lookups
+
+
+def _prior(lessons: pd.DataFrame, day: dt.date) -> np.ndarray:
+    """The boosts that do not depend on the project: Improve with a recommendation, impact,
+    recency."""
+    improve = (lessons["type"] == "Improve") & (lessons["recommendation"].str.strip() != "")
+    age = (pd.Timestamp(day) - lessons["date_logged"]).dt.days.clip(lower=0)
+    recent = np.exp(-age.to_numpy(float) / RECENT_DAYS)
+    return (BOOSTS["improve_with_recommendation"] * improve.to_numpy(bool)
+            + BOOSTS["high_impact"] * (lessons["impact"] == "High").to_numpy(bool)
+            + BOOSTS["medium_impact"] * (lessons["impact"] == "Medium").to_numpy(bool)
+            + BOOSTS["recent"] * np.nan_to_num(recent, nan=0.0))
+
+
+# --- queries and scores ----------------------------------------------------------------------
+
+
+def _query(analyzer: Analyzer, weighted: Iterable[tuple[str, float]]) -> tuple[np.ndarray,
+                                                                               np.ndarray]:
+    """Term ids and weights of a query from (text, weight) pairs; terms the lessons never use
+    are dropped (they cannot match)."""
+    weights: dict[int, float] = {}
+    for text, weight in weighted:
+        for term in dict.fromkeys(analyzer.ids(analyzer.words_of(text), grow=False).tolist()):
+            weights[term] = min(MAX_TERM_WEIGHT, weights.get(term, 0.0) + weight)
+    terms = np.fromiter(weights, dtype=np.int64, count=len(weights))
+    return terms, np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
+
+
+def _strongest(index: LessonIndex, query: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray,
+                                                                                 np.ndarray]:
+    terms, weights = query
+    common = max(COMMON_FLOOR, COMMON_SHARE * len(index))
+    kept = index.df[terms] <= common
+    terms, weights = terms[kept], weights[kept]
+    if len(terms) <= MAX_QUERY_TERMS:
+        return terms, weights
+    strength = weights * index.idf[terms]
+    keep = np.sort(np.argsort(-strength, kind="stable")[:MAX_QUERY_TERMS])
+    return terms[keep], weights[keep]
+
+
+def _project_query(index: LessonIndex, row: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    parts = [(row[key], weight) for key, weight in QUERY_FIELDS.items()]
+    if row["phase"]:
+        parts.append((str(row["phase"]), PROBLEM_WEIGHT))
+    problems = {p.name: p for p in PROBLEMS}
+    parts += [(problems[name].words, PROBLEM_WEIGHT) for name in row["problems"]]
+    return _strongest(index, _query(index.analyzer, parts))
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions start..start+length of every range, flat (no Python loop)."""
+    total = int(lengths.sum())
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.arange(total, dtype=np.int64) - offsets + np.repeat(starts, lengths)
+
+
+def bm25_scores(index: LessonIndex, query: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """BM25 of every lesson for a query (term ids, weights): the weighted sum of the query
+    terms' columns, as one array over all lessons."""
+    terms, weights = query
+    starts = index.term_indptr[terms]
+    lengths = index.term_indptr[terms + 1] - starts
+    at = _ranges(starts, lengths)
+    return np.bincount(index.term_docs[at], weights=index.term_scores[at]
+                       * np.repeat(weights, lengths), minlength=len(index))
+
+
+def _boosts(index: LessonIndex, positions: np.ndarray | None, rows: np.ndarray,
+            lessons: np.ndarray) -> np.ndarray:
+    """1 + every boost, for (project row, lesson) pairs; `positions` maps a row to its
+    project (None: a free query, which has only the boosts of the lesson itself)."""
+    result = 1.0 + index.prior[lessons]
+    if positions is None:
+        return result
+    c, projects = index.codes, positions[rows]
+    programme = c["project_programme"][projects]
+    result += BOOSTS["same_programme"] * ((c["programme"][lessons] == programme)
+                                          & (programme >= 0))
+    phase = c["phase"][lessons]
+    phases = index._plain("projects")["phase"]
+    following = np.array([_phase_code(index, phases[p]) for p in positions])[rows]
+    result += BOOSTS["phase"] * ((phase >= 0) & ((phase == c["project_phase"][projects])
+                                                 | (phase == following)))
+    pointed = _problem_categories(index, positions)
+    result += BOOSTS["problem_category"] * pointed[rows, c["category"][lessons]]
+    return result
+
+
+def _ceiling(positions: np.ndarray | None, index: LessonIndex) -> float:
+    """The largest multiplier any lesson can get."""
+    most = 1.0 + float(index.prior.max(initial=0.0))
+    if positions is not None:
+        most += BOOSTS["same_programme"] + BOOSTS["phase"] + BOOSTS["problem_category"]
+    return most
+
+
+def _ranked(index: LessonIndex, query: tuple[np.ndarray, np.ndarray],
+            position: int | None, top: int) -> list[tuple[int, float]]:
+    """The `top` lessons by BM25 × boosts, best first (ties: register order), with their
+    scores. Exact, yet boosts are computed only for candidates: a lesson whose BM25 is below
+    (a lower bound of the top-th BM25) / (the largest multiplier) cannot reach the top, so
+    only the lessons above that bar are boosted and sorted."""
+    scores = bm25_scores(index, query)
+    positions = None if position is None else np.array([position])
+    if position is not None:
+        own = index.own_lessons(position)
+        scores[own] = 0.0
+    bar = _kth_lower_bound(scores, top) / _ceiling(positions, index)
+    candidates = np.flatnonzero(scores >= max(bar, np.finfo(float).tiny))
+    finals = scores[candidates] * _boosts(index, positions, np.zeros(len(candidates), int),
+                                          candidates)
+    order = np.lexsort((candidates, -finals))[:top]
+    return [(int(candidates[k]), float(finals[k])) for k in order]
+
+
+def _kth_lower_bound(scores: np.ndarray, k: int, blocks: int = 64) -> float:
+    """A value at most the k-th largest score: the k-th largest of the maxima of `blocks`
+    slices (k different lessons). Every lesson that can reach the top k is at least this
+    value over the ceiling: its multiplier is at most the ceiling, and the k lessons this
+    value stands for score at least it (their multiplier is at least 1)."""
+    if len(scores) <= blocks or k > blocks:
+        return 0.0
+    maxima = np.maximum.reduceat(scores, np.arange(0, len(scores), -(-len(scores) // blocks)))
+    return float(np.partition(maxima, -k)[-k])
+
+
+def _phase_code(index: LessonIndex, phase: object) -> int:
+    following = NEXT_PHASE.get(str(phase)) if phase else None
+    lookup = index.lookups["phase"]
+    key = following.casefold() if following else None
+    return lookup.index(key) if key in lookup else -2
+
+
+def _problem_categories(index: LessonIndex, positions: np.ndarray) -> np.ndarray:
+    """Per project, which lesson categories its current problems point to."""
+    lookup = index.lookups["category"]
+    problems = {p.name: p for p in PROBLEMS}
+    found = np.zeros((len(positions), len(lookup) + 1), dtype=bool)
+    problem_lists = index._plain("projects")["problems"]
+    for i, p in enumerate(positions):
+        for name in problem_lists[p]:
+            found[i, [lookup.index(c) for c in problems[name].categories]] = True
+    return found  # (projects × category codes); code -1 reads the last, always-False column
+
+
+# --- recommendations -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One lesson recommended to a project (or found for a query), with why."""
+
+    lesson_id: str | None
+    project_id: str | None  # the project that logged the lesson
+    score: float
+    why: tuple[str, ...]
+    matched: tuple[str, ...]  # the lesson's words that matched the query, as written
+    lesson: str
+    description: str
+    recommendation: str
+    category: str
+    type: str | None
+    impact: str | None
+    action_status: str | None
+    date_logged: dt.date | None
+    programme: str | None
+    phase: str | None
+    row: int  # the lesson's row on the Lessons sheet
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["why"], data["matched"] = list(self.why), list(self.matched)
+        data["date_logged"] = self.date_logged.isoformat() if self.date_logged else None
+        return data
+
+
+def recommend(index: LessonIndex, project_id: str, top: int = 5) -> list[Recommendation]:
+    """The `top` lessons of other projects most worth reading for this project, best first.
+    Raises UnknownProject when the register has no project of this ID."""
+    return _recommend_positions(index, [index.project_position(project_id)], top)[0]
+
+
+def recommend_all(index: LessonIndex, top: int = 3) -> dict[str, list[Recommendation]]:
+    """The top lessons for every project of the register (by Project ID; a repeated ID: its
+    first row). The corpus is tokenised once, in `build_index`; each project's query is
+    scored against every lesson."""
+    ids = index.projects["project_id"]
+    positions = np.array([i for i, pid in enumerate(ids) if pid is not None
+                          and index.project_position(pid) == i], dtype=np.int64)
+    return {str(ids.iat[p]): recs for p, recs in
+            zip(positions, _recommend_positions(index, positions.tolist(), top), strict=True)}
+
+
+def _recommend_positions(index: LessonIndex, positions: Sequence[int],
+                         top: int) -> list[list[Recommendation]]:
+    found = []
+    for p in positions:
+        query = index.query(p)
+        found.append([_recommendation(index, d, score, query, int(p))
+                      for d, score in _ranked(index, query, int(p), top)])
+    return found
+
+
+def search(index: LessonIndex, text: str, top: int = 5) -> list[Recommendation]:
+    """The `top` lessons that best answer a free query (any project), best first."""
+    query = _strongest(index, _query(index.analyzer, [(text, 1.0)]))
+    if not len(query[0]):
+        return []
+    return [_recommendation(index, d, score, query, None)
+            for d, score in _ranked(index, query, None, top)]
+
+
+def _recommendation(index: LessonIndex, d: int, score: float,
+                    query: tuple[np.ndarray, np.ndarray], project: int | None) -> Recommendation:
+    row = index.lesson(d)
+    date = row["date_logged"]
+    matched = _matched(index, d, row, query)
+    return Recommendation(
+        lesson_id=row["lesson_id"], project_id=row["project_id"], score=round(score, 4),
+        why=tuple(_why(index, row, matched, project)), matched=tuple(matched),
+        lesson=row["lesson"], description=row["description"],
+        recommendation=row["recommendation"], category=row["category_label"],
+        type=row["type"], impact=row["impact"], action_status=row["action_status"],
+        date_logged=None if date is None else date.date(), programme=row["programme"],
+        phase=row["phase"], row=int(row["row"]))
+
+
+def _matched(index: LessonIndex, d: int, row: dict[str, Any],
+             query: tuple[np.ndarray, np.ndarray]) -> list[str]:
+    """The lesson's own words for the query terms it contains, strongest first."""
+    start, end = index.doc_indptr[d], index.doc_indptr[d + 1]
+    weight = dict(zip(query[0].tolist(), query[1].tolist(), strict=True))
+    strength = {t: weight[t] * s for t, s in zip(index.doc_terms[start:end].tolist(),
+                                                 index.doc_scores[start:end].tolist(),
+                                                 strict=True) if t in weight}
+    spelled: dict[int, str] = {}
+    text = " ".join((row["lesson"], row["description"], row["recommendation"],
+                     row["category_label"]))
+    for word in index.analyzer.words_of(text):
+        term = index.analyzer.words.get(word, -1)
+        if term in strength:
+            spelled.setdefault(term, word)
+    return [spelled.get(t, index.analyzer.spelling[t])
+            for t in sorted(strength, key=lambda t: -strength[t])]
+
+
+def _why(index: LessonIndex, row: dict[str, Any], words: list[str],
+         project: int | None) -> list[str]:
+    why = [f"shares the words: {', '.join(words[:6])}"] if words else []
+    if project is not None:
+        why += _project_reasons(index, row, project)
+    if row["type"] == "Improve" and row["recommendation"].strip():
+        why.append("an Improve lesson with a recommendation")
+    if row["impact"] in ("High", "Medium"):
+        why.append(f"{row['impact']} impact")
+    if row["date_logged"] is not None:
+        age = (index.as_of - row["date_logged"].date()).days
+        if 0 <= age <= RECENT_DAYS / 2:
+            why.append(f"recent: logged {row['date_logged'].date().isoformat()}")
+    return why
+
+
+def _project_reasons(index: LessonIndex, row: dict[str, Any], project: int) -> list[str]:
+    c, p = index.codes, index.project(project)
+    d = row["position"]
+    reasons = []
+    if c["programme"][d] >= 0 and c["programme"][d] == c["project_programme"][project]:
+        reasons.append(f"same programme: {row['programme']}")
+    if c["phase"][d] >= 0:
+        if c["phase"][d] == c["project_phase"][project]:
+            reasons.append(f"logged in {row['phase']}, this project's phase")
+        elif c["phase"][d] == _phase_code(index, p["phase"]):
+            reasons.append(f"logged in {row['phase']}, this project's next phase")
+    problems = {q.name: q for q in PROBLEMS}
+    for name in p["problems"]:
+        if row["category"] in problems[name].categories:
+            reasons.append(f"a {row['category_label']} lesson, and this project is "
+                           f"{_problem_text(name, p)}")
+            break
+    return reasons
+
+
+def _problem_text(name: str, project: dict[str, Any]) -> str:
+    if name == "slipped" and (project["slip_days"] or 0) > 0:
+        return f"{int(project['slip_days'])} days late"
+    return {"slipped": "behind schedule", "behind plan": "behind plan",
+            "over budget": "over budget", "stale": "overdue a status update",
+            "red": "rated Red"}[name]
+
+
+# --- recurring themes ------------------------------------------------------------------------
+
+THEME_SIMILARITY = 0.10  # mean cosine of a group's lessons' terms, beyond their category
+THEME_LESSONS = 4000  # the most recent Improve lessons clustered (a 4000² matrix: 64 MB)
+THEME_MIN_LESSONS, THEME_MIN_PROJECTS = 3, 2
+_SHOWN = {"golive": "go-live"}  # folded terms shown as a reader writes them
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Similar Improve lessons logged by several projects."""
+
+    name: str
+    terms: tuple[str, ...]
+    lessons: tuple[str | None, ...]
+    projects: tuple[str, ...]
+    programmes: tuple[str, ...]
+    categories: tuple[str, ...]
+    count: int
+    first_logged: dt.date | None
+    last_logged: dt.date | None
+    open_actions: int  # lessons whose Action Status is not Closed
+
+    @property
+    def open(self) -> bool:
+        return self.open_actions > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        for key in ("terms", "lessons", "projects", "programmes", "categories"):
+            data[key] = list(data[key])
+        for key in ("first_logged", "last_logged"):
+            data[key] = data[key].isoformat() if data[key] else None
+        data["open"] = self.open
+        return data
+
+
+def themes(index: LessonIndex, *, similarity: float = THEME_SIMILARITY) -> list[Theme]:
+    """Recurring themes: Improve lessons grouped by average-linkage clustering of the cosine
+    of their idf-weighted terms (other than category words and the log's commonest words):
+    groups merge while their lessons are on average at least `similarity` alike. A group of
+    at least 3 lessons from at least 2 projects is a theme, named by the terms most of its
+    lessons share. Largest first. No labelled set is needed."""
+    improve = np.flatnonzero((index.lessons["type"] == "Improve").to_numpy(bool))
+    if len(improve) < THEME_MIN_LESSONS:
+        return []
+    improve = improve[np.argsort(-index.lessons["date_logged"].to_numpy("datetime64[D]")
+                                 .astype(np.int64)[improve], kind="stable")][:THEME_LESSONS]
+    vectors = _theme_vectors(index, improve)
+    groups = _average_linkage(_similarities(vectors, len(improve)), similarity)
+    found = [_theme(index, improve[np.array(g)]) for g in groups
+             if len(g) >= THEME_MIN_LESSONS]
+    found = [t for t in found if t is not None]
+    return sorted(found, key=lambda t: (-t.count, -(t.last_logged or dt.date.min).toordinal(),
+                                        t.name))
+
+
+def _theme_vectors(index: LessonIndex, lessons: np.ndarray) -> dict[str, np.ndarray]:
+    """The lessons' content terms (CSR, position among `lessons`) with normalised weights."""
+    category_terms = {t for label in set(index.lessons["category_label"])
+                      for t in index.analyzer.ids(index.analyzer.words_of(label),
+                                                  grow=False).tolist()}
+    common = max(COMMON_FLOOR, COMMON_SHARE * len(index))
+    starts, ends = index.doc_indptr[lessons], index.doc_indptr[lessons + 1]
+    at = _ranges(starts, ends - starts)
+    owner = np.repeat(np.arange(len(lessons)), ends - starts)
+    terms = index.doc_terms[at]
+    keep = (index.df[terms] <= common) & ~np.isin(terms, list(category_terms))
+    owner, terms = owner[keep], terms[keep]
+    weights = index.idf[terms]
+    norms = np.sqrt(np.bincount(owner, weights=weights ** 2, minlength=len(lessons)))
+    return {"owner": owner, "terms": terms, "weights": weights / np.maximum(norms[owner], 1e-12)}
+
+
+def _similarities(vectors: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Cosine of every pair of lessons (n × n, float32; the diagonal -inf)."""
+    owner, terms, weights = vectors["owner"], vectors["terms"], vectors["weights"]
+    by_term = np.argsort(terms, kind="stable")
+    term_sorted = terms[by_term]
+    result = np.zeros((n, n), dtype=np.float32)
+    bounds = np.searchsorted(owner, np.arange(n + 1))
+    for i in range(n):
+        mine, mine_w = terms[bounds[i]:bounds[i + 1]], weights[bounds[i]:bounds[i + 1]]
+        lo, hi = np.searchsorted(term_sorted, mine), np.searchsorted(term_sorted, mine, "right")
+        at = by_term[_ranges(lo, hi - lo)]
+        result[i] = np.bincount(owner[at], weights=weights[at] * np.repeat(mine_w, hi - lo),
+                                minlength=n)
+    np.fill_diagonal(result, -np.inf)
+    return result
+
+
+def _average_linkage(similar: np.ndarray, threshold: float) -> list[list[int]]:
+    """Agglomerative clustering, average linkage: merge the two most similar groups while
+    their mean pairwise similarity is at least `threshold` (unlike linking pairs, a chain of
+    near neighbours does not become one group)."""
+    n = len(similar)
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    if n < 2:
+        return list(members.values())
+    best = similar.argmax(axis=1)
+    rows = np.arange(n)
+    while True:
+        tops = similar[rows, best]
+        i = int(tops.argmax())
+        j = int(best[i])
+        if not np.isfinite(tops[i]) or tops[i] < threshold:
+            return list(members.values())
+        a, b = len(members[i]), len(members[j])
+        merged = (a * similar[i] + b * similar[j]) / (a + b)
+        merged[[i, j]] = -np.inf
+        similar[i], similar[:, i] = merged, merged
+        similar[j], similar[:, j] = -np.inf, -np.inf
+        members[i] += members.pop(j)
+        stale = np.flatnonzero((best == i) | (best == j))
+        best[stale] = similar[stale].argmax(axis=1)
+        better = merged > similar[rows, best]
+        best[better] = i
+        best[i] = similar[i].argmax()
+
+
+def _theme(index: LessonIndex, members: np.ndarray) -> Theme | None:
+    rows = [index.lesson(int(d)) for d in members]
+    projects = sorted({r["project_id"] for r in rows if r["project_id"] is not None})
+    if len(projects) < THEME_MIN_PROJECTS:
+        return None
+    terms = _shared_terms(index, members)
+    dates = sorted(r["date_logged"].date() for r in rows if r["date_logged"] is not None)
+    return Theme(
+        name=", ".join(terms) or "(no shared words)", terms=tuple(terms),
+        lessons=tuple(r["lesson_id"] for r in rows), projects=tuple(projects),
+        programmes=tuple(sorted({r["programme"] for r in rows if r["programme"]})),
+        categories=tuple(sorted({r["category_label"] for r in rows if r["category_label"]})),
+        count=len(rows), first_logged=dates[0] if dates else None,
+        last_logged=dates[-1] if dates else None,
+        open_actions=sum(1 for r in rows if r["action_status"] not in (None, "Closed")))
+
+
+def _shared_terms(index: LessonIndex, members: np.ndarray, most: int = 3) -> list[str]:
+    """The terms most of the theme's lessons use, rarest in the log first among equals."""
+    starts, ends = index.doc_indptr[members], index.doc_indptr[members + 1]
+    terms = index.doc_terms[_ranges(starts, ends - starts)]
+    counts = np.bincount(terms, minlength=len(index.df))
+    shared = np.flatnonzero(counts >= 2)
+    category_terms = {t for label in set(index.lessons["category_label"])
+                      for t in index.analyzer.ids(index.analyzer.words_of(label),
+                                                  grow=False).tolist()}
+    shared = np.array([t for t in shared if t not in category_terms], dtype=np.int64)
+    if not len(shared):
+        return []
+    order = np.lexsort((shared, -index.idf[shared], -counts[shared]))[:most]
+    spelled = [index.analyzer.spelling[int(t)] for t in shared[order]]
+    return [_SHOWN.get(word, word) for word in spelled]
