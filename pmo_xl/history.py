@@ -29,6 +29,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import pandas as pd
@@ -86,13 +87,13 @@ def take_snapshot(register: Register, as_of: dt.date | None = None, *,
     portfolio = rollup(register, day)
     projects = child_frame(register.projects, day)
     figures = project_metrics(register, day)
-    for name in figures.columns:
-        if name not in projects:
-            projects[name] = figures[name]
+    extra = [name for name in figures.columns if name not in projects]
+    projects = pd.concat([projects, figures[extra]], axis=1)
     projects["exception"] = portfolio.exception_mask()
     sheets = {"Projects": _plain_frame(projects)}
     for table in register.children():
-        sheets[table.schema.name] = _plain_frame(child_frame(table, day))
+        # The roll-up built each child sheet's frame already: taken from it, not again.
+        sheets[table.schema.name] = _plain_frame(portfolio.children[table.schema.name])
     info = SnapshotInfo(day, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                         str(register.path), sha256, __version__, len(projects))
     return Snapshot(info, sheets, portfolio_figures(portfolio))
@@ -115,8 +116,10 @@ def portfolio_figures(portfolio: Rollup) -> dict[str, float | None]:
 
 def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Plain Python values, column by column (as the roll-up's JSON has them)."""
-    return pd.DataFrame({name: plain_column(name, values).tolist()
-                         for name, values in frame.items()}, dtype=object)
+    # The object arrays themselves: a round trip through lists would copy every cell twice.
+    return pd.DataFrame({name: plain_column(name, values).to_numpy(dtype=object)
+                         for name, values in frame.items()}, index=pd.RangeIndex(len(frame)),
+                        dtype=object)
 
 
 class History:
@@ -322,20 +325,31 @@ def _insert_rows(db: sqlite3.Connection, sheet: str, day: str, frame: pd.DataFra
     for name in frame.columns:
         if name not in have:
             db.execute(f"ALTER TABLE {_quote(table)} ADD COLUMN {_quote(name)}")
-    flags = [(table, name) for name in frame.columns if isinstance(_first(frame[name]), bool)]
-    db.executemany("INSERT OR IGNORE INTO flags VALUES (?, ?)", flags)
+    columns = [frame[name].tolist() for name in frame.columns]
+    flagged = [isinstance(_first(values), bool) for values in columns]
+    db.executemany("INSERT OR IGNORE INTO flags VALUES (?, ?)",
+                   [(table, name) for name, flag in zip(frame.columns, flagged, strict=True)
+                    if flag])
+    # SQLite keeps booleans as 0/1 either way; handed over as ints they skip the sqlite3
+    # module's adapter lookup, which every bool (not exactly an int) costs.
+    columns = [_as_ints(values) if flag else values
+               for values, flag in zip(columns, flagged, strict=True)]
     names = ["as_of", *frame.columns]
     marks = ", ".join("?" * len(names))
     sql = (f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, names))}) "
            f"VALUES ({marks})")
-    columns = [frame[name].tolist() for name in frame.columns]
-    db.executemany(sql, ((day, *row) for row in zip(*columns, strict=True)))
+    # Rows zipped from the column lists, the date as a column of its own: no tuple per row
+    # is built twice.
+    db.executemany(sql, zip(repeat(day, len(frame)), *columns, strict=True))
 
 
-def _first(values: pd.Series) -> object:
+def _as_ints(flags: list[object]) -> list[object]:
+    return [1 if value is True else 0 if value is False else value for value in flags]
+
+
+def _first(values: list[object]) -> object:
     """The first non-blank value (a column's values are all of one kind)."""
-    found = values[values.notna()]
-    return found.iloc[0] if len(found) else None
+    return next((value for value in values if value is not None), None)
 
 
 def _sheet_table(db: sqlite3.Connection, sheet: str) -> str:

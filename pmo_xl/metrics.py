@@ -527,7 +527,7 @@ _DAY_FIELDS = {"slip_days", "days_since_update", "days_overdue", "row"}
 def plain_column(column: str, values: pd.Series) -> pd.Series:
     """A column as JSON-ready Python objects (see Rollup.per_project): never NaN or inf."""
     if pd.api.types.is_datetime64_any_dtype(values):
-        values = values.dt.strftime("%Y-%m-%d")
+        values = iso_dates(values)
     elif column in _MONEY_FIELDS:
         values = values.round(2)
     elif column in _RATIO_FIELDS:
@@ -537,6 +537,18 @@ def plain_column(column: str, values: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(values):
         values = values.where(np.isfinite(values))
     return values.astype(object).where(values.notna(), None)
+
+
+def iso_dates(values: pd.Series) -> pd.Series:
+    """A date column as ISO dates ("2026-09-30"; blanks as None). A register's dates repeat
+    (a few thousand days among 100,000 cells), and `strftime` formats each cell in Python:
+    each distinct day is formatted once, and the cells take their text from it."""
+    codes, days = pd.factorize(values)  # blanks are code -1
+    shown = np.asarray(days.strftime("%Y-%m-%d"), dtype=object)
+    text = np.full(len(values), None, dtype=object)
+    known = codes >= 0
+    text[known] = shown[codes[known]]
+    return pd.Series(text, index=values.index, name=values.name, dtype=object)
 
 
 def _plain_list(values: pd.Series) -> list[object]:
