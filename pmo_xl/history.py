@@ -26,12 +26,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -172,14 +173,20 @@ class History:
         earlier = [s for s in self.snapshots() if s.as_of < as_of]
         return earlier[-1] if earlier else None
 
-    def load(self, as_of: dt.date) -> Snapshot:
+    def load(self, as_of: dt.date,
+             fields: Mapping[str, Iterable[str]] | None = None) -> Snapshot:
+        """The snapshot of that date; with `fields`, of each sheet named there only those
+        columns (and as_of; the ones the store has), of the other sheets every column. A
+        comparison reads a few of a snapshot's columns: the rest is not fetched."""
         info = self.info(as_of)
         if info is None:
             raise RegisterError(self.path, f"no snapshot as of {as_of.isoformat()}: `pmo-xl "
                                            "history list` shows the dates it holds")
         sheets = {}
         for sheet, table in self._query("SELECT sheet, table_name FROM sheets"):
-            sheets[sheet] = self._frame(table, "WHERE as_of = ?", (as_of.isoformat(),))
+            wanted = None if fields is None or sheet not in fields else fields[sheet]
+            sheets[sheet] = self._frame(table, "WHERE as_of = ?", (as_of.isoformat(),),
+                                        wanted)
         return Snapshot(info, sheets)
 
     def trend(self, until: dt.date, last: int = 12) -> list[dict[str, object]]:
@@ -216,20 +223,29 @@ class History:
             return pd.DataFrame({"as_of": []})
         return self._frame(table, "ORDER BY as_of, rowid", ())
 
-    def _frame(self, table: str, where: str, params: tuple[object, ...]) -> pd.DataFrame:
+    def _frame(self, table: str, where: str, params: tuple[object, ...],
+               fields: Iterable[str] | None = None) -> pd.DataFrame:
         try:
-            cursor = self._db.execute(f"SELECT * FROM {_quote(table)} {where}", params)
-            names = [d[0] for d in cursor.description]
-            frame = pd.DataFrame(cursor.fetchall(), columns=names, dtype=object)
-            flags = self._db.execute("SELECT field FROM flags WHERE table_name = ?",
-                                     (table,)).fetchall()
+            names = self._columns(table, fields)
+            cursor = self._db.execute(f"SELECT {', '.join(map(_quote, names))} FROM "
+                                      f"{_quote(table)} {where}", params)
+            rows = cursor.fetchall()
+            flags = {row[0] for row in self._db.execute(
+                "SELECT field FROM flags WHERE table_name = ?", (table,))}
         except sqlite3.Error as error:
             raise _store_error(self.path, error) from None
-        for (name,) in flags:
-            if name in frame:
-                frame[name] = frame[name].map({1: True, 0: False}).astype(object)
-                frame[name] = frame[name].where(frame[name].notna(), None)
+        frame = pd.DataFrame(rows, columns=names, dtype=object)
+        for name in flags.intersection(frame.columns):
+            frame[name] = _flags(frame[name].to_numpy())
         return frame
+
+    def _columns(self, table: str, fields: Iterable[str] | None) -> list[str]:
+        """The table's columns in their order (as_of first), or those of them asked for."""
+        names = [row[1] for row in self._db.execute(f"PRAGMA table_info({_quote(table)})")]
+        if fields is None:
+            return names
+        wanted = {"as_of", *fields}
+        return [name for name in names if name in wanted]
 
     def _query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         try:
@@ -341,6 +357,15 @@ def _insert_rows(db: sqlite3.Connection, sheet: str, day: str, frame: pd.DataFra
     # Rows zipped from the column lists, the date as a column of its own: no tuple per row
     # is built twice.
     db.executemany(sql, zip(repeat(day, len(frame)), *columns, strict=True))
+
+
+def _flags(stored: np.ndarray) -> np.ndarray:
+    """A flag column as SQLite gives it back (1, 0, NULL) as True, False and None, and
+    anything else as None, as before: column-wise, not a dictionary look-up per cell."""
+    flags = np.full(len(stored), None, dtype=object)
+    flags[stored == 1] = True
+    flags[stored == 0] = False
+    return flags
 
 
 def _as_ints(flags: list[object]) -> list[object]:
