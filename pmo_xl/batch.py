@@ -50,6 +50,7 @@ from .reports import (
     ReportRenderer,
     natural_key,
     output_folder,
+    project_listing,
     report_data,
     template_problem,
     templates_folder,
@@ -172,13 +173,19 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
         current = take_snapshot(register, portfolio_figures.as_of)
         changes = compare(baseline(register, portfolio_figures.as_of), current,
                           register.standard)
-    data = report_data(register, validate(register, as_of), portfolio_figures, changes,
-                       trends(portfolio_figures.as_of) if trends is not None else None)
     renderer = ReportRenderer(templates)
     engine = resolve_engine(pdf_engine) if "pdf" in formats else None
     if engine:
         check_engine(engine)
-    selected = _select(register_path, data.projects, project_ids, all_projects)
+    listing = project_listing(portfolio_figures)
+    chosen = _select(register_path, listing, project_ids, all_projects)
+    # The selection first, then the records: reports of a few projects convert their cells
+    # alone. The portfolio summary covers every project, so it needs every record.
+    only = None if portfolio or all_projects else _positions(listing, chosen)
+    data = report_data(register, validate(register, as_of), portfolio_figures, changes,
+                       trends(portfolio_figures.as_of) if trends is not None else None, only)
+    built = dict(zip(data.positions, data.projects, strict=True))
+    selected = [built[at] for at in _positions(listing, chosen)]
     invalid = [p["project_id"] for p in selected if p["issues"]] if skip_invalid else []
     reports = _reports(data, selected, skip_invalid, portfolio)
     templates_hash = renderer.template_set_hash()
@@ -257,11 +264,19 @@ def _sha256(path: Path) -> tuple[str | None, tuple[int, ...] | None]:
     return digest.hexdigest(), start if held else None
 
 
+def _positions(listing: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> list[int]:
+    """Where the chosen projects stand in the listing, in the register's order."""
+    ids = {id(p) for p in chosen}
+    return [at for at, p in enumerate(listing) if id(p) in ids]
+
+
 def _reports(data: Any, selected: list[dict[str, Any]], skip_invalid: bool,
              portfolio: bool) -> list[_Report]:
     chosen = {id(p) for p in selected if not (skip_invalid and p["issues"])}
-    stems = unique_stems(data.projects, data.stems)
-    reports = [_project_report(p, stem) for p, stem in zip(data.projects, stems, strict=True)
+    # Names over the whole register (`unique_stems`), whichever projects were built.
+    stems = unique_stems(data.listing, data.stems)
+    reports = [_project_report(p, stems[at]) for at, p in zip(data.positions, data.projects,
+                                                                strict=True)
                if id(p) in chosen]
     if portfolio:
         reports.append(_Report("portfolio", PORTFOLIO_STEM, PORTFOLIO_TEMPLATE,

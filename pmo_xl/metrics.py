@@ -23,6 +23,7 @@ usable, numerator and denominator alike, and say how many that is.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -392,10 +393,13 @@ class Rollup:
         order = {"Red": 0, "Amber": 1}
         return sorted(found, key=lambda e: order.get(e["overall_rag"], 2))
 
-    def per_project(self) -> list[dict[str, Any]]:
-        """One JSON-ready record per project: ISO dates, money to cents, ratios to 4 places,
-        whole days as integers, blanks as None (built column-wise, not row by row)."""
+    def per_project(self, positions: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """One JSON-ready record per project (or per project at those positions): ISO dates,
+        money to cents, ratios to 4 places, whole days as integers, blanks as None (built
+        column-wise, not row by row)."""
         frame = self.projects[[c for c in self.projects.columns if c not in _INTERNAL]]
+        if positions is not None:  # chosen first: only their cells are converted
+            frame = frame.iloc[list(positions)]
         names = list(frame.columns)
         columns = [plain_column(name, values).tolist() for name, values in frame.items()]
         # zip + dict is ~10x faster than DataFrame.to_dict("records") for object columns.
