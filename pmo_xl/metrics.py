@@ -540,7 +540,18 @@ def plain_column(column: str, values: pd.Series) -> pd.Series:
         values = values.astype("Int64")
     if pd.api.types.is_float_dtype(values):
         values = values.where(np.isfinite(values))
+    if isinstance(values.dtype, pd.StringDtype):
+        return _shared_texts(values)
     return values.astype(object).where(values.notna(), None)
+
+
+def _shared_texts(values: pd.Series) -> pd.Series:
+    """A text column as Python strings, one object per distinct text: a register repeats
+    its words (phases, owners, units) across thousands of rows, and reports and snapshots
+    keep these records, so each cell need not hold a copy of its own."""
+    codes, texts = pd.factorize(values)  # blanks are code -1: the None appended last
+    shown = np.array([*texts, None], dtype=object)
+    return pd.Series(shown[codes], index=values.index, name=values.name, dtype=object)
 
 
 def iso_dates(values: pd.Series) -> pd.Series:
