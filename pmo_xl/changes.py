@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .history import Snapshot
@@ -143,8 +144,9 @@ def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Change
     """The changes from `baseline` to `current` (see the module docstring)."""
     result = Changes(baseline.info.as_of, current.info.as_of, baseline.info.register)
     before, after = _by_id(baseline.projects), _by_id(current.projects)
-    result.added = after.index[~after.index.isin(before.index)].tolist()
-    result.removed = before.index[~before.index.isin(after.index)].tolist()
+    # get_indexer, not isin: pandas' isin of text indexes costs ~0.4 s at 10k projects.
+    result.added = after.index[before.index.get_indexer(after.index) < 0].tolist()
+    result.removed = before.index[after.index.get_indexer(before.index) < 0].tolist()
     both = after.index.intersection(before.index, sort=False)
     old, new = before.loc[both], after.loc[both]
     ranks = _rag_ranks(standard)
@@ -312,8 +314,8 @@ def _dates(values: pd.Series) -> pd.Series:
     """Snapshots hold ISO dates: parsed as such, not by guessing each one's format, and each
     distinct date once (a register's dates repeat: a few thousand days in 40,000 cells)."""
     codes, texts = pd.factorize(values)  # blanks are code -1: the NaT appended last
-    parsed = pd.to_datetime(pd.Series([*texts, None], dtype=object), errors="coerce",
-                            format="ISO8601")
+    parsed = pd.to_datetime(pd.Series(np.append(texts.to_numpy(dtype=object), None)),
+                            errors="coerce", format="ISO8601")
     return pd.Series(parsed.to_numpy()[codes], index=values.index)
 
 

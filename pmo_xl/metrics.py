@@ -550,7 +550,7 @@ def _shared_texts(values: pd.Series) -> pd.Series:
     its words (phases, owners, units) across thousands of rows, and reports and snapshots
     keep these records, so each cell need not hold a copy of its own."""
     codes, texts = pd.factorize(values)  # blanks are code -1: the None appended last
-    shown = np.array([*texts, None], dtype=object)
+    shown = np.append(texts.to_numpy(dtype=object), None)
     return pd.Series(shown[codes], index=values.index, name=values.name, dtype=object)
 
 
