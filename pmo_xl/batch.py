@@ -50,6 +50,7 @@ from .reports import (
     ReportRenderer,
     natural_key,
     output_folder,
+    project_listing,
     report_data,
     template_problem,
     templates_folder,
@@ -172,15 +173,18 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
         current = take_snapshot(register, portfolio_figures.as_of)
         changes = compare(baseline(register, portfolio_figures.as_of), current,
                           register.standard)
-    data = report_data(register, validate(register, as_of), portfolio_figures, changes,
-                       trends(portfolio_figures.as_of) if trends is not None else None)
     renderer = ReportRenderer(templates)
     engine = resolve_engine(pdf_engine) if "pdf" in formats else None
     if engine:
         check_engine(engine)
-    selected = _select(register_path, data.projects, project_ids, all_projects)
-    invalid = [p["project_id"] for p in selected if p["issues"]] if skip_invalid else []
-    reports = _reports(data, selected, skip_invalid, portfolio)
+    listing = project_listing(portfolio_figures)
+    chosen = _positions(listing, _select(register_path, listing, project_ids, all_projects))
+    # The selection first, then the records: reports of a few projects convert their cells
+    # alone. The portfolio summary covers every project, so it needs every record.
+    data = report_data(register, validate(register, as_of), portfolio_figures, changes,
+                       trends(portfolio_figures.as_of) if trends is not None else None,
+                       None if portfolio or all_projects else chosen)
+    reports, invalid = _reports(data, chosen, skip_invalid, portfolio)
     templates_hash = renderer.template_set_hash()
     for report in reports:
         report.inputs = _digest(report.kind, report.context, data.common, templates_hash)
@@ -193,6 +197,10 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
             batch.run(reports, renderer, data.common, generated, jobs)
             completed = True
         finally:
+            # The records go before the index and manifest are built, which need only each
+            # file's entry and so reuse their memory (a batch's peak is its records).
+            reports.clear()
+            data.projects.clear()
             # Also after Ctrl-C or a failure: record what was done, so that a re-run skips it.
             # The manifest first: it is what marks index.html as pmo-xl's (`_own_manifest`).
             entries = batch.entries()
@@ -257,17 +265,30 @@ def _sha256(path: Path) -> tuple[str | None, tuple[int, ...] | None]:
     return digest.hexdigest(), start if held else None
 
 
-def _reports(data: Any, selected: list[dict[str, Any]], skip_invalid: bool,
-             portfolio: bool) -> list[_Report]:
+def _positions(listing: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> list[int]:
+    """Where the chosen projects stand in the listing, in the register's order."""
+    ids = {id(p) for p in chosen}
+    return [at for at, p in enumerate(listing) if id(p) in ids]
+
+
+def _reports(data: Any, positions: list[int], skip_invalid: bool,
+             portfolio: bool) -> tuple[list[_Report], list[str]]:
+    """The reports to produce (of the projects at `positions`, and the portfolio summary if
+    asked), and the IDs of the chosen projects left out for their data issues."""
+    built = dict(zip(data.positions, data.projects, strict=True))
+    selected = [built[at] for at in positions]
+    invalid = [p["project_id"] for p in selected if p["issues"]] if skip_invalid else []
     chosen = {id(p) for p in selected if not (skip_invalid and p["issues"])}
-    stems = unique_stems(data.projects, data.stems)
-    reports = [_project_report(p, stem) for p, stem in zip(data.projects, stems, strict=True)
+    # Names over the whole register (`unique_stems`), whichever projects were built.
+    stems = unique_stems(data.listing, data.stems)
+    reports = [_project_report(p, stems[at]) for at, p in zip(data.positions, data.projects,
+                                                                strict=True)
                if id(p) in chosen]
     if portfolio:
         reports.append(_Report("portfolio", PORTFOLIO_STEM, PORTFOLIO_TEMPLATE,
                                {"portfolio": data.portfolio},
                                {"kind": "portfolio", "project_id": None}))
-    return reports
+    return reports, invalid
 
 
 def unique_stems(projects: Sequence[dict[str, Any]], stems: Sequence[str]) -> list[str]:
@@ -410,6 +431,9 @@ class _Batch:
                 else:
                     pdf_jobs.append((name, html))
                     by_name[name] = (report, digest)
+            # Written (and handed to the PDF engine, which keeps its own reference): the page
+            # is let go now, not at the end, so the batch holds one page at a time.
+            report.html = None
         self._broken_templates()
         try:
             for name, seconds, error in render_pdfs(pdf_jobs, self.out_dir, self.engine or "",

@@ -16,9 +16,11 @@ import datetime as dt
 import difflib
 import re
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .history import Snapshot
@@ -73,7 +75,7 @@ class Changes:
     # Overall RAG meaning in the baseline -> now, over the projects in both (Unset: blank).
     rag_matrix: dict[str, dict[str, int]] = field(default_factory=dict)
     # Each project's baseline values of the figures reports show beside today's.
-    previous: dict[str, dict[str, Any]] = field(default_factory=dict)
+    previous: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
     def of(self, project_id: str) -> list[Change]:
         """The project's changes (grouped once, on first use: `changes` is complete by then)."""
@@ -118,13 +120,17 @@ class Changes:
                                     if not c.after],
         }
 
-    def by_project(self) -> list[dict[str, Any]]:
-        """Projects with changes, those that worsened first, then by how much changed."""
-        grouped = {p: self.of(p) for p in dict.fromkeys(c.project_id for c in self.changes)}
+    def project_order(self) -> list[str]:
+        """Projects with changes, those that worsened first, then by how much changed (ties:
+        first seen first)."""
+        counts = Counter(c.project_id for c in self.changes)  # in the order first seen
         worse = set(self.moved("worse"))
-        order = sorted(grouped, key=lambda p: (p not in worse, -len(grouped[p])))
-        return [{"project_id": p, "changes": [c.to_dict() for c in grouped[p]]}
-                for p in order]
+        return sorted(counts, key=lambda p: (p not in worse, -counts[p]))
+
+    def by_project(self) -> list[dict[str, Any]]:
+        """Each project's changes as records, in `project_order`."""
+        return [{"project_id": p, "changes": [c.to_dict() for c in self.of(p)]}
+                for p in self.project_order()]
 
     def to_dict(self) -> dict[str, Any]:
         return {"since": self.since.isoformat(), "as_of": self.as_of.isoformat(),
@@ -138,8 +144,9 @@ def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Change
     """The changes from `baseline` to `current` (see the module docstring)."""
     result = Changes(baseline.info.as_of, current.info.as_of, baseline.info.register)
     before, after = _by_id(baseline.projects), _by_id(current.projects)
-    result.added = [p for p in after.index if p not in before.index]
-    result.removed = [p for p in before.index if p not in after.index]
+    # get_indexer, not isin: pandas' isin of text indexes costs ~0.4 s at 10k projects.
+    result.added = after.index[before.index.get_indexer(after.index) < 0].tolist()
+    result.removed = before.index[after.index.get_indexer(before.index) < 0].tolist()
     both = after.index.intersection(before.index, sort=False)
     old, new = before.loc[both], after.loc[both]
     ranks = _rag_ranks(standard)
@@ -168,7 +175,7 @@ def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Change
     found[:] = [c for c in found if _SOURCES.get(c.field, c.field) in old.columns]
     result.warnings = _copy_paste_updates(old, new)
     result.rag_matrix = _rag_matrix(old, new)
-    result.previous = _previous(old)
+    result.previous = BaselineFigures(old)
     _milestones(result, baseline, current)
     _lessons(result, baseline, current)
     return result
@@ -182,19 +189,44 @@ PREVIOUS_FIELDS = ("overall_rag", "overall_rag_label", "schedule_rag", "schedule
                    "spi", "percent_complete", "finish")
 
 
+# What `compare` reads of a baseline, by sheet: a history loads only these columns.
+BASELINE_FIELDS: dict[str, tuple[str, ...]] = {
+    "Projects": tuple(dict.fromkeys((
+        "project_id", "phase", "phase_label", *RAG_FIELDS, *(f"{n}_label" for n in RAG_FIELDS),
+        "finish", *DATE_FIELDS, *(n for n, _ in AMOUNT_FIELDS), *(n for n, _ in RATIO_FIELDS),
+        "ac", "stale", "exception", *TEXT_FIELDS, "status_date", *PREVIOUS_FIELDS))),
+    "Milestones": ("project_id", "milestone", "actual_date", "forecast_date", "overdue"),
+    "Lessons": ("lesson_id", "project_id", "lesson"),
+}
+
+
 def _rag_matrix(old: pd.DataFrame, new: pd.DataFrame) -> dict[str, dict[str, int]]:
     """How many projects went from each Overall RAG to each, unchanged ones included."""
-    before = _column(old, "overall_rag").fillna("Unset").astype(str)
-    after = _column(new, "overall_rag").fillna("Unset").astype(str)
-    counts = Counter(zip(before, after, strict=True))
-    return {a: {b: counts.get((a, b), 0) for b in RAG_STEPS} for a in RAG_STEPS}
+    pairs = pd.DataFrame({"from": _column(old, "overall_rag").fillna("Unset").astype(str),
+                          "to": _column(new, "overall_rag").fillna("Unset").astype(str)})
+    counts = pairs.value_counts().to_dict() if len(pairs) else {}
+    return {a: {b: int(counts.get((a, b), 0)) for b in RAG_STEPS} for a in RAG_STEPS}
 
 
-def _previous(old: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    fields = [f for f in PREVIOUS_FIELDS if f in old]
-    columns = [old[f].tolist() for f in fields]
-    return {str(pid): dict(zip(fields, row, strict=True))
-            for pid, row in zip(old.index, zip(*columns, strict=True), strict=True)}
+class BaselineFigures(Mapping[str, dict[str, Any]]):
+    """Each project's baseline values of `PREVIOUS_FIELDS`, by Project ID. A project's record
+    is built when a report asks for it: `changes` alone never needs one."""
+
+    def __init__(self, old: pd.DataFrame) -> None:
+        self._fields = [f for f in PREVIOUS_FIELDS if f in old]
+        self._columns = [old[f].tolist() for f in self._fields]
+        self._at = dict(zip(map(str, old.index), range(len(old)), strict=True))
+
+    def __getitem__(self, project_id: str) -> dict[str, Any]:
+        at = self._at[project_id]
+        return {name: values[at] for name, values in zip(self._fields, self._columns,
+                                                          strict=True)}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
 
 
 def _by_id(projects: pd.DataFrame) -> pd.DataFrame:
@@ -279,10 +311,16 @@ def _rag_changes(old: pd.DataFrame, new: pd.DataFrame, name: str,
 
 
 def _days(old: pd.DataFrame, new: pd.DataFrame, name: str) -> pd.Series:
-    # Snapshots hold ISO dates: parsed as such, not by guessing each one's format.
-    a = pd.to_datetime(_column(old, name), errors="coerce", format="ISO8601")
-    b = pd.to_datetime(_column(new, name), errors="coerce", format="ISO8601")
-    return (b - a).dt.days
+    return (_dates(_column(new, name)) - _dates(_column(old, name))).dt.days
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    """Snapshots hold ISO dates: parsed as such, not by guessing each one's format, and each
+    distinct date once (a register's dates repeat: a few thousand days in 40,000 cells)."""
+    codes, texts = pd.factorize(values)  # blanks are code -1: the NaT appended last
+    parsed = pd.to_datetime(pd.Series(np.append(texts.to_numpy(dtype=object), None)),
+                            errors="coerce", format="ISO8601")
+    return pd.Series(parsed.to_numpy()[codes], index=values.index)
 
 
 def _finish_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[Change]:

@@ -167,6 +167,7 @@ def changes_command(args: argparse.Namespace, read: Any, print_json: Any) -> int
 def baseline_snapshot(args: argparse.Namespace, read: Any, as_of: dt.date) -> Any:
     """The snapshot to compare with: from the history (a date, or 'previous'), else an
     earlier copy of the register read through the same profile."""
+    from .changes import BASELINE_FIELDS
     from .history import take_snapshot
 
     since = args.since.strip()
@@ -179,7 +180,7 @@ def baseline_snapshot(args: argparse.Namespace, read: Any, as_of: dt.date) -> An
                 when = f"before {as_of.isoformat()}" if day is None else f"on or before {since}"
                 raise RegisterError(history.path, f"no snapshot {when}: `pmo-xl history "
                                                   "list` shows the dates it holds")
-            return history.load(found.as_of)
+            return history.load(found.as_of, fields=BASELINE_FIELDS)
     copy = Path(since)
     earlier = read(argparse.Namespace(**{**vars(args), "register": copy}))
     return take_snapshot(earlier, _copy_as_of(earlier, copy))
@@ -245,9 +246,9 @@ def _print_changes(result: Any) -> None:
 
     lines = summary_lines(result)
     lines[1:] = [f"  {line}" for line in lines[1:]]
-    for project in result.by_project():
-        lines += ["", project["project_id"]]
-        lines += [f"  - {sentence(change)}" for change in result.of(project["project_id"])]
+    for project_id in result.project_order():
+        lines += ["", project_id]
+        lines += [f"  - {sentence(change)}" for change in result.of(project_id)]
     for warning in result.warnings:
         lines += ["", f"warning: {warning.project_id}: {sentence(warning)}"]
     # Every line through `shown`: cells and paths may hold control characters.

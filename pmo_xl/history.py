@@ -26,11 +26,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -88,13 +90,13 @@ def take_snapshot(register: Register, as_of: dt.date | None = None, *,
         portfolio = rollup(register, day)
     projects = child_frame(register.projects, day, register)
     figures = project_metrics(register, day)
-    for name in figures.columns:
-        if name not in projects:
-            projects[name] = figures[name]
+    extra = [name for name in figures.columns if name not in projects]
+    projects = pd.concat([projects, figures[extra]], axis=1)
     projects["exception"] = portfolio.exception_mask()
     sheets = {"Projects": _plain_frame(projects)}
     for table in register.children():
-        sheets[table.schema.name] = _plain_frame(child_frame(table, day, register))
+        # The roll-up built each child sheet's frame already: taken from it, not again.
+        sheets[table.schema.name] = _plain_frame(portfolio.children[table.schema.name])
     info = SnapshotInfo(day, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                         str(register.path), sha256, __version__, len(projects))
     return Snapshot(info, sheets, portfolio_figures(portfolio))
@@ -117,8 +119,10 @@ def portfolio_figures(portfolio: Rollup) -> dict[str, float | None]:
 
 def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Plain Python values, column by column (as the roll-up's JSON has them)."""
-    return pd.DataFrame({name: plain_column(name, values).tolist()
-                         for name, values in frame.items()}, dtype=object)
+    # The object arrays themselves: a round trip through lists would copy every cell twice.
+    return pd.DataFrame({name: plain_column(name, values).to_numpy(dtype=object)
+                         for name, values in frame.items()}, index=pd.RangeIndex(len(frame)),
+                        dtype=object)
 
 
 class History:
@@ -177,14 +181,20 @@ class History:
         earlier = [s for s in self.snapshots() if s.as_of < as_of]
         return earlier[-1] if earlier else None
 
-    def load(self, as_of: dt.date) -> Snapshot:
+    def load(self, as_of: dt.date,
+             fields: Mapping[str, Iterable[str]] | None = None) -> Snapshot:
+        """The snapshot of that date; with `fields`, of each sheet named there only those
+        columns (and as_of; the ones the store has), of the other sheets every column. A
+        comparison reads a few of a snapshot's columns: the rest is not fetched."""
         info = self.info(as_of)
         if info is None:
             raise RegisterError(self.path, f"no snapshot as of {as_of.isoformat()}: `pmo-xl "
                                            "history list` shows the dates it holds")
         sheets = {}
         for sheet, table in self._query("SELECT sheet, table_name FROM sheets"):
-            sheets[sheet] = self._frame(table, "WHERE as_of = ?", (as_of.isoformat(),))
+            wanted = None if fields is None or sheet not in fields else fields[sheet]
+            sheets[sheet] = self._frame(table, "WHERE as_of = ?", (as_of.isoformat(),),
+                                        wanted)
         return Snapshot(info, sheets)
 
     def trend(self, until: dt.date, last: int = 12) -> list[dict[str, object]]:
@@ -221,20 +231,29 @@ class History:
             return pd.DataFrame({"as_of": []})
         return self._frame(table, "ORDER BY as_of, rowid", ())
 
-    def _frame(self, table: str, where: str, params: tuple[object, ...]) -> pd.DataFrame:
+    def _frame(self, table: str, where: str, params: tuple[object, ...],
+               fields: Iterable[str] | None = None) -> pd.DataFrame:
         try:
-            cursor = self._db.execute(f"SELECT * FROM {_quote(table)} {where}", params)
-            names = [d[0] for d in cursor.description]
-            frame = pd.DataFrame(cursor.fetchall(), columns=names, dtype=object)
-            flags = self._db.execute("SELECT field FROM flags WHERE table_name = ?",
-                                     (table,)).fetchall()
+            names = self._columns(table, fields)
+            cursor = self._db.execute(f"SELECT {', '.join(map(_quote, names))} FROM "
+                                      f"{_quote(table)} {where}", params)
+            rows = cursor.fetchall()
+            flags = {row[0] for row in self._db.execute(
+                "SELECT field FROM flags WHERE table_name = ?", (table,))}
         except sqlite3.Error as error:
             raise _store_error(self.path, error) from None
-        for (name,) in flags:
-            if name in frame:
-                frame[name] = frame[name].map({1: True, 0: False}).astype(object)
-                frame[name] = frame[name].where(frame[name].notna(), None)
+        frame = pd.DataFrame(rows, columns=names, dtype=object)
+        for name in flags.intersection(frame.columns):
+            frame[name] = _flags(frame[name].to_numpy())
         return frame
+
+    def _columns(self, table: str, fields: Iterable[str] | None) -> list[str]:
+        """The table's columns in their order (as_of first), or those of them asked for."""
+        names = [row[1] for row in self._db.execute(f"PRAGMA table_info({_quote(table)})")]
+        if fields is None:
+            return names
+        wanted = {"as_of", *fields}
+        return [name for name in names if name in wanted]
 
     def _query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         try:
@@ -330,20 +349,40 @@ def _insert_rows(db: sqlite3.Connection, sheet: str, day: str, frame: pd.DataFra
     for name in frame.columns:
         if name not in have:
             db.execute(f"ALTER TABLE {_quote(table)} ADD COLUMN {_quote(name)}")
-    flags = [(table, name) for name in frame.columns if isinstance(_first(frame[name]), bool)]
-    db.executemany("INSERT OR IGNORE INTO flags VALUES (?, ?)", flags)
+    columns = [frame[name].tolist() for name in frame.columns]
+    flagged = [isinstance(_first(values), bool) for values in columns]
+    db.executemany("INSERT OR IGNORE INTO flags VALUES (?, ?)",
+                   [(table, name) for name, flag in zip(frame.columns, flagged, strict=True)
+                    if flag])
+    # SQLite keeps booleans as 0/1 either way; handed over as ints they skip the sqlite3
+    # module's adapter lookup, which every bool (not exactly an int) costs.
+    columns = [_as_ints(values) if flag else values
+               for values, flag in zip(columns, flagged, strict=True)]
     names = ["as_of", *frame.columns]
     marks = ", ".join("?" * len(names))
     sql = (f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, names))}) "
            f"VALUES ({marks})")
-    columns = [frame[name].tolist() for name in frame.columns]
-    db.executemany(sql, ((day, *row) for row in zip(*columns, strict=True)))
+    # Rows zipped from the column lists, the date as a column of its own: no tuple per row
+    # is built twice.
+    db.executemany(sql, zip(repeat(day, len(frame)), *columns, strict=True))
 
 
-def _first(values: pd.Series) -> object:
+def _flags(stored: np.ndarray) -> np.ndarray:
+    """A flag column as SQLite gives it back (1, 0, NULL) as True, False and None, and
+    anything else as None, as before: column-wise, not a dictionary look-up per cell."""
+    flags = np.full(len(stored), None, dtype=object)
+    flags[stored == 1] = True
+    flags[stored == 0] = False
+    return flags
+
+
+def _as_ints(flags: list[object]) -> list[object]:
+    return [1 if value is True else 0 if value is False else value for value in flags]
+
+
+def _first(values: list[object]) -> object:
     """The first non-blank value (a column's values are all of one kind)."""
-    found = values[values.notna()]
-    return found.iloc[0] if len(found) else None
+    return next((value for value in values if value is not None), None)
 
 
 def _sheet_table(db: sqlite3.Connection, sheet: str) -> str:

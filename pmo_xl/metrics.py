@@ -23,7 +23,7 @@ usable, numerator and denominator alike, and say how many that is.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -435,10 +435,13 @@ class Rollup:
         return sorted(found, key=lambda e: (rank.get(e["tolerance_status"], 2),
                                             e["overall_rag"] != "Red"))
 
-    def per_project(self) -> list[dict[str, Any]]:
-        """One JSON-ready record per project: ISO dates, money to cents, ratios to 4 places,
-        whole days as integers, blanks as None (built column-wise, not row by row)."""
+    def per_project(self, positions: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """One JSON-ready record per project (or per project at those positions): ISO dates,
+        money to cents, ratios to 4 places, whole days as integers, blanks as None (built
+        column-wise, not row by row)."""
         frame = self.projects[[c for c in self.projects.columns if c not in _INTERNAL]]
+        if positions is not None:  # chosen first: only their cells are converted
+            frame = frame.iloc[list(positions)]
         names = list(frame.columns)
         columns = [plain_column(name, values).tolist() for name, values in frame.items()]
         # zip + dict is ~10x faster than DataFrame.to_dict("records") for object columns.
@@ -584,7 +587,7 @@ _DAY_FIELDS = {"slip_days", "days_since_update", "days_overdue", "row", "time_to
 def plain_column(column: str, values: pd.Series) -> pd.Series:
     """A column as JSON-ready Python objects (see Rollup.per_project): never NaN or inf."""
     if pd.api.types.is_datetime64_any_dtype(values):
-        values = values.dt.strftime("%Y-%m-%d")
+        values = iso_dates(values)
     elif column in _MONEY_FIELDS:
         values = values.round(2)
     elif column in _RATIO_FIELDS:
@@ -593,7 +596,30 @@ def plain_column(column: str, values: pd.Series) -> pd.Series:
         values = values.astype("Int64")
     if pd.api.types.is_float_dtype(values):
         values = values.where(np.isfinite(values))
+    if isinstance(values.dtype, pd.StringDtype):
+        return _shared_texts(values)
     return values.astype(object).where(values.notna(), None)
+
+
+def _shared_texts(values: pd.Series) -> pd.Series:
+    """A text column as Python strings, one object per distinct text: a register repeats
+    its words (phases, owners, units) across thousands of rows, and reports and snapshots
+    keep these records, so each cell need not hold a copy of its own."""
+    codes, texts = pd.factorize(values)  # blanks are code -1: the None appended last
+    shown = np.append(texts.to_numpy(dtype=object), None)
+    return pd.Series(shown[codes], index=values.index, name=values.name, dtype=object)
+
+
+def iso_dates(values: pd.Series) -> pd.Series:
+    """A date column as ISO dates ("2026-09-30"; blanks as None). A register's dates repeat
+    (a few thousand days among 100,000 cells), and `strftime` formats each cell in Python:
+    each distinct day is formatted once, and the cells take their text from it."""
+    codes, days = pd.factorize(values)  # blanks are code -1
+    shown = np.asarray(days.strftime("%Y-%m-%d"), dtype=object)
+    text = np.full(len(values), None, dtype=object)
+    known = codes >= 0
+    text[known] = shown[codes[known]]
+    return pd.Series(text, index=values.index, name=values.name, dtype=object)
 
 
 def _plain_list(values: pd.Series) -> list[object]:

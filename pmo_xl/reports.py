@@ -27,7 +27,7 @@ import mimetypes
 import re
 import traceback
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -195,19 +195,37 @@ def _setting_place(register: Register, setting: str, value: str) -> str:
 
 @dataclass
 class ReportData:
-    """Everything the reports of one register show, as JSON-ready records."""
+    """Everything the reports of one register show, as JSON-ready records: `projects` those
+    of the projects at `positions` (every project's, unless `report_data` was given `only`),
+    `listing` and `stems` every project's ID, name and row and its report's file stem."""
 
     common: dict[str, Any]
     projects: list[dict[str, Any]]
     portfolio: dict[str, Any]
     stems: list[str] = field(default_factory=list)  # file name stem of each project's report
+    listing: list[dict[str, Any]] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+
+
+def project_listing(portfolio: Rollup) -> list[dict[str, Any]]:
+    """Every project's ID, name and Excel row, as its report record has them: enough to
+    choose projects and name their files without building the records."""
+    names = ("project_id", "project_name", "row")
+    columns = [plain_column(name, portfolio.projects[name]).tolist() for name in names]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def report_data(register: Register, validation: Validation, portfolio: Rollup,
                 changes: Changes | None = None,
-                trends: dict[str, Any] | None = None) -> ReportData:
+                trends: dict[str, Any] | None = None,
+                only: Sequence[int] | None = None) -> ReportData:
     """The records behind every report of this register (see the module docstring); with
-    `changes`, what changed since a baseline, per project and for the portfolio."""
+    `changes`, what changed since a baseline, per project and for the portfolio. With
+    `only` (positions on the Projects sheet, in order), the records of those projects alone:
+    the selection is made before any cell is converted, so one project's report does not
+    convert the whole register (the portfolio summary then covers those projects only)."""
+    listing = project_listing(portfolio)
+    positions = list(range(len(listing)) if only is None else only)
     summary = portfolio.to_dict(per_project=False)
     common = {"organisation": register.settings.organisation,
               "logo": logo_data_uri(register),
@@ -215,10 +233,12 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup,
               "source": register.path.name, "version": __version__,
               "not_tracked": untracked_figures(register),
               "data_quality": summary["data_quality"]}
-    records = portfolio.per_project()
-    details = _plain_records(_register_details(register), None)
-    columns = register_columns(register.projects)
-    children = {t.schema.group or t.schema.name.lower(): _rows_by_project(frame)
+    chosen = None if only is None else positions
+    records = portfolio.per_project(chosen)
+    details = _plain_records(_register_details(register).iloc[positions], None)
+    columns = register_columns(register.projects, chosen)
+    keys = None if only is None else {_id_key(listing[at]["project_id"]) for at in positions}
+    children = {t.schema.group or t.schema.name.lower(): _rows_by_project(frame, keys)
                 for t, frame in ((register.table(name), frame)
                                  for name, frame in portfolio.children.items())
                 if t is not None}
@@ -236,7 +256,7 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup,
     summary["watch_milestones"] = _watch_milestones(projects)
     summary["red_projects"] = [p["project_id"] for p in projects
                                if p["overall_rag"] == "Red" and p["phase"] != CLOSED]
-    return ReportData(common, projects, summary, report_stems(projects))
+    return ReportData(common, projects, summary, report_stems(listing), listing, positions)
 
 
 def _add_changes(common: dict[str, Any], projects: list[dict[str, Any]],
@@ -276,10 +296,11 @@ def _register_details(register: Register) -> pd.DataFrame:
     return pd.DataFrame(frame, index=table.rows.index)
 
 
-def register_columns(table: Table) -> list[dict[str, Any]]:
-    """Per row, every column of the sheet as the register holds it, keyed by the header text
-    in the sheet's order, the columns the standard does not know included: text as written
-    (a value that failed validation too), numbers, dates as ISO dates, blanks as None."""
+def register_columns(table: Table, rows: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """Per row (or per row at the positions `rows`), every column of the sheet as the
+    register holds it, keyed by the header text in the sheet's order, the columns the
+    standard does not know included: text as written (a value that failed validation too),
+    numbers, dates as ISO dates, blanks as None."""
     positions = table.layout.positions() if table.layout is not None else {}
     found = [(positions.get(key, len(positions)), table.headers.get(key, key).strip(),
               table.raw[key]) for key in table.raw.columns]
@@ -288,9 +309,11 @@ def register_columns(table: Table) -> list[dict[str, Any]]:
                   for name, at in unmatched_columns(table.layout).items()]
     found.sort(key=lambda column: column[0])
     names = [name for _at, name, _cells in found]
-    values = [_cell_values(cells) for _at, _name, cells in found]
+    values = [_cell_values(cells if rows is None else cells.iloc[list(rows)])
+              for _at, _name, cells in found]
+    count = len(table) if rows is None else len(rows)
     return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)] or [
-        {} for _ in range(len(table))]
+        {} for _ in range(count)]
 
 
 def _cell_values(cells: pd.Series) -> list[Any]:
@@ -348,9 +371,15 @@ def _plain_records(frame: pd.DataFrame, fields: Iterable[str] | None) -> list[di
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
-def _rows_by_project(frame: pd.DataFrame) -> dict[str, list[dict]]:
-    """A child sheet's rows as records, grouped by their project; dropdowns show the
+def _rows_by_project(frame: pd.DataFrame,
+                     keys: set[str] | None = None) -> dict[str, list[dict]]:
+    """A child sheet's rows as records, grouped by their project (of the projects whose
+    `_id_key` is in `keys`, when given: the other rows are not converted); dropdowns show the
     organisation's words."""
+    if keys is not None:  # each distinct ID keyed once; blanks (None) are code -1, last
+        codes, ids = pd.factorize(plain_column("project_id", frame["project_id"]).to_numpy())
+        inside = np.array([_id_key(i) in keys for i in [*ids, None]], dtype=bool)
+        frame = frame[inside[codes]]
     words = {c.removesuffix("_label"): frame[c] for c in frame.columns if c.endswith("_label")}
     shown = frame.assign(**words).drop(columns=[f"{k}_label" for k in words])
     if "slip_days" in shown:
@@ -363,26 +392,44 @@ def _rows_by_project(frame: pd.DataFrame) -> dict[str, list[dict]]:
 
 def _issues_by_project(register: Register, validation: Validation) -> dict[int, list[dict]]:
     """Validation errors of each project's row and of its child sheets' rows, keyed by the
-    project's Excel row."""
+    project's Excel row (a child row belongs to the first project of its Project ID). Only
+    the rows with errors are looked up: a register has far fewer errors than rows."""
     errors = validation.findings[validation.findings["severity"] == "error"]
     if errors.empty:
         return {}
-    projects = register.projects
-    owner = {(projects.sheet, int(row)): int(row) for row in projects.rows}
-    rows_by_id: dict[str, int] = {}
-    for pid, row in zip(projects.values["project_id"], projects.rows, strict=True):
-        rows_by_id.setdefault(_id_key(pid), int(row))
-    for table in register.children():
-        for pid, row in zip(table.values["project_id"], table.rows, strict=True):
-            if _id_key(pid) in rows_by_id:
-                owner[(table.sheet, int(row))] = rows_by_id[_id_key(pid)]
+    found = errors[["sheet", "row", "cell", "rule", "message"]].to_dict("records")
+    owner = _error_owners(register, {(f["sheet"], int(f["row"])) for f in found})
     issues: dict[int, list[dict]] = {}
-    for f in errors[["sheet", "row", "cell", "rule", "message"]].to_dict("records"):
+    for f in found:
         project_row = owner.get((f["sheet"], int(f["row"])))
         if project_row is not None:
             issues.setdefault(project_row, []).append(
                 {"cell": f["cell"], "rule": f["rule"], "message": f["message"]})
     return issues
+
+
+def _error_owners(register: Register, wanted: set[tuple[str, int]]) -> dict[tuple[str, int],
+                                                                              int]:
+    """The project row owning each (sheet, row) with an error: a project row itself; a child
+    sheet's row, the first project row of its Project ID (a later sheet of the same name
+    wins, as each sheet's rows are filed in turn)."""
+    projects = register.projects
+    rows = list(map(int, projects.rows))
+    kept = set(rows)
+    owner = {(sheet, row): row for sheet, row in wanted if sheet == projects.sheet and row in kept}
+    rows_by_id: dict[str, int] = {}
+    for pid, row in zip(projects.values["project_id"], rows, strict=True):
+        rows_by_id.setdefault(_id_key(pid), row)
+    for table in register.children():
+        asked = sorted(row for sheet, row in wanted if sheet == table.sheet)
+        if not asked:
+            continue
+        ids = dict(zip(map(int, table.rows), table.values["project_id"], strict=True))
+        for row in asked:
+            key = _id_key(ids[row]) if row in ids else None
+            if key in rows_by_id:
+                owner[(table.sheet, row)] = rows_by_id[key]
+    return owner
 
 
 # --- file names ---------------------------------------------------------------------------------
@@ -395,8 +442,10 @@ _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 1
 def slug(text: object, limit: int = 60) -> str:
     """A file-name-safe slug: ASCII letters, digits, '.', '_' and '-' only, no leading dots,
     never a Windows device name, at most `limit` characters."""
-    ascii_text = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore")
-    cleaned = _UNSAFE.sub("-", ascii_text.decode()).strip("-._")[:limit].strip("-._")
+    shown = str(text or "")
+    if not shown.isascii():  # ASCII has nothing to decompose: most IDs and names skip this
+        shown = unicodedata.normalize("NFKD", shown).encode("ascii", "ignore").decode()
+    cleaned = _UNSAFE.sub("-", shown).strip("-._")[:limit].strip("-._")
     if cleaned.split(".")[0].upper() in _WINDOWS_RESERVED:
         cleaned = f"_{cleaned}"
     return cleaned

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from registers import VALID_LESSON, VALID_MILESTONE, project, register
 
-from pmo_xl.changes import compare, sentence, word_diff
+from pmo_xl.changes import BASELINE_FIELDS, compare, sentence, word_diff
 from pmo_xl.cli import main
 from pmo_xl.history import SCHEMA_VERSION, History, default_history_path, take_snapshot
 from pmo_xl.reader import read_register
@@ -157,6 +157,45 @@ def test_changes_through_history_equal_changes_against_the_copy(
     assert "Finish moved 21 days later, to 2027-01-21" in text
     assert "Forecast finish set to 2027-01-21" in text
     assert "Milestone Build slipped 14 days later, to 2026-11-15" in text
+
+
+def test_a_baseline_of_the_compared_fields_only_gives_the_same_changes(
+        weeks: tuple[Path, Path], tmp_path: Path) -> None:
+    first, second = weeks
+    current = read_register(second)
+    with History(tmp_path / "h.sqlite") as history:
+        history.record(take_snapshot(read_register(first)))
+        whole = history.load(WEEK_1)
+        narrow = history.load(WEEK_1, fields=BASELINE_FIELDS)
+    assert len(narrow.projects.columns) < len(whole.projects.columns)
+    results = [compare(baseline, take_snapshot(current), current.standard)
+               for baseline in (whole, narrow)]
+    assert results[0].to_dict() == results[1].to_dict()
+    assert dict(results[0].previous) == dict(results[1].previous)
+    assert results[0].previous["PRJ-001"]["overall_rag"] == "Green"
+
+
+def test_export_holds_each_snapshot_cell_for_cell(weeks: tuple[Path, Path],
+                                                  tmp_path: Path) -> None:
+    """The tidy table is the snapshots as recorded: the same values of the same Python
+    types, flags as True/False, blanks as None (not NaN)."""
+    snapshots = [take_snapshot(read_register(path)) for path in weeks]
+    with History(tmp_path / "h.sqlite") as history:
+        for snapshot in snapshots:
+            history.record(snapshot)
+        for sheet in ("Projects", "Milestones", "Lessons"):
+            table = history.export(sheet)
+            expected = pd.concat([s.sheets[sheet] for s in snapshots], ignore_index=True)
+            assert list(table.columns) == ["as_of", *expected.columns]
+            assert table["as_of"].tolist() == [
+                s.info.as_of.isoformat() for s in snapshots for _ in range(len(s.sheets[sheet]))]
+            for name in expected.columns:
+                got, want = table[name].tolist(), expected[name].tolist()
+                assert got == want, name
+                assert [type(v) for v in got] == [type(v) for v in want], name
+        projects = history.export("Projects")
+    assert {type(v) for v in projects["stale"]} == {bool}
+    assert None in projects["actual_finish"].tolist()  # blanks stay None, never NaN
 
 
 def test_history_list_and_export(weeks: tuple[Path, Path], tmp_path: Path,

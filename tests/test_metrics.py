@@ -6,10 +6,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from registers import VALID_LESSON, VALID_MILESTONE, project, register
 
-from pmo_xl.metrics import rollup
+from pmo_xl.metrics import iso_dates, rollup
 from pmo_xl.reader import read_register
 
 AS_OF = dt.date(2026, 1, 6)
@@ -183,3 +184,14 @@ def test_overdue_milestones_say_by_how_many_days(tmp_path: Path) -> None:
     assert frame["slip_days"].tolist() == [0, -16, 1, 0]
     overdue = frame["days_overdue"]
     assert overdue.astype(object).where(overdue.notna(), None).tolist() == [3, 2, None, None]
+
+
+def test_iso_dates_write_each_date_as_strftime_does() -> None:
+    days = pd.Series([pd.Timestamp("2026-09-30"), pd.NaT, pd.Timestamp("1999-01-01 13:45"),
+                      pd.Timestamp("1969-12-31 23:00"), pd.Timestamp("2026-09-30"),
+                      pd.Timestamp("0999-01-01").as_unit("us")], index=[5, 6, 7, 8, 9, 10])
+    shown = iso_dates(days)
+    expected = days.dt.strftime("%Y-%m-%d")
+    assert shown.tolist() == [None if pd.isna(v) else v for v in expected]
+    assert shown.index.equals(days.index)
+    assert iso_dates(pd.Series([], dtype="datetime64[us]")).tolist() == []

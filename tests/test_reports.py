@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from conftest import require_tool
-from registers import project, register
+from registers import AS_OF, VALID_LESSON, project, register
 
 from pmo_xl import formatting as fmt
 from pmo_xl import read_register, rollup, validate
@@ -472,3 +472,35 @@ def test_installed_package_carries_the_report_templates(tmp_path: Path) -> None:
     bundled = {p.name for p in (ROOT / "report_templates").iterdir() if p.is_file()}
     assert bundled <= shipped and "project.html.j2" in shipped
 
+
+
+def _same_report(text: str) -> str:
+    """A report's HTML without its generation time (minutes apart between two runs)."""
+    return re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} \S+", "<generated>", text)
+
+
+def test_one_project_report_is_the_file_the_whole_batch_writes(tmp_path: Path) -> None:
+    """A run for one project builds only its record, yet names its file over the whole
+    register (duplicate IDs, a name taken by the batch's own files) and writes the same
+    bytes, milestones, lessons and data issues included."""
+    projects = [project(**{"Project ID": "PRJ-1", "Project Name": "Same"}),
+                project(**{"Project ID": "prj-1", "Project Name": "same"}),
+                project(**{"Project ID": None, "Project Name": "index"}),
+                project(**{"Project ID": "PRJ-2", "Budget": -5}),  # a data issue
+                project(**{"Project ID": "PRJ-3", "Project Name": "Ünïcode Wörks"})]
+    milestones = [{"Project ID": pid, "Milestone": f"M{n}", "Baseline Date": AS_OF,
+                   "Forecast Date": None, "Actual Date": None}
+                  for n, pid in enumerate(["PRJ-1", "PRJ-2", "prj-1", "PRJ-3", "nobody"])]
+    lessons = [{**VALID_LESSON, "Lesson ID": "LL-9", "Project ID": "PRJ-2"}]
+    path = register(tmp_path / "r.xlsx", projects, lessons=lessons, milestones=milestones)
+    whole = write_reports(path, tmp_path / "all", all_projects=True, formats=["html"])
+    names = [f.name for f in whole.files]
+    assert len({n.casefold() for n in names}) == len(names) == 5
+    for pid in ("PRJ-1", "PRJ-2", "PRJ-3"):
+        one = write_reports(path, tmp_path / pid, project_ids=[pid], formats=["html"])
+        assert [f.name for f in one.files] == [  # PRJ-1 chooses prj-1 too: IDs ignore case
+            f.name for f in whole.files if (f.project_id or "").casefold() == pid.casefold()]
+        for f in one.files:
+            assert _same_report((tmp_path / pid / f.name).read_text(encoding="utf-8")) == (
+                _same_report((tmp_path / "all" / f.name).read_text(encoding="utf-8")))
+    assert any(n.startswith("index-row-") for n in names)
