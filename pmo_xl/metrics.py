@@ -142,7 +142,8 @@ def _tolerances(register: Register, dates: pd.DataFrame, finish: pd.Series, eac:
     index = table.rows.index
     share = settings.tolerance_at_risk
     days = tolerances.override(table.values["time_tolerance_days"],
-                               settings.time_tolerance_days, index)
+                               settings.time_tolerance_days, index,
+                               tolerances.MAX_TIME_TOLERANCE_DAYS)
     forecast = dates["forecast_finish"].fillna(dates["baseline_finish"])
     if not (table.has("forecast_finish") or table.has("actual_finish")):
         forecast = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
@@ -150,7 +151,8 @@ def _tolerances(register: Register, dates: pd.DataFrame, finish: pd.Series, eac:
                                      dates["actual_finish"], days, as_of, share)
     cost = tolerances.cost_tolerance(
         table.values["budget"], eac, ac,
-        tolerances.override(table.values["cost_tolerance"], settings.cost_tolerance, index),
+        tolerances.override(table.values["cost_tolerance"], settings.cost_tolerance, index,
+                            tolerances.MAX_COST_TOLERANCE),
         share)
     status = tolerances.worst(time["time_status"], cost["cost_status"])
     return pd.concat([time, cost, status.rename("tolerance_status")], axis=1)

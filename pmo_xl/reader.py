@@ -665,7 +665,10 @@ def _column(cells: np.ndarray) -> pd.Series:
         blank = pc.fill_null(pc.equal(trimmed, ""), False)
         return pd.Series(pc.if_else(blank, pa.scalar(None, pa.string()), trimmed).to_pandas())
     if typed is not None and pa.types.is_date(typed.type):
-        typed = typed.cast(pa.timestamp("us"))  # date cells: the parsers' datetime fast path
+        try:  # date cells: the parsers' datetime fast path
+            typed = typed.cast(pa.timestamp("us"))
+        except pa.ArrowInvalid:  # a date beyond pandas' timestamps: cell by cell, below
+            typed = None
     if typed is not None and (pa.types.is_floating(typed.type) or pa.types.is_timestamp(
             typed.type) or (pa.types.is_integer(typed.type) and typed.null_count == 0)):
         return pd.Series(typed.to_pandas())

@@ -312,12 +312,12 @@ PROJECTS = SheetSchema(
         _text("Next Steps", "next_steps", width=32),
         Column("Time Tolerance Days", "time_tolerance_days", Kind.INTEGER, optional=True,
                aliases=("Time Tolerance", "Schedule Tolerance", "Schedule Tolerance Days"),
-               hint="This project's time tolerance in days after the baseline finish; blank: "
-                    "Settings' Time Tolerance Days.", width=11),
+               hint="This project's time tolerance in days after the baseline finish; blank "
+                    "(or above 36,500): Settings' Time Tolerance Days.", width=11),
         Column("Cost Tolerance %", "cost_tolerance", Kind.PERCENT, optional=True,
                aliases=("Cost Tolerance", "Budget Tolerance", "Budget Tolerance %"),
-               hint="This project's cost tolerance as a percentage of its budget; blank: "
-                    "Settings' Cost Tolerance %.", width=11),
+               hint="This project's cost tolerance as a percentage of its budget (up to "
+                    "100 %); blank: Settings' Cost Tolerance %.", width=11),
         _text("Exception Options", "exception_options", optional=True,
               hint="For an exception report: the options the project manager sees.", width=32),
         _text("Exception Recommendation", "exception_recommendation", optional=True,

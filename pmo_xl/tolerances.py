@@ -27,6 +27,10 @@ import numpy as np
 import pandas as pd
 
 WITHIN, AT_RISK, FORECAST, EXCEEDED = "within", "at risk", "forecast to exceed", "exceeded"
+# The largest per-project tolerance used (as the Settings' Time Tolerance Days allows); beyond
+# it the Settings' tolerance applies.
+MAX_TIME_TOLERANCE_DAYS = 36_500
+MAX_COST_TOLERANCE = 1.0
 STATUSES = (WITHIN, AT_RISK, FORECAST, EXCEEDED)  # best to worst
 _RANK = {status: rank for rank, status in enumerate(STATUSES)}
 
@@ -86,9 +90,12 @@ def worst(*statuses: pd.Series) -> pd.Series:
     return ranks.map(dict(enumerate(STATUSES))).astype(object).where(ranks.notna(), None)
 
 
-def override(values: pd.Series | None, default: float, index: pd.Index) -> pd.Series:
-    """A per-project override column where it has a value, else the Settings' tolerance."""
+def override(values: pd.Series | None, default: float, index: pd.Index,
+             maximum: float) -> pd.Series:
+    """A per-project override column where it has a usable value (0 to `maximum`), else the
+    Settings' tolerance."""
     fallback = pd.Series(float(default), index=index)
     if values is None:
         return fallback
-    return pd.to_numeric(values, errors="coerce").astype(float).fillna(fallback)
+    own = pd.to_numeric(values, errors="coerce").astype(float)
+    return own.where((own >= 0) & (own <= maximum)).fillna(fallback)

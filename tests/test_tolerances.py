@@ -70,8 +70,11 @@ def test_a_zero_tolerance_is_used_up_by_any_overrun() -> None:
 
 def test_per_project_overrides_and_the_worst_status() -> None:
     index = pd.RangeIndex(3)
-    tolerance = override(pd.Series([None, 60, "x"], dtype=object), 30, index)
+    tolerance = override(pd.Series([None, 60, "x"], dtype=object), 30, index, 36_500)
     assert tolerance.tolist() == [30.0, 60.0, 30.0]
+    # Beyond the largest usable tolerance (1E+308 in a cell), or negative: the Settings'.
+    assert override(pd.Series([1e308, -5, 36_500.0]), 30, index, 36_500).tolist() == [
+        30.0, 30.0, 36_500.0]
     time = time_tolerance(days(0, 0, 0), days(46, 46, None), days(None, None, None),
                           tolerance, AS_OF, 0.75)
     assert time["time_status"].tolist() == [FORECAST, AT_RISK, None]
