@@ -53,10 +53,11 @@ pictures: $(VENV)/.installed-test
 	docs/render_report_pictures.sh
 	$(BIN)/python docs/render_button_pictures.py
 
-## test: install with test extras, lint, run the whole suite
+## test: install with test extras, lint, run the whole suite on every core (a test module's
+## tests share one worker, so its fixtures are built once)
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadscope
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
