@@ -55,6 +55,7 @@ from . import formatting as fmt
 from .changes import Changes, portfolio_since, project_since
 from .errors import RegisterError, TemplateProblem
 from .metrics import Rollup, plain_column, untracked_figures, usable_dates
+from .raid import project_raid
 from .reader import Register, Table, unmatched_columns
 from .references import Reference, outside_references
 from .rules import PERFORMANCE_TOLERANCE
@@ -242,13 +243,17 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup,
                 for t, frame in ((register.table(name), frame)
                                  for name, frame in portfolio.children.items())
                 if t is not None}
+    # The RAID sheet's rows are the log ("raid_log"); "raid" is what the report shows of it.
+    if "raid" in children:
+        children["raid_log"] = children.pop("raid")
+    raid = project_raid(portfolio.raid, portfolio.projects.iloc[positions])
     issues = _issues_by_project(register, validation)
     projects = []
-    for record, detail, cells in zip(records, details, columns, strict=True):
+    for record, detail, cells, figures in zip(records, details, columns, raid, strict=True):
         key = _id_key(record["project_id"])
         projects.append({**record, **detail, "columns": cells,
                          **{group: rows.get(key, []) for group, rows in children.items()},
-                         "issues": issues.get(record["row"], [])})
+                         "raid": figures, "issues": issues.get(record["row"], [])})
     if changes is not None:
         _add_changes(common, projects, summary, changes)
     if trends is not None:
