@@ -55,7 +55,8 @@ from . import formatting as fmt
 from .changes import Changes, portfolio_since, project_since
 from .errors import RegisterError, TemplateProblem
 from .metrics import Rollup, plain_column, untracked_figures, usable_dates
-from .raid import project_raid
+from .raid import DECISIONS_AHEAD_DAYS, project_raid
+from .raid_charts import dependency_graph_svg, heat_map_svg
 from .reader import Register, Table, unmatched_columns
 from .references import Reference, outside_references
 from .rules import PERFORMANCE_TOLERANCE
@@ -233,7 +234,9 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup,
               "currency": register.currency, "as_of": portfolio.as_of.isoformat(),
               "source": register.path.name, "version": __version__,
               "not_tracked": untracked_figures(register),
-              "data_quality": summary["data_quality"]}
+              "data_quality": summary["data_quality"],
+              "raid": {"high_risk_score": register.settings.high_risk_score,
+                       "decisions_ahead_days": DECISIONS_AHEAD_DAYS}}
     chosen = None if only is None else positions
     records = portfolio.per_project(chosen)
     details = _plain_records(_register_details(register).iloc[positions], None)
@@ -531,7 +534,8 @@ class ReportRenderer:
             trim_blocks=True, lstrip_blocks=True)
         self.env.globals.update(data_uri=self.data_uri, has_asset=self.has_asset,
                                 tolerance=PERFORMANCE_TOLERANCE, tracked=_tracked,
-                                covered=_covered)
+                                covered=_covered, raid_heat_map=heat_map_svg,
+                                dependency_graph=dependency_graph_svg)
         self.env.filters.update(money=_money, ratio=fmt.ratio, percent=fmt.percent, day=_day,
                                 css_string=css_string)
 
