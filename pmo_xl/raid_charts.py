@@ -106,9 +106,9 @@ def dependency_graph_svg(dependencies: list[dict[str, Any]],
     nodes, edges, left_out = graph_edges(dependencies, max_nodes)
     if not nodes:
         return Markup("")
-    width, height, radius = 300.0, 200.0, 9.0
+    width, height, radius = 300.0, 200.0, 7.0
     centre_x, centre_y = width / 2, height / 2 - 4
-    ring_x, ring_y = width / 2 - 40, height / 2 - 26
+    ring_x, ring_y = width / 2 - 55, height / 2 - 24
     at = {}
     for k, node in enumerate(nodes):
         angle = 2 * math.pi * k / len(nodes) - math.pi / 2
@@ -117,17 +117,26 @@ def dependency_graph_svg(dependencies: list[dict[str, Any]],
              f'aria-label="Dependencies between projects">']
     for waiting, waited, at_risk, ids in edges:
         parts.append(_arrow(at[waiting], at[waited], radius, at_risk, waiting, waited, ids))
-    for node in nodes:
-        x, y = at[node]
-        label = node if len(node) <= _LABEL_CHARACTERS else f"{node[:_LABEL_CHARACTERS - 1]}…"
-        parts.append(f'<g class="node" data-project="{escape(node)}"><circle cx="{x:.1f}" '
-                     f'cy="{y:.1f}" r="{radius:g}" fill="#f0f4f8" stroke="#486581"/>'
-                     f'<text x="{x:.1f}" y="{y + radius + 8:.1f}" font-size="7.5" fill="{_INK}" '
-                     f'text-anchor="middle">{escape(label)}</text></g>')
+    for k, node in enumerate(nodes):
+        parts.append(_node(node, at[node], 2 * math.pi * k / len(nodes) - math.pi / 2, radius))
     legend = f"→ waits for; red: at risk{f'; {left_out} more not drawn' if left_out else ''}"
     parts.append(f'<text x="0" y="{height - 2:g}" font-size="7" fill="{_MUTED}">'
                  f'{escape(legend)}</text></svg>')
     return Markup("".join(parts))
+
+
+def _node(node: str, at: tuple[float, float], angle: float, radius: float) -> str:
+    """A project's circle, its ID beside it on the outside of the ring (shortened)."""
+    x, y = at
+    label = node if len(node) <= _LABEL_CHARACTERS else f"{node[:_LABEL_CHARACTERS - 1]}…"
+    cos, sin = math.cos(angle), math.sin(angle)
+    anchor = "middle" if abs(cos) < 0.3 else ("start" if cos > 0 else "end")
+    lx, ly = x + cos * (radius + 3), y + sin * (radius + 3) + 2.5 + (5 * sin if abs(cos) < 0.3
+                                                                    else 0)
+    return (f'<g class="node" data-project="{escape(node)}"><circle cx="{x:.1f}" cy="{y:.1f}" '
+            f'r="{radius:g}" fill="#f0f4f8" stroke="#486581"/><text x="{lx:.1f}" '
+            f'y="{ly:.1f}" font-size="7.5" fill="{_INK}" text-anchor="{anchor}">'
+            f'{escape(label)}</text></g>')
 
 
 def _arrow(start: tuple[float, float], end: tuple[float, float], radius: float,
@@ -136,6 +145,8 @@ def _arrow(start: tuple[float, float], end: tuple[float, float], radius: float,
     (x1, y1), (x2, y2) = start, end
     length = math.hypot(x2 - x1, y2 - y1) or 1.0
     ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    # A little to the right of the way it points: A → B and B → A stay two arrows.
+    x1, y1, x2, y2 = x1 - uy * 2.5, y1 + ux * 2.5, x2 - uy * 2.5, y2 + ux * 2.5
     sx, sy = x1 + ux * radius, y1 + uy * radius
     tx, ty = x2 - ux * (radius + 1), y2 - uy * (radius + 1)
     head, half = 6.0, 3.0
