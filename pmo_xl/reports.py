@@ -4,8 +4,10 @@
 into plain JSON-ready records: one per project (the roll-up's per-project figures exactly as
 `pmo-xl rollup --format json` gives them, plus the register's people, dates and narrative, the
 project's milestones, lessons and data issues, and as `columns` every cell of its row by
-header text, columns the standard does not know included) and one for the portfolio (the roll-up's
-`to_dict()`, plus the exception list and the milestones to watch). Nothing is computed here
+header text, columns the standard does not know included; as `raid` what its report shows of
+the RAID log, `raid.project_raid`, None without a RAID sheet, and as `raid_log` the log's rows)
+and one for the portfolio (the roll-up's `to_dict()`, plus the exception list and the
+milestones to watch). Nothing is computed here
 that the roll-up already computes; templates only format and lay out.
 
 `ReportRenderer` renders those records through the bundled templates (`report_templates/`,
