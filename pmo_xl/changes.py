@@ -5,7 +5,8 @@ and compares them column-wise (one vectorised pass per kind of change, then a re
 for the rows that changed): projects added, removed, closed and re-opened; RAG and phase
 moves; finish, budget and forecast-cost movements; progress, CPI/SPI and spend in the
 period; staleness; copy-paste status updates; text fields that changed (with a word diff);
-milestones completed, slipped or newly overdue; lessons added. A RAG move is better or worse
+milestones completed, slipped or newly overdue; lessons added; RAID items opened (new and
+open, or re-opened), closed and escalated, and risks whose Score rose. A RAG move is better or worse
 by the rating scale of the standard in force: a step towards Red is worse, on a three- or
 five-level scale alike.
 """
@@ -71,6 +72,8 @@ class Changes:
     milestones_slipped: int = 0
     milestones_overdue: int = 0
     lessons_added: int = 0
+    # RAID items opened, closed, escalated and risks whose score rose (None: no RAID log now).
+    raid: dict[str, int] | None = None
     warnings: list[Change] = field(default_factory=list)
     # Overall RAG meaning in the baseline -> now, over the projects in both (Unset: blank).
     rag_matrix: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -114,6 +117,7 @@ class Changes:
             "milestones_slipped": self.milestones_slipped,
             "milestones_overdue": self.milestones_overdue,
             "lessons_added": self.lessons_added,
+            "raid": self.raid,
             "rag_matrix": self.rag_matrix,
             "new_exceptions": [c.project_id for c in self.of_field("exception") if c.after],
             "resolved_exceptions": [c.project_id for c in self.of_field("exception")
@@ -178,6 +182,7 @@ def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Change
     result.previous = BaselineFigures(old)
     _milestones(result, baseline, current)
     _lessons(result, baseline, current)
+    _raid(result, baseline, current)
     return result
 
 
@@ -197,6 +202,8 @@ BASELINE_FIELDS: dict[str, tuple[str, ...]] = {
         "ac", "stale", "exception", *TEXT_FIELDS, "status_date", *PREVIOUS_FIELDS))),
     "Milestones": ("project_id", "milestone", "actual_date", "forecast_date", "overdue"),
     "Lessons": ("lesson_id", "project_id", "lesson"),
+    "RAID": ("raid_id", "project_id", "type", "type_label", "title", "is_open", "escalate",
+             "score"),
 }
 
 
@@ -483,6 +490,58 @@ def _lessons(result: Changes, baseline: Snapshot, current: Snapshot) -> None:
     result.lessons_added = len(rows)
 
 
+RAID_CHANGES = ("raid_opened", "raid_closed", "raid_escalated", "risk_score_rose")
+
+
+def _raid(result: Changes, baseline: Snapshot, current: Snapshot) -> None:
+    """RAID items by RAID ID: opened (new and open, or closed then and open now), closed,
+    escalated (Escalate became Yes, or a new item raised escalated), and open risks whose
+    Score rose (both scores usable: a value that failed validation has none)."""
+    keys = ("raid_id",)
+    old, new = (_keyed(s.sheets.get("RAID"), keys) for s in (baseline, current))
+    if new is None:
+        return
+    if old is None:
+        old = new.iloc[0:0]
+    is_open = _column(new, "is_open").fillna(False).astype(bool)
+    was_open = _column(old, "is_open").reindex(new.index)
+    known = was_open.notna()
+    was_open = was_open.fillna(False).astype(bool)
+    escalated = _column(new, "escalate") == "Yes"
+    was_escalated = _column(old, "escalate").reindex(new.index) == "Yes"
+    before = pd.to_numeric(_column(old, "score").reindex(new.index), errors="coerce")
+    after = pd.to_numeric(_column(new, "score"), errors="coerce")
+    risk = _column(new, "type") == "Risk"
+    found = {
+        "raid_opened": is_open & ~(known & was_open),
+        "raid_closed": ~is_open & known & was_open,
+        "raid_escalated": escalated & ~was_escalated,
+        "risk_score_rose": risk & is_open & known & (after > before).fillna(False),
+    }
+    for name, rows in found.items():
+        result.changes += _raid_changes(new.loc[rows.to_numpy()], name, before, after)
+    result.raid = {summary: int(rows.sum()) for summary, rows in zip(
+        ("opened", "closed", "escalated", "scores_rose"), found.values(), strict=True)}
+
+
+def _raid_changes(rows: pd.DataFrame, name: str, before: pd.Series,
+                  after: pd.Series) -> list[Change]:
+    """One change per item: the item named as 'Risk R-1 (Supplier late)'."""
+    found = []
+    for key, project, kind, title in zip(rows.index, _column(rows, "project_id"),
+                                         _column(rows, "type_label"), _column(rows, "title"),
+                                         strict=True):
+        named = f"{kind or 'Item'} {key[0]}" + (f" ({title})" if title else "")
+        if name == "risk_score_rose":
+            old, new = int(before[key]), int(after[key])
+            found.append(Change(str(project), name, old, new, new - old, "worse", named))
+        else:
+            found.append(Change(str(project), name, None, key[0],
+                                direction="worse" if name == "raid_escalated" else "",
+                                note=named))
+    return found
+
+
 # --- sentences ----------------------------------------------------------------------------------
 
 FIELD_NAMES = {"overall_rag": "Overall RAG", "schedule_rag": "Schedule RAG",
@@ -508,6 +567,10 @@ def sentence(change: Change) -> str:
         "milestone_slipped": f"Milestone {change.note} slipped {_days_text(delta)}, to {after}",
         "milestone_overdue": f"Milestone {change.note} is now overdue",
         "lesson_added": f"Lesson {after} logged: {change.note}",
+        "raid_opened": f"{change.note} opened",
+        "raid_closed": f"{change.note} closed",
+        "raid_escalated": f"{change.note} escalated",
+        "risk_score_rose": f"{change.note}: score rose from {before} to {after}",
     }
     if f in special:
         return special[f]
@@ -601,6 +664,10 @@ def summary_lines(result: Changes) -> list[str]:
                  f"{portfolio['milestones_slipped']}, newly overdue "
                  f"{portfolio['milestones_overdue']}; lessons added "
                  f"{portfolio['lessons_added']}")
+    raid = portfolio["raid"]
+    if raid is not None:
+        lines.append(f"RAID items opened {raid['opened']}, closed {raid['closed']}, escalated "
+                     f"{raid['escalated']}; risk scores rose {raid['scores_rose']}")
     return lines
 
 

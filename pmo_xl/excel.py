@@ -50,6 +50,7 @@ from .layout import (
     CHANGES_HEADER,
     DASHBOARD,
     ERROR_MARK,
+    HEAT_MAP_LABEL,
     HIGHLIGHT_COLUMNS,
     HIGHLIGHTED_SHEETS,
     HISTORY,
@@ -521,6 +522,9 @@ def rollup_block(portfolio: Any, currency: str) -> tuple[list[list[object]],
     rows.append([None] * ROLLUP_WIDTH)
     rows += _count_rows(figures["projects"])
     rows.append([None] * ROLLUP_WIDTH)
+    if figures["raid"] is not None:
+        rows += _raid_rows(figures["raid"])
+        rows.append([None] * ROLLUP_WIDTH)
     rows += _exception_rows(figures["exceptions"])
     quality = fmt.data_quality_line(figures["data_quality"])
     if quality:
@@ -560,6 +564,31 @@ def _count_rows(counts: dict[str, Any]) -> list[list[object]]:
         rag = by_rag[i] if i < len(by_rag) else (None, None)
         phase = by_phase[i] if i < len(by_phase) else (None, None)
         rows.append([rag[0], None, rag[1], None, phase[0], None, phase[1], None])
+    return rows
+
+
+def _raid_rows(raid: dict[str, Any]) -> list[list[object]]:
+    """The RAID log's figures (label/value pairs as the key figures) and the heat map of open
+    risks: a row per probability, 5 at the top, a column per impact (the workbook colours
+    these cells by their score, `workbook._heat_map_colours`)."""
+    from .raid import DECISIONS_AHEAD_DAYS
+
+    pairs = [("Open RAID items", raid["open"]), ("High risks", raid["high_risks"]),
+             ("Open risks", raid["open_by_type"]["Risk"]),
+             ("Open issues", raid["open_by_type"]["Issue"]),
+             ("Overdue actions, decisions", raid["overdue"]),
+             (f"Decisions due in {DECISIONS_AHEAD_DAYS} days", len(raid["decisions_needed"])),
+             ("Dependencies at risk", raid["dependencies_at_risk"]),
+             ("Risks without a score", raid["heat_map"]["unscored"])]
+    rows: list[list[object]] = [["RAID log", *[None] * (ROLLUP_WIDTH - 1)]]
+    for first in range(0, len(pairs), 2):
+        (left, a), (right, b) = pairs[first:first + 2]
+        rows.append([left, None, a, None, right, None, b, None])
+    counts = raid["heat_map"]["counts"]
+    rows.append(["Open risks by probability and impact", *[None] * (ROLLUP_WIDTH - 1)])
+    rows.append(["Impact", *range(1, len(counts) + 1), None, None])
+    rows += [[f"{HEAT_MAP_LABEL} {p}", *counts[p - 1], None, None]
+             for p in range(len(counts), 0, -1)]
     return rows
 
 

@@ -15,6 +15,10 @@ VALIDATION = "Validation"
 HISTORY = "History"
 
 ROLLUP_NAME = "RollupFigures"  # top-left cell of the roll-up area on the Dashboard
+# The roll-up's heat map of open risks: rows labelled "Probability 5" .. "Probability 1" in the
+# area's first column, a count per impact 1..5 beside; the workbook colours them by score.
+HEAT_MAP_LABEL = "Probability"
+HEAT_MAP_ROWS = 200  # rows of the roll-up area, from its top, that may hold the heat map
 REPORT_PROJECT_NAME = "ReportProject"  # the Dashboard cell naming the project to report on
 
 # --- highlights ------------------------------------------------------------------------------

@@ -335,3 +335,54 @@ def _grouped_records(frame: pd.DataFrame, keys: pd.Series,
         found.setdefault(key, []).append(record)
     return found
 
+
+
+# --- one project's status report ---------------------------------------------------------------
+
+_REPORT_ITEM_FIELDS = ("raid_id", "type", "type_label", "title", "owner", "score", "probability",
+                       "impact", "raised", "age_days", "response", "status_label",
+                       "escalate_label", "high_risk")
+_REPORT_DECISION_FIELDS = ("raid_id", "title", "description", "owner", "due", "overdue",
+                           "days_overdue")
+_IN_FIELDS = ("raid_id", "title", "depends_on", "depends_on_milestone", "needed_by",
+              "depends_on_delivers", "dependency_at_risk", "at_risk_reason")
+_OUT_FIELDS = ("raid_id", "title", "project_id", "depends_on_milestone", "needed_by",
+               "depends_on_delivers", "dependency_at_risk", "at_risk_reason")
+
+
+def project_raid(items: pd.DataFrame | None, projects: pd.DataFrame
+                 ) -> list[dict[str, Any] | None]:
+    """What each project's status report shows of the RAID log, per row of `projects` (the
+    roll-up's project figures, or some of their rows): the per-project roll-up figures, its
+    open risks and issues by score (`top_items`, at most TOP_ITEMS; `more_items` the open
+    ones left out), the open decisions it needs from the sponsor (soonest first), and its
+    open cross-project dependencies both ways, each with its at-risk flag and reason
+    (`depends_on`: what it waits for; `depended_on_by`: who waits for it). None for every
+    project when the register keeps no RAID log. Only the items of those projects (and the
+    dependencies on them) are converted."""
+    if items is None:
+        return [None] * len(projects)
+    keys = normalised_ids(projects["project_id"])
+    wanted = set(keys.dropna())
+    pid, on = normalised_ids(items["project_id"]), normalised_ids(items["depends_on"])
+    items = items[pid.isin(wanted).fillna(False) | on.isin(wanted).fillna(False)]
+    pid, on = pid[items.index], on[items.index]
+    ranked = items[items["is_open"] & items["type"].isin(["Risk", "Issue"])].sort_values(
+        ["score", "raised"], ascending=[False, True], na_position="last", kind="stable")
+    top = _grouped_records(ranked, pid[ranked.index], _REPORT_ITEM_FIELDS)
+    decisions = items[items["decision_open"]].sort_values("due", kind="stable",
+                                                           na_position="last")
+    needed = _grouped_records(decisions, pid[decisions.index], _REPORT_DECISION_FIELDS)
+    crossing = _cross_project(items)
+    waits = _grouped_records(crossing, pid[crossing.index], _IN_FIELDS)
+    waited = _grouped_records(crossing, on[crossing.index], _OUT_FIELDS)
+    found = []
+    for figures, key in zip(_per_project(items, projects), keys.astype(object), strict=True):
+        if key is pd.NA:  # a blank Project ID owns no item (a blank one is an error)
+            key = None
+        ranked_items = top.get(key, [])
+        found.append({**figures, "top_items": ranked_items[:TOP_ITEMS],
+                      "more_items": max(len(ranked_items) - TOP_ITEMS, 0),
+                      "decisions": needed.get(key, []),
+                      "depends_on": waits.get(key, []), "depended_on_by": waited.get(key, [])})
+    return found

@@ -4,8 +4,10 @@
 into plain JSON-ready records: one per project (the roll-up's per-project figures exactly as
 `pmo-xl rollup --format json` gives them, plus the register's people, dates and narrative, the
 project's milestones, lessons and data issues, and as `columns` every cell of its row by
-header text, columns the standard does not know included) and one for the portfolio (the roll-up's
-`to_dict()`, plus the exception list and the milestones to watch). Nothing is computed here
+header text, columns the standard does not know included; as `raid` what its report shows of
+the RAID log, `raid.project_raid`, None without a RAID sheet, and as `raid_log` the log's rows)
+and one for the portfolio (the roll-up's `to_dict()`, plus the exception list and the
+milestones to watch). Nothing is computed here
 that the roll-up already computes; templates only format and lay out.
 
 `ReportRenderer` renders those records through the bundled templates (`report_templates/`,
@@ -55,6 +57,8 @@ from . import formatting as fmt
 from .changes import Changes, portfolio_since, project_since
 from .errors import RegisterError, TemplateProblem
 from .metrics import Rollup, plain_column, untracked_figures, usable_dates
+from .raid import DECISIONS_AHEAD_DAYS, project_raid
+from .raid_charts import dependency_graph_svg, heat_map_svg
 from .reader import Register, Table, unmatched_columns
 from .references import Reference, outside_references
 from .rules import PERFORMANCE_TOLERANCE
@@ -232,7 +236,9 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup,
               "currency": register.currency, "as_of": portfolio.as_of.isoformat(),
               "source": register.path.name, "version": __version__,
               "not_tracked": untracked_figures(register),
-              "data_quality": summary["data_quality"]}
+              "data_quality": summary["data_quality"],
+              "raid": {"high_risk_score": register.settings.high_risk_score,
+                       "decisions_ahead_days": DECISIONS_AHEAD_DAYS}}
     chosen = None if only is None else positions
     records = portfolio.per_project(chosen)
     details = _plain_records(_register_details(register).iloc[positions], None)
@@ -242,13 +248,17 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup,
                 for t, frame in ((register.table(name), frame)
                                  for name, frame in portfolio.children.items())
                 if t is not None}
+    # The RAID sheet's rows are the log ("raid_log"); "raid" is what the report shows of it.
+    if "raid" in children:
+        children["raid_log"] = children.pop("raid")
+    raid = project_raid(portfolio.raid, portfolio.projects.iloc[positions])
     issues = _issues_by_project(register, validation)
     projects = []
-    for record, detail, cells in zip(records, details, columns, strict=True):
+    for record, detail, cells, figures in zip(records, details, columns, raid, strict=True):
         key = _id_key(record["project_id"])
         projects.append({**record, **detail, "columns": cells,
                          **{group: rows.get(key, []) for group, rows in children.items()},
-                         "issues": issues.get(record["row"], [])})
+                         "raid": figures, "issues": issues.get(record["row"], [])})
     if changes is not None:
         _add_changes(common, projects, summary, changes)
     if trends is not None:
@@ -526,7 +536,8 @@ class ReportRenderer:
             trim_blocks=True, lstrip_blocks=True)
         self.env.globals.update(data_uri=self.data_uri, has_asset=self.has_asset,
                                 tolerance=PERFORMANCE_TOLERANCE, tracked=_tracked,
-                                covered=_covered)
+                                covered=_covered, raid_heat_map=heat_map_svg,
+                                dependency_graph=dependency_graph_svg)
         self.env.filters.update(money=_money, ratio=fmt.ratio, percent=fmt.percent, day=_day,
                                 css_string=css_string)
 

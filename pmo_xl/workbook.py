@@ -46,6 +46,8 @@ from .fileio import write_atomic
 from .layout import (
     DASHBOARD,
     ERROR_MARK,
+    HEAT_MAP_LABEL,
+    HEAT_MAP_ROWS,
     HIGHLIGHT_COLOURS,
     HIGHLIGHT_COLUMNS,
     HIGHLIGHTED_SHEETS,
@@ -509,9 +511,26 @@ def _dashboard(book: Any, formats: _Formats, settings: dict[str, object],
     sheet.write_string(row + 1, 1, "Press Roll up portfolio to fill in this area.",
                        formats.note)
     book.define_name(ROLLUP_NAME, f"={DASHBOARD}!$B${row + 2}")
+    _heat_map_colours(sheet, row + 1, formats, _setting_cell(settings_rows, "high_risk_score"))
     sheet.insert_chart(row, _DASHBOARD_COLUMNS + 1, _trend_chart(book),
                        {"x_offset": 12, "x_scale": 1.1, "y_scale": 1.2})
     _print_setup(sheet, pages_wide=1, title_rows=False)
+
+
+def _heat_map_colours(sheet: Any, top: int, formats: _Formats, high_risk_cell: str) -> None:
+    """Colour the roll-up's heat map of open risks (`excel._raid_rows`) by each cell's score,
+    Probability (in its row's label) × Impact (its column): red from the Settings High Risk
+    Score, amber from half of it, else green, as the portfolio summary's heat map. The cells
+    move with the roll-up, so the rule finds them by their row's label."""
+    first, last = top, top + HEAT_MAP_ROWS  # 0-based rows; columns C..G: impact 1..5
+    row, label = first + 1, HEAT_MAP_LABEL
+    score = f"VALUE(RIGHT($B{row},1))*(COLUMN(C{row})-COLUMN($B{row}))"
+    is_cell = f'LEFT($B{row},{len(label) + 1})="{label} ",ISNUMBER(C{row})'
+    for rag, bound in (("Red", high_risk_cell), ("Amber", f"{high_risk_cell}/2"),
+                       ("Green", "0")):
+        sheet.conditional_format(first, 2, last, 6, {
+            "type": "formula", "criteria": f"=AND({is_cell},{score}>={bound})",
+            "format": formats.rag[rag], "stop_if_true": True})
 
 
 def _project_ids_source(projects: SheetSchema) -> str:
@@ -563,6 +582,7 @@ def _data_sheet(book: Any, formats: _Formats, schema: SheetSchema,
             sheet.data_validation(1, c, last_row, c, _dropdown(column, lists))
             if tuple(column.vocabulary.canonical) == RAG:
                 _rag_colours(sheet, c, last_row, formats, lists.meanings(column.vocabulary.name))
+    _score_colours(sheet, columns, last_row, formats, lists)
     sheet.freeze_panes(1, 0)
     _print_setup(sheet, pages_wide=_pages_wide(columns))
 
@@ -616,6 +636,35 @@ def _rag_colours(sheet: Any, col: int, last_row: int, formats: _Formats, meaning
             "type": "formula",
             "criteria": f'=OR({meaning}="{name}",TRIM({cell})="{initials[name]}")',
             "format": formats.rag[name]})
+
+
+SCORED = ("probability", "impact")  # Score = Probability × Impact (the RAID sheet's)
+
+
+def _score_colours(sheet: Any, columns: Sequence[Column], last_row: int, formats: _Formats,
+                   lists: _ValueLists) -> None:
+    """On a sheet with Probability and Impact (the RAID log), fill both cells by the row's
+    Score, as the Dashboard's heat map and the reports do: red from the Settings High Risk
+    Score, amber from half of it, green below. Each word counts by its meaning on the Lists
+    sheet ('High' may mean 5); a word that is not in the list scores nothing, as it does in
+    every figure."""
+    at = {column.key: c for c, column in enumerate(columns)}
+    if not all(key in at for key in SCORED):
+        return
+    factors = []
+    for key in SCORED:
+        vocabulary = columns[at[key]].vocabulary
+        assert vocabulary is not None  # both are dropdowns of the standard
+        cell = f"${column_letter(at[key])}2"
+        factors.append(f'IFERROR(VALUE(VLOOKUP(TRIM({cell}&""),'
+                       f'{lists.meanings(vocabulary.name)},2,FALSE)),0)')
+    score = "*".join(factors)
+    high = f"{SETTINGS_SHEET}!$B${_settings_rows()['high_risk_score']}"
+    for c in (at[key] for key in SCORED):
+        for rag, bound in (("Red", high), ("Amber", f"{high}/2"), ("Green", "1")):
+            sheet.conditional_format(1, c, last_row, c, {
+                "type": "formula", "criteria": f"={score}>={bound}",
+                "format": formats.rag[rag], "stop_if_true": True})
 
 
 def _pages_wide(columns: Sequence[Column]) -> int:

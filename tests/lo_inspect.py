@@ -113,6 +113,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--evaluate", action="append", default=[], metavar="=FORMULA",
                         help="report what LibreOffice computes for this formula, in Excel's "
                              "syntax, placed in a spare cell of the first sheet (repeatable)")
+    parser.add_argument("--validation", action="append", default=[], metavar="SHEET!RANGE",
+                        help="report the data validation (dropdown) of these cells "
+                             "(repeatable)")
+    parser.add_argument("--tables", action="store_true",
+                        help="report the database ranges (Excel Tables) and their ranges")
     args = parser.parse_args(argv[1:])
     path = args.workbook.resolve()
     # Read and checked before soffice starts: a bad file fails fast and clearly.
@@ -152,6 +157,11 @@ def main(argv: list[str]) -> int:
                     report["cells"] = {spec: _cells(doc, spec) for spec in args.cells}
                 if args.evaluate:
                     report["evaluated"] = _evaluate(doc, args.evaluate)
+                if args.validation:
+                    report["validation"] = {spec: _validation(doc, spec)
+                                            for spec in args.validation}
+                if args.tables:
+                    report["tables"] = _tables(doc)
                 if args.pdf is not None:
                     if pdf_sheets is not None:
                         _only_sheets(doc, pdf_sheets)
@@ -626,6 +636,37 @@ def _cells(doc: Any, spec: str) -> dict[str, dict[str, Any]]:
             if kind != "EMPTY":
                 entry["string"] = cell.getString()
             found[_a1(address.StartRow + row, address.StartColumn + column)] = entry
+    return found
+
+
+def _validation(doc: Any, spec: str) -> dict[str, dict[str, Any]]:
+    """The data validation of each cell of ``Sheet!A2:K2``: its type (LIST for a dropdown),
+    its source formula and whether a value outside it is refused (ErrorAlertStyle STOP)."""
+    sheet_name, _, reference = spec.rpartition("!")
+    if not doc.Sheets.hasByName(sheet_name):
+        raise ValueError(f"--validation {spec}: no such sheet {sheet_name!r}")
+    cells = doc.Sheets.getByName(sheet_name).getCellRangeByName(reference)
+    address = cells.getRangeAddress()
+    found: dict[str, dict[str, Any]] = {}
+    for row in range(address.EndRow - address.StartRow + 1):
+        for column in range(address.EndColumn - address.StartColumn + 1):
+            rule = cells.getCellByPosition(column, row).getPropertyValue("Validation")
+            found[_a1(address.StartRow + row, address.StartColumn + column)] = {
+                "type": rule.Type.value,  # com.sun.star.sheet.ValidationType: ANY, LIST, ...
+                "formula": rule.getFormula1(),
+                "stop": bool(rule.ShowErrorMessage) and rule.ErrorAlertStyle.value == "STOP"}
+    return found
+
+
+def _tables(doc: Any) -> dict[str, dict[str, Any]]:
+    """The document's database ranges (Calc's import of Excel Tables): sheet and range."""
+    found = {}
+    ranges = doc.DatabaseRanges
+    for name in ranges.getElementNames():
+        area = ranges.getByName(name).getDataArea()
+        sheet = doc.Sheets.getByIndex(area.Sheet).Name
+        found[name] = {"sheet": sheet, "range": f"{_a1(area.StartRow, area.StartColumn)}:"
+                                                 f"{_a1(area.EndRow, area.EndColumn)}"}
     return found
 
 
