@@ -484,7 +484,13 @@ def report_stems(projects: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def bundled_templates() -> Path:
-    """The folder of the bundled templates (a real folder in a checkout and when installed)."""
+    """The folder of the bundled templates (a real folder in a checkout and when installed).
+    A checkout's own `report_templates/` beside the package wins over what the import
+    system maps: an editable install maps the package to the checkout it was installed
+    from, which is not the one on PYTHONPATH when several worktrees share one venv."""
+    checkout = Path(__file__).resolve().parents[1] / "report_templates"
+    if (checkout / "__init__.py").is_file() and (checkout / PROJECT_TEMPLATE).is_file():
+        return checkout
     return Path(str(resources.files(TEMPLATES_PACKAGE)))
 
 
