@@ -335,3 +335,38 @@ def _grouped_records(frame: pd.DataFrame, keys: pd.Series,
         found.setdefault(key, []).append(record)
     return found
 
+
+
+# --- per project, for the board's reports -----------------------------------------------------
+
+
+def board_figures(items: pd.DataFrame, projects: pd.DataFrame, as_of: dt.date,
+                  most: int = 5) -> dict[str, dict[str, Any]]:
+    """Per project (by normalised Project ID): its per-project figures (`_per_project`) and
+    what the highlight and exception reports say of its RAID log: its `most` open risks and
+    issues by score (`top_items`), its decisions needed (`decisions`, as the roll-up's
+    window has them) and how many of its open risks score at least the Settings' High Risk
+    Score (`high_risks`), which put its risk tolerance at risk. One pass over all items."""
+    figures = {key: record for key, record in zip(
+        normalised_ids(projects["project_id"]).astype(object).tolist(),
+        _per_project(items, projects), strict=True) if key is not None and key is not pd.NA}
+    for record in figures.values():
+        record.update(top_items=[], decisions=[], high_risks=0)
+    opened = items[items["is_open"]]
+    ranked = opened[opened["type"].isin(["Risk", "Issue"])].sort_values(
+        ["score", "raised"], ascending=[False, True], na_position="last", kind="stable")
+    horizon = pd.Timestamp(as_of) + pd.Timedelta(days=DECISIONS_AHEAD_DAYS)
+    needed = items[items["decision_open"] & (items["due"] <= horizon)].sort_values(
+        "due", kind="stable")
+    for frame, fields, key in ((ranked, _ITEM_FIELDS, "top_items"),
+                               (needed, _DECISION_FIELDS, "decisions")):
+        owners = normalised_ids(frame["project_id"]).astype(object).tolist()
+        for owner, record in zip(owners, _records(frame, fields), strict=True):
+            found = figures.get(owner)
+            if found is not None and len(found[key]) < most:
+                found[key].append(record)
+    high = items.loc[items["high_risk"], "project_id"]
+    for owner, count in normalised_ids(high).value_counts().items():
+        if owner in figures:
+            figures[owner]["high_risks"] = int(count)
+    return figures

@@ -63,6 +63,8 @@ from .validation import Validation
 
 TEMPLATES_PACKAGE = "pmo_xl.report_templates"
 PROJECT_TEMPLATE = "project.html.j2"
+HIGHLIGHT_TEMPLATE = "highlight.html.j2"
+EXCEPTION_TEMPLATE = "exception.html.j2"
 PORTFOLIO_TEMPLATE = "portfolio.html.j2"
 INDEX_TEMPLATE = "index.html.j2"
 PORTFOLIO_STEM = "portfolio-summary"
