@@ -218,3 +218,32 @@ def test_sample_portfolio_has_few_tolerance_exceptions_each_explained(
     ranks = [0 if e["tolerance_status"] in ("forecast to exceed", "exceeded") else
              1 if e["tolerance_status"] == "at risk" else 2 for e in listed]
     assert ranks == sorted(ranks) and len(listed) < 10 and all(e["reasons"] for e in listed)
+
+
+def test_with_a_baseline_the_period_and_the_cause_say_what_moved(tmp_path: Path) -> None:
+    """`--since` an earlier copy of the register, on plan a month before: the highlight's
+    period runs from it, its work done and the exception's cause say what moved since."""
+    now = planted(tmp_path / "now.xlsx")
+    on_plan = {**VALID_PROJECT, "Project ID": LATE, "Project Name": "Core Banking",
+               "Baseline Finish": dt.date(2026, 12, 31), "Forecast Finish": dt.date(2026, 12, 31),
+               "Percent Complete": 0.5, "Status Date": dt.date(2026, 8, 25)}
+    waiting = {**VALID_PROJECT, "Project ID": WAITING, "Project Name": "Mobile Wallet"}
+    milestones = [{**VALID_MILESTONE, "Project ID": LATE, "Milestone": m["name"],
+                   "Baseline Date": m["baseline"], "Forecast Date": m["baseline"]}
+                  for m in (BUILD, TEST)]
+    month_ago = dt.date(2026, 8, 31)
+    before = register(tmp_path / "before.xlsx", projects=[on_plan, waiting],
+                      milestones=milestones, settings={"Report Date": month_ago})
+    out = tmp_path / "out"
+    assert main(["report", str(now), "--out", str(out), "--format", "html", "--kind",
+                 "highlight,exception", "--since", str(before)]) == 0
+    (highlight,) = out.glob(f"{LATE}-*-highlight.html")
+    shown = text_of(highlight)
+    assert "period 31 Aug 2026 to 30 Sep 2026" in shown and "No baseline" not in shown
+    assert "Percent complete 50% → 75%" in shown
+    (exception,) = out.glob(f"{LATE}-*-exception.html")
+    cause = text_of(exception)
+    for m in (BUILD, TEST):
+        days = (m["forecast"] - m["baseline"]).days
+        assert (f"Since {month_ago.isoformat()}: Milestone {m['name']} slipped {days} days "
+                f"later, to {m['forecast'].isoformat()}.") in cause
