@@ -217,7 +217,7 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
                        None if portfolio or all_projects else chosen)
     portfolio = portfolio and PORTFOLIO in kinds
     board = _Board(register, portfolio_figures, kinds)
-    board.add_lessons(data)
+    board.add_lessons(data, chosen)
     reports, invalid = _reports(data, chosen, skip_invalid, portfolio, board)
     templates_hash = renderer.template_set_hash()
     for report in reports:
@@ -328,8 +328,10 @@ def _reports(data: Any, positions: list[int], skip_invalid: bool, portfolio: boo
 
 def unique_stems(projects: Sequence[dict[str, Any]], stems: Sequence[str]) -> list[str]:
     """The file stem of each project's reports, unique ignoring case (one file on Windows and
-    macOS) among all the register's projects and the batch's own files: a stem already
-    taken gets the project's Excel row, `-row-N`, and that is checked again (`-row-N-2`...).
+    macOS) among all the register's projects and the batch's own files, with each kind's
+    suffix (`KIND_SUFFIXES`) too: a stem that is taken, or whose `-highlight` or
+    `-exception` name is, gets the project's Excel row, `-row-N`, and that is checked again
+    (`-row-N-2`...).
     Over the whole register, so that a project's file name does not depend on the selection."""
     taken = {stem.casefold() for stem in RESERVED_STEMS}
     unique = []
@@ -439,15 +441,19 @@ class _Board:
         self.raid = (None if items is None else
                      board_figures(items, figures.projects, figures.as_of))
 
-    def add_lessons(self, data: Any) -> None:
-        """`lessons_worth_reading` (the top three, with why) on each record built, when the
-        register keeps a lessons log and some report of a project is asked for."""
-        if self.register.lessons is None or not self.kinds or not data.projects:
+    def add_lessons(self, data: Any, chosen: Sequence[int]) -> None:
+        """`lessons_worth_reading` (the top three, with why) on the record of each chosen
+        project (positions on the Projects sheet), when the register keeps a lessons log and
+        some report of a project is asked for: the others' queries are never scored."""
+        wanted = set(chosen)
+        records = [(at, p) for at, p in zip(data.positions, data.projects, strict=True)
+                   if at in wanted]
+        if self.register.lessons is None or not self.kinds or not records:
             return
         index = build_index(self.register, self.as_of)
-        for record, found in zip(data.projects, worth_reading(index, data.positions),
-                                 strict=True):
-            record["lessons_worth_reading"] = [_worth_reading(r) for r in found]
+        found = worth_reading(index, [at for at, _ in records])
+        for (_, record), lessons in zip(records, found, strict=True):
+            record["lessons_worth_reading"] = [_worth_reading(r) for r in lessons]
 
     def reports(self, project: dict[str, Any], stem: str) -> list[_Report]:
         """The project's reports of the batch's kinds (an exception report only when it
