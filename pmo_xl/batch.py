@@ -35,14 +35,19 @@ from typing import Any
 from jinja2 import TemplateError, TemplateSyntaxError
 
 from . import __version__
+from .board_reports import draft_exception, highlight, needs_exception_report
 from .changes import compare
 from .errors import OutputError, RegisterError, TemplateProblem, os_reason
 from .fileio import FolderBusy, WriteFailed, folder_lock, remove_leftovers, write_atomic
+from .formatting import money
 from .history import Snapshot, take_snapshot
+from .lessons import build_index, worth_reading
 from .metrics import rollup
 from .pdf import PdfEngineError, check_engine, render_pdfs, resolve_engine
 from .reader import Register, read_register
 from .reports import (
+    EXCEPTION_TEMPLATE,
+    HIGHLIGHT_TEMPLATE,
     INDEX_TEMPLATE,
     PORTFOLIO_STEM,
     PORTFOLIO_TEMPLATE,
@@ -58,6 +63,16 @@ from .reports import (
 from .validation import validate
 
 FORMATS = ("html", "pdf")
+# The kinds of report a batch writes: per project the status report, the highlight report
+# and (only for a project that needs one) the exception report; and the portfolio summary.
+STATUS, HIGHLIGHT, EXCEPTION, PORTFOLIO = "status", "highlight", "exception", "portfolio"
+REPORT_KINDS = (STATUS, HIGHLIGHT, EXCEPTION, PORTFOLIO)
+DEFAULT_KINDS = (STATUS, PORTFOLIO)
+# A project's file stem is followed by its kind's suffix; `unique_stems` keeps every stem
+# with every suffix apart, so no report of one project takes another's file name.
+KIND_SUFFIXES = {STATUS: "", HIGHLIGHT: "-highlight", EXCEPTION: "-exception"}
+KIND_TEMPLATES = {STATUS: PROJECT_TEMPLATE, HIGHLIGHT: HIGHLIGHT_TEMPLATE,
+                  EXCEPTION: EXCEPTION_TEMPLATE}
 MANIFEST = "manifest.json"
 INDEX = "index.html"
 
@@ -80,6 +95,7 @@ class FileResult:
     status: str
     seconds: float = 0.0
     error: str | None = None
+    report: str = STATUS  # status, highlight, exception or portfolio
 
 
 @dataclass
@@ -124,6 +140,16 @@ def parse_formats(text: str) -> list[str]:
     return [f for f in FORMATS if f in formats]
 
 
+def parse_kinds(text: str) -> list[str]:
+    """'status, Highlight' → ['status', 'highlight'] (in REPORT_KINDS' order); raises
+    ValueError for anything else."""
+    kinds = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [k for k in kinds if k not in REPORT_KINDS]
+    if not kinds or unknown:
+        raise ValueError(f"'{text}' is not a list of report kinds ({', '.join(REPORT_KINDS)})")
+    return [k for k in REPORT_KINDS if k in kinds]
+
+
 def _settings_formats(text: str) -> list[str]:
     try:
         return parse_formats(text)
@@ -134,6 +160,7 @@ def _settings_formats(text: str) -> list[str]:
 def write_reports(register_path: Path, out_dir: Path | None, *,
                   project_ids: Sequence[str] = (), all_projects: bool = False,
                   portfolio: bool = False, formats: Sequence[str] | None = FORMATS,
+                  kinds: Sequence[str] = DEFAULT_KINDS,
                   templates: Path | None = None,
                   jobs: int = 1, as_of: dt.date | None = None, pdf_engine: str = "auto",
                   force: bool = False, skip_invalid: bool = False,
@@ -147,6 +174,9 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
 
     `out_dir=None`, `formats=None` and `templates=None` take the register's Settings (Output
     Folder and Templates Folder, inside the register's folder, and Report Formats).
+    `kinds` (REPORT_KINDS): the per-project kinds are written for the chosen projects (an
+    exception report only for a project that needs one, `needs_exception_report`), the
+    portfolio summary when `portfolio` is asked and "portfolio" is among them.
 
     Raises RegisterError for an unusable register or an unknown project ID, and
     PdfEngineError when PDF is asked for and the engine cannot run here. Without `register`
@@ -184,7 +214,10 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
     data = report_data(register, validate(register, as_of), portfolio_figures, changes,
                        trends(portfolio_figures.as_of) if trends is not None else None,
                        None if portfolio or all_projects else chosen)
-    reports, invalid = _reports(data, chosen, skip_invalid, portfolio)
+    portfolio = portfolio and PORTFOLIO in kinds
+    board = _Board(register, portfolio_figures, kinds)
+    board.add_lessons(data, chosen)
+    reports, invalid = _reports(data, chosen, skip_invalid, portfolio, board)
     templates_hash = renderer.template_set_hash()
     for report in reports:
         report.inputs = _digest(report.kind, report.context, data.common, templates_hash)
@@ -271,39 +304,43 @@ def _positions(listing: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> l
     return [at for at, p in enumerate(listing) if id(p) in ids]
 
 
-def _reports(data: Any, positions: list[int], skip_invalid: bool,
-             portfolio: bool) -> tuple[list[_Report], list[str]]:
-    """The reports to produce (of the projects at `positions`, and the portfolio summary if
-    asked), and the IDs of the chosen projects left out for their data issues."""
+def _reports(data: Any, positions: list[int], skip_invalid: bool, portfolio: bool,
+             board: _Board) -> tuple[list[_Report], list[str]]:
+    """The reports to produce (of the projects at `positions`, of the board's kinds, and the
+    portfolio summary if asked), and the IDs of the chosen projects left out for their data
+    issues."""
     built = dict(zip(data.positions, data.projects, strict=True))
     selected = [built[at] for at in positions]
     invalid = [p["project_id"] for p in selected if p["issues"]] if skip_invalid else []
     chosen = {id(p) for p in selected if not (skip_invalid and p["issues"])}
     # Names over the whole register (`unique_stems`), whichever projects were built.
     stems = unique_stems(data.listing, data.stems)
-    reports = [_project_report(p, stems[at]) for at, p in zip(data.positions, data.projects,
-                                                                strict=True)
-               if id(p) in chosen]
+    reports = [report for at, p in zip(data.positions, data.projects, strict=True)
+               if id(p) in chosen for report in board.reports(p, stems[at])]
     if portfolio:
         reports.append(_Report("portfolio", PORTFOLIO_STEM, PORTFOLIO_TEMPLATE,
                                {"portfolio": data.portfolio},
-                               {"kind": "portfolio", "project_id": None}))
+                               {"kind": "portfolio", "report": PORTFOLIO,
+                                "project_id": None}))
     return reports, invalid
 
 
 def unique_stems(projects: Sequence[dict[str, Any]], stems: Sequence[str]) -> list[str]:
     """The file stem of each project's reports, unique ignoring case (one file on Windows and
-    macOS) among all the register's projects and the batch's own files: a stem already
-    taken gets the project's Excel row, `-row-N`, and that is checked again (`-row-N-2`...).
+    macOS) among all the register's projects and the batch's own files, with each kind's
+    suffix (`KIND_SUFFIXES`) too: a stem that is taken, or whose `-highlight` or
+    `-exception` name is, gets the project's Excel row, `-row-N`, and that is checked again
+    (`-row-N-2`...).
     Over the whole register, so that a project's file name does not depend on the selection."""
     taken = {stem.casefold() for stem in RESERVED_STEMS}
     unique = []
     for project, stem in zip(projects, stems, strict=True):
         candidate, count = stem, 1
-        while candidate.casefold() in taken:
+        while any(f"{candidate}{suffix}".casefold() in taken
+                  for suffix in KIND_SUFFIXES.values()):
             count += 1
             candidate = f"{stem}-row-{project['row']}" + (f"-{count - 1}" if count > 2 else "")
-        taken.add(candidate.casefold())
+        taken.update(f"{candidate}{suffix}".casefold() for suffix in KIND_SUFFIXES.values())
         unique.append(candidate)
     return unique
 
@@ -375,11 +412,70 @@ def _select(path: Path, projects: list[dict[str, Any]], ids: Sequence[str],
     return chosen
 
 
-def _project_report(project: dict[str, Any], stem: str) -> _Report:
+def _project_report(project: dict[str, Any], stem: str, kind: str = STATUS,
+                    shown: dict[str, Any] | None = None) -> _Report:
+    """One project's report of a kind; `shown`: the record it shows, when not the project's
+    own (the highlight and exception reports add their sections to a copy)."""
     info = {key: project[key] for key in ("project_id", "project_name", "overall_rag",
                                           "overall_rag_label", "phase", "phase_label")}
-    return _Report("project", stem, PROJECT_TEMPLATE, {"project": project},
-                   {"kind": "project", **info})
+    return _Report("project", f"{stem}{KIND_SUFFIXES[kind]}", KIND_TEMPLATES[kind],
+                   {"project": project if shown is None else shown},
+                   {"kind": "project", "report": kind, "stem": stem, **info})
+
+
+class _Board:
+    """What a batch's per-project reports need beyond each project's record, computed once
+    per batch: the lessons worth reading (one lesson index for the batch), and for the
+    highlight and exception reports the sections `board_reports` drafts from the record
+    (its RAID figures are the record's `raid`)."""
+
+    def __init__(self, register: Register, figures: Any, kinds: Sequence[str]) -> None:
+        self.register = register
+        self.kinds = [kind for kind in REPORT_KINDS if kind in kinds and kind in KIND_SUFFIXES]
+        self.as_of = figures.as_of
+        self.settings = {"scope_tolerance": register.settings.scope_tolerance.strip(),
+                         "high_risk_score": register.settings.high_risk_score}
+
+    def add_lessons(self, data: Any, chosen: Sequence[int]) -> None:
+        """`lessons_worth_reading` (the top three, with why) on the record of each chosen
+        project (positions on the Projects sheet), when the register keeps a lessons log and
+        some report of a project is asked for: the others' queries are never scored."""
+        wanted = set(chosen)
+        records = [(at, p) for at, p in zip(data.positions, data.projects, strict=True)
+                   if at in wanted]
+        if self.register.lessons is None or not self.kinds or not records:
+            return
+        index = build_index(self.register, self.as_of)
+        found = worth_reading(index, [at for at, _ in records])
+        for (_, record), lessons in zip(records, found, strict=True):
+            record["lessons_worth_reading"] = [_worth_reading(r) for r in lessons]
+
+    def reports(self, project: dict[str, Any], stem: str) -> list[_Report]:
+        """The project's reports of the batch's kinds (an exception report only when it
+        needs one)."""
+        found = []
+        for kind in self.kinds:
+            if kind == STATUS:
+                found.append(_project_report(project, stem))
+            elif kind == HIGHLIGHT or needs_exception_report(project):
+                found.append(_project_report(project, stem, kind, self._shown(project, kind)))
+        return found
+
+    def _shown(self, project: dict[str, Any], kind: str) -> dict[str, Any]:
+        shown = dict(project)
+        if kind == HIGHLIGHT:
+            shown["highlight"] = highlight(shown, self.as_of.isoformat(), self.settings)
+        else:
+            currency = self.register.currency
+            shown["exception"] = draft_exception(shown, lambda v: money(v, currency))
+        return shown
+
+
+def _worth_reading(found: Any) -> dict[str, Any]:
+    """A recommended lesson as the reports show it: title, source project, why."""
+    return {"lesson_id": found.lesson_id, "lesson": found.lesson,
+            "project_id": found.project_id, "recommendation": found.recommendation,
+            "category": found.category, "why": list(found.why)}
 
 
 def _digest(kind: str, context: dict[str, Any], common: dict[str, Any],
@@ -508,7 +604,7 @@ class _Batch:
               previous: dict[str, Any] | None = None, seconds: float = 0.0,
               error: str | None = None) -> None:
         result = FileResult(name, fmt, report.kind, report.info.get("project_id"), status,
-                            round(seconds, 4), error)
+                            round(seconds, 4), error, report.info.get("report", STATUS))
         self.results.append(result)
         if status == WRITTEN:
             self.recorded[name] = {**report.info, "format": fmt, "inputs_sha256": digest,
@@ -581,9 +677,16 @@ def _write_index(out_dir: Path, renderer: ReportRenderer, common: dict[str, Any]
         if entry.get("kind") == "portfolio":
             portfolio_files.append(link)
             continue
-        stem = name.rsplit(".", 1)[0]
-        row = projects.setdefault(stem, {**entry, "files": []})
+        # One row per project, its reports of each kind together (an earlier version's
+        # entries name no stem or report: status reports under their own stem).
+        stem = entry.get("stem") or name.rsplit(".", 1)[0]
+        row = projects.setdefault(stem, {**entry, "files": [], "by_kind": {}})
         row["files"].append(link)
+        row["by_kind"].setdefault(entry.get("report") or STATUS, []).append(link)
+    for row in projects.values():
+        by_kind = row.pop("by_kind")
+        row["reports"] = [{"kind": kind, "title": kind.capitalize(), "files": by_kind[kind]}
+                          for kind in REPORT_KINDS if kind in by_kind]
     rows = sorted(projects.values(), key=lambda row: (natural_key(row.get("project_id")),
                                                        natural_key(row.get("project_name"))))
     html = renderer.render(INDEX_TEMPLATE, common, generated, entries=rows,

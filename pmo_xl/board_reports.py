@@ -47,6 +47,7 @@ def highlight(project: dict[str, Any], as_of: str, settings: dict[str, Any]) -> 
     since = project.get("since") or {}
     start = since.get("date")
     return {
+        # Without a baseline (`report --since`) the period has no start: the report says so.
         "period": {"from": start, "to": as_of},
         "tolerances": _tolerance_rows(project, settings),
         "done": _done(since),
@@ -54,14 +55,17 @@ def highlight(project: dict[str, Any], as_of: str, settings: dict[str, Any]) -> 
         "due_next": _due_next(project, start, as_of),
         "risks": _raid(project).get("top_items", [])[:MAX_ITEMS],
         "decisions": _raid(project).get("decisions", [])[:MAX_ITEMS],
+        "lessons": _lessons(project),
     }
 
 
 def _tolerance_rows(project: dict[str, Any], settings: dict[str, Any]) -> list[dict[str, Any]]:
-    """Time, cost, scope and risk: the tolerance, the forecast against it, the status."""
-    high = settings.get("high_risk_score")
-    highest = _raid(project).get("highest_risk_score")
-    risk = None if highest is None or high is None else (AT_RISK if highest >= high else WITHIN)
+    """Time, cost, scope and risk: the tolerance, the forecast against it, the status. Risk
+    is at risk while any open risk scores the Settings' High Risk Score or more (the RAID
+    log's `high_risk`); without a RAID log it has no status."""
+    raid = project.get("raid")
+    high_risks = None if raid is None else raid.get("high_risks", 0)
+    risk = None if high_risks is None else (AT_RISK if high_risks else WITHIN)
     return [
         {"name": "Time", "tolerance_days": project.get("time_tolerance_days"),
          "deviation_days": project.get("time_deviation_days"),
@@ -70,8 +74,9 @@ def _tolerance_rows(project: dict[str, Any], settings: dict[str, Any]) -> list[d
          "deviation_share": project.get("cost_deviation_share"),
          "deviation": project.get("cost_deviation"), "status": project.get("cost_status")},
         {"name": "Scope", "text": settings.get("scope_tolerance") or None, "status": None},
-        {"name": "Risk", "high_risk_score": high, "highest_risk_score": highest,
-         "status": risk},
+        {"name": "Risk", "high_risk_score": settings.get("high_risk_score"),
+         "high_risks": high_risks, "highest_risk_score": _raid(project).get(
+             "highest_risk_score"), "status": risk},
     ]
 
 
@@ -92,7 +97,13 @@ def _due_next(project: dict[str, Any], start: str | None, as_of: str) -> list[di
 
 
 def _raid(project: dict[str, Any]) -> dict[str, Any]:
+    """The project's RAID figures (`raid.project_raid`); {} without a RAID log."""
     return project.get("raid") or {}
+
+
+def _lessons(project: dict[str, Any]) -> list[dict[str, Any]]:
+    """The lessons worth reading (`lessons.worth_reading`), when the register keeps a log."""
+    return list(project.get("lessons_worth_reading") or [])
 
 
 # --- exception report ---------------------------------------------------------------------------
@@ -106,6 +117,7 @@ def draft_exception(project: dict[str, Any], money: Money) -> dict[str, Any]:
         "consequences": _consequences(project, money),
         "options": _own_text(project, "exception_options"),
         "recommendation": _own_text(project, "exception_recommendation"),
+        "lessons": _lessons(project),
     }
 
 

@@ -179,6 +179,9 @@ def _report_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     report.add_argument("--portfolio", action="store_true", help="the portfolio summary "
                         "(without --project, --all or --portfolio: all projects and the "
                         "portfolio summary)")
+    report.add_argument("--kind", metavar="KINDS", help="report kinds, separated by commas: "
+                        "status, highlight, exception (only the projects forecast to exceed "
+                        "or exceeding a tolerance), portfolio (default: status,portfolio)")
     report.add_argument("--format", type=_formats, metavar="html,pdf",
                         help="formats (default: Settings Report Formats, else html,pdf)")
     report.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: "
@@ -401,10 +404,17 @@ def _content_summary(content: Any) -> str:
 def _report(args: argparse.Namespace) -> int:
     import os
 
-    from .batch import write_reports
+    from .batch import DEFAULT_KINDS, PORTFOLIO, parse_kinds, write_reports
     from .pdf import PdfEngineError
     from .reportout import ReportProgress, print_report_summary
 
+    try:
+        kinds = DEFAULT_KINDS if args.kind is None else parse_kinds(args.kind)
+    except ValueError as error:
+        _fail(f"--kind: {error}")
+        return EXIT_UNUSABLE
+    if args.portfolio:  # asked for by name: whichever kinds
+        kinds = (*kinds, PORTFOLIO)
     if args.templates is not None and not args.templates.is_dir():
         raise RegisterError(args.templates, "is not a folder of templates")
     everything = not (args.project or args.all or args.portfolio)
@@ -412,7 +422,8 @@ def _report(args: argparse.Namespace) -> int:
         with ReportProgress() as progress:
             result = write_reports(
                 args.register, args.out, project_ids=args.project, all_projects=args.all or
-                everything, portfolio=args.portfolio or everything, formats=args.format,
+                everything, portfolio=args.portfolio or everything, kinds=kinds,
+                formats=args.format,
                 templates=args.templates, jobs=args.jobs or os.cpu_count() or 1,
                 as_of=args.as_of, pdf_engine=args.pdf_engine, force=args.force,
                 skip_invalid=args.skip_invalid, progress=progress.update,

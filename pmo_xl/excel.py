@@ -113,13 +113,14 @@ def rollup_portfolio(book: Any = None) -> None:
 
 
 def generate_report(book: Any = None) -> None:
-    """Write the status report of one project and open it (Generate report)."""
+    """Write one project's reports of the Settings' Report Kinds (default: its status
+    report) and open the first (Generate report)."""
     _button(book, "Generate report", _generate_report)
 
 
 def generate_all_reports(book: Any = None) -> None:
-    """Write a status report for every project and the portfolio summary
-    (Generate all reports)."""
+    """Write every project's reports and the portfolio summary, of the Settings' Report
+    Kinds (default: status, portfolio) (Generate all reports)."""
     _button(book, "Generate all reports", _generate_all_reports)
 
 
@@ -792,13 +793,18 @@ def _generate_report(book: Any, status: _StatusBar) -> Outcome:
     path = _saved_workbook(book)
     register = _read(book)
     project_id = _chosen_project(book, register)
-    status.show(f"pmo-xl: writing the status report of {project_id}…")
-    result = _reports(write_reports, path, register, project_ids=[project_id],
+    kinds = _report_kinds(register)
+    status.show(f"pmo-xl: writing the reports of {project_id}…")
+    result = _reports(write_reports, path, register, project_ids=[project_id], kinds=kinds,
                       **_history_options(book, register))
     written = [f for f in result.files if f.status != "failed"]
     if result.failed:
         raise ButtonProblem(f"The report of {project_id} could not be written: "
                             f"{result.failed[0].error}")
+    if not written:  # only kinds this project has none of (exception, portfolio)
+        raise ButtonProblem(f"Settings Report Kinds ({', '.join(kinds)}) gives {project_id} "
+                            "no report: it needs no exception report (it is within its "
+                            "tolerances); add status or highlight to Report Kinds.")
     shown = sorted(written, key=lambda f: f.format != "html")  # HTML first: opens anywhere
     report = result.out_dir / shown[0].name
     open_report(report)
@@ -849,7 +855,8 @@ def _generate_all_reports(book: Any, status: _StatusBar) -> Outcome:
         status.show(f"pmo-xl: {done} of {total} report files written…", throttle=True)
 
     result = _reports(write_reports, path, register, all_projects=True, portfolio=True,
-                      jobs=2, progress=progress, **_history_options(book, register))
+                      kinds=_report_kinds(register), jobs=2, progress=progress,
+                      **_history_options(book, register))
     written = result.count("written")
     skipped = result.count("skipped")
     failed = result.failed
@@ -861,6 +868,18 @@ def _generate_all_reports(book: Any, status: _StatusBar) -> Outcome:
         parts.append(f"{len(failed)} failed ({names}); see manifest.json in that folder")
     parts.append("index.html lists them all")
     return Outcome("; ".join(parts) + ".", "critical" if failed else "info")
+
+
+def _report_kinds(register: Any) -> list[str]:
+    """The Settings' Report Kinds, which the Generate buttons write (`batch.REPORT_KINDS`);
+    an unusable value stops the button with what to write instead."""
+    from .batch import parse_kinds
+
+    try:
+        return parse_kinds(register.settings.report_kinds)
+    except ValueError as error:
+        raise ButtonProblem(f"Settings Report Kinds: {error}; write some of them separated "
+                            "by commas, e.g. status, portfolio.") from None
 
 
 def _history_options(book: Any, register: Any) -> dict[str, Any]:

@@ -925,3 +925,11 @@ def _shared_terms(index: LessonIndex, members: np.ndarray, most: int = 3) -> lis
     order = np.lexsort((shared, -index.idf[shared], -counts[shared]))[:most]
     spelled = [index.analyzer.spelling[int(t)] for t in shared[order]]
     return [_SHOWN.get(word, word) for word in spelled]
+
+
+def worth_reading(index: LessonIndex, positions: Sequence[int],
+                  top: int = 3) -> list[list[Recommendation]]:
+    """The `top` lessons worth reading for each project at these positions on the Projects
+    sheet (a report batch's selection), best first: one index for the whole batch, each
+    selected project's query scored once, the others never built."""
+    return _recommend_positions(index, positions, top)

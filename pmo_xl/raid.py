@@ -355,7 +355,9 @@ def project_raid(items: pd.DataFrame | None, projects: pd.DataFrame
     """What each project's status report shows of the RAID log, per row of `projects` (the
     roll-up's project figures, or some of their rows): the per-project roll-up figures, its
     open risks and issues by score (`top_items`, at most TOP_ITEMS; `more_items` the open
-    ones left out), the open decisions it needs from the sponsor (soonest first), and its
+    ones left out), the open decisions it needs from the sponsor (soonest first), how many
+    of its open risks score the Settings' High Risk Score or more (`high_risks`: they put
+    its risk tolerance at risk), and its
     open cross-project dependencies both ways, each with its at-risk flag and reason
     (`depends_on`: what it waits for; `depended_on_by`: who waits for it). None for every
     project when the register keeps no RAID log. Only the items of those projects (and the
@@ -376,6 +378,7 @@ def project_raid(items: pd.DataFrame | None, projects: pd.DataFrame
     crossing = _cross_project(items)
     waits = _grouped_records(crossing, pid[crossing.index], _IN_FIELDS)
     waited = _grouped_records(crossing, on[crossing.index], _OUT_FIELDS)
+    high = normalised_ids(items.loc[items["high_risk"], "project_id"]).value_counts()
     found = []
     for figures, key in zip(_per_project(items, projects), keys.astype(object), strict=True):
         if key is pd.NA:  # a blank Project ID owns no item (a blank one is an error)
@@ -384,5 +387,6 @@ def project_raid(items: pd.DataFrame | None, projects: pd.DataFrame
         found.append({**figures, "top_items": ranked_items[:TOP_ITEMS],
                       "more_items": max(len(ranked_items) - TOP_ITEMS, 0),
                       "decisions": needed.get(key, []),
-                      "depends_on": waits.get(key, []), "depended_on_by": waited.get(key, [])})
+                      "depends_on": waits.get(key, []), "depended_on_by": waited.get(key, []),
+                      "high_risks": int(high.get(key, 0)) if key is not None else 0})
     return found

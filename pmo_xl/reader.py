@@ -150,6 +150,7 @@ class Settings:
     cost_tolerance: float = 0.10
     tolerance_at_risk: float = 0.75
     scope_tolerance: str = ""
+    report_kinds: str = "status, portfolio"
 
     def cell_rules(self, currency: str | None) -> CellRules:
         return CellRules(self.date_order, self.fallback_date_order,

@@ -67,6 +67,8 @@ from .validation import Validation
 
 TEMPLATES_PACKAGE = "pmo_xl.report_templates"
 PROJECT_TEMPLATE = "project.html.j2"
+HIGHLIGHT_TEMPLATE = "highlight.html.j2"
+EXCEPTION_TEMPLATE = "exception.html.j2"
 PORTFOLIO_TEMPLATE = "portfolio.html.j2"
 INDEX_TEMPLATE = "index.html.j2"
 PORTFOLIO_STEM = "portfolio-summary"
@@ -494,7 +496,14 @@ def report_stems(projects: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def bundled_templates() -> Path:
-    """The folder of the bundled templates (a real folder in a checkout and when installed)."""
+    """The folder of the bundled templates (a real folder in a checkout and when installed).
+    A checkout's own `report_templates/` beside the package wins over what the import
+    system maps, so the templates are always those of the code that runs: an editable
+    install maps the package to the checkout it was installed from, which need not be the
+    checkout on PYTHONPATH."""
+    checkout = Path(__file__).resolve().parents[1] / "report_templates"
+    if (checkout / "__init__.py").is_file() and (checkout / PROJECT_TEMPLATE).is_file():
+        return checkout
     return Path(str(resources.files(TEMPLATES_PACKAGE)))
 
 

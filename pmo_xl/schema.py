@@ -504,6 +504,10 @@ SETTINGS: tuple[Setting, ...] = (
             hint="Optional folder of your own report templates, inside the register's folder: "
                  "each file wins over the bundled one of the same name (pmo-xl report "
                  "--templates wins over this setting)."),
+    Setting("Report Kinds", "report_kinds", Kind.TEXT, "status, portfolio",
+            hint="The reports the Generate buttons write, separated by commas: status, "
+                 "highlight, exception (only for projects forecast to exceed or exceeding a "
+                 "tolerance), portfolio (Generate report writes its project's alone)."),
 )
 
 

@@ -585,3 +585,79 @@ def validation_rows(book: Any) -> list[dict[str, Any]]:
     header = [c.value for c in ws[5]]
     return [dict(zip([h.lower() if h else h for h in header], row, strict=False))
             for row in ws.iter_rows(min_row=6, values_only=True) if row[0]]
+
+
+# --- report kinds (Settings Report Kinds) ----------------------------------------------------
+
+
+def _needing_exception(register: Path) -> set[str]:
+    """The open projects the command line's roll-up has forecast to exceed or exceeding a
+    time or cost tolerance."""
+    breached = ("forecast to exceed", "exceeded")
+    return {p["project_id"] for p in cli_json("rollup", register)["per_project"]
+            if p["active"] and (p["time_status"] in breached or p["cost_status"] in breached)}
+
+
+def test_generate_all_reports_writes_the_settings_report_kinds(
+        register: Path, portfolio: SamplePortfolio) -> None:
+    kinds = edit(register, register.with_name("kinds.xlsm"),
+                 set_setting("Report Kinds", "highlight, exception, portfolio"))
+    done = press(kinds, "generate_all_reports")
+    folder = register.parent / "Reports"
+    entries = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["files"]
+    by_kind: dict[str, set[str]] = {}
+    for entry in entries.values():
+        by_kind.setdefault(entry["report"], set()).add(entry["project_id"])
+    assert by_kind["highlight"] == {str(p["project_id"]).strip() for p in portfolio.projects}
+    assert by_kind["exception"] == _needing_exception(kinds) != set()
+    assert by_kind["portfolio"] == {None} and "status" not in by_kind
+    assert done.alert["prompt"].startswith(f"Wrote {len(entries)} report files to {folder}")
+
+
+def test_generate_report_writes_its_projects_report_kinds(
+        register: Path, portfolio: SamplePortfolio, opened: list[Path]) -> None:
+    project = portfolio.projects[0]  # Excel row 2
+    only = edit(register, register.with_name("highlight.xlsm"),
+                set_setting("Report Kinds", "Highlight, portfolio"))
+    press(only, "generate_report", active_sheet="Projects", selection="A2")
+    [report] = opened
+    assert report.name.startswith(f"{project['project_id']}-")
+    assert report.name.endswith("-highlight.html")
+    assert "Highlight report" in report.read_text(encoding="utf-8")
+    assert not (report.parent / "portfolio-summary.html").exists()
+
+
+@pytest.mark.parametrize(("kinds", "says"), [
+    ("status, board pack", "Settings Report Kinds: 'status, board pack' is not a list"),
+    ("exception", "Settings Report Kinds (exception) gives"),
+])
+def test_generate_report_explains_unusable_report_kinds(
+        register: Path, portfolio: SamplePortfolio, opened: list[Path], kinds: str,
+        says: str) -> None:
+    within = next(r for r, p in enumerate(portfolio.projects, start=2)
+                  if p["project_id"] not in _needing_exception(register))
+    changed = edit(register, register.with_name("unusable.xlsm"),
+                   set_setting("Report Kinds", kinds))
+    done = press(changed, "generate_report", active_sheet="Projects", selection=f"A{within}")
+    assert done.alert["prompt"].startswith(says) and "\n" not in done.alert["prompt"]
+    assert done.alert["mode"] == "critical" and opened == []
+
+
+def test_dashboard_exceptions_are_the_tolerance_based_few(register: Path) -> None:
+    """Not every open project that is not Green (the noise issue 13 removes): those forecast
+    to exceed or exceeding a tolerance first, then at risk, then Red without a breach."""
+    expected = cli_json("rollup", register)
+    book = press(register, "rollup_portfolio").book()
+    ws, top, left = rollup_area(book)
+    header = next(r for r in range(top, ws.max_row + 1)
+                  if ws.cell(r, left).value == "Project ID")
+    listed = []
+    row = header + 1
+    while ws.cell(row, left).value is not None:
+        listed.append(ws.cell(row, left).value)
+        row += 1
+    not_green = [p for p in expected["per_project"]
+                 if p["active"] and p["overall_rag"] != "Green"]
+    breaches = _needing_exception(register)
+    assert breaches <= set(listed) and len(listed) < len(not_green)
+    assert set(listed[:len(breaches)]) == breaches  # the breaches come first
