@@ -24,6 +24,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from .formatting import day
 from .tolerances import AT_RISK, EXCEEDED, FORECAST, WITHIN
 
 PLACEHOLDER = "To be written by the project manager."
@@ -127,16 +128,16 @@ def _breaches(project: dict[str, Any], money: Money) -> list[str]:
         tolerance, deviation = project["time_tolerance_days"], project["time_deviation_days"]
         verb = _verb(project["time_status"])
         if deviation is None:  # open past baseline + tolerance with no forecast
-            found.append(f"Time: {verb} its tolerance of {_days(tolerance)}: the baseline "
-                         f"finish {project.get('baseline_finish')} and the tolerance have "
+            found.append(f"Time {verb} its tolerance of {_days(tolerance)}: the baseline "
+                         f"finish {day(project.get('baseline_finish'))} and the tolerance have "
                          "passed without a forecast finish.")
         else:
-            found.append(f"Time: {verb} its tolerance of {_days(tolerance)} by "
-                         f"{_days(deviation - tolerance)}: finish {project.get('finish')}, "
+            found.append(f"Time {verb} its tolerance of {_days(tolerance)} by "
+                         f"{_days(deviation - tolerance)}: finish {day(project.get('finish'))}, "
                          f"{_days(deviation)} after the baseline finish.")
     if project.get("cost_status") in BREACHED:
         tolerance, share = project["cost_tolerance"], project["cost_deviation_share"]
-        found.append(f"Cost: {_verb(project['cost_status'])} its tolerance of {tolerance:.0%} "
+        found.append(f"Cost {_verb(project['cost_status'])} its tolerance of {tolerance:.0%} "
                      f"of the budget by {share - tolerance:.1%}: forecast cost "
                      f"{money(project.get('eac'))}, {share:+.1%} on the budget of "
                      f"{money(project.get('budget'))}.")
@@ -154,9 +155,9 @@ def _cause(project: dict[str, Any]) -> list[str]:
     slipped = sorted((m for m in project.get("milestones") or [] if (m.get("slip_days") or 0) > 0),
                      key=lambda m: -m["slip_days"])
     found = [f"Milestone {m['milestone']} {'finished' if m.get('done') else 'forecast'} "
-             f"{_days(m['slip_days'])} late ({m.get('expected_date')})." for m in slipped]
+             f"{_days(m['slip_days'])} late ({day(m.get('expected_date'))})." for m in slipped]
     since = project.get("since") or {}
-    found += [f"Since {since['date']}: {s}." for s in since.get("sentences", [])
+    found += [f"Since {day(since['date'])}: {s}." for s in since.get("sentences", [])
               if s.startswith(_MOVES) or "slipped" in s]
     found += [f"{item.get('type_label') or item.get('type')} {item['raid_id']} is open: "
               f"{item['title']}" + (f" (score {item['score']})." if item.get("score") else ".")
@@ -171,11 +172,11 @@ def _consequences(project: dict[str, Any], money: Money) -> list[str]:
         found.append(f"Forecast cost (EAC) {money(project['eac'])}; variance at completion "
                      f"{money(project.get('vac'))}.")
     if project.get("finish"):
-        found.append(f"Forecast finish {project['finish']}.")
+        found.append(f"Forecast finish {day(project['finish'])}.")
     for waiting in _raid(project).get("waited_on_by", []):
         needed = waiting.get("depends_on_milestone") or "its delivery"
-        found.append(f"{waiting['project_id']} waits for {needed} (needed by "
-                     f"{waiting.get('needed_by') or 'no date'}) and is at risk: "
+        by = day(waiting["needed_by"]) if waiting.get("needed_by") else "no date"
+        found.append(f"{waiting['project_id']} waits for {needed} (needed by {by}) and is at risk: "
                      f"{waiting.get('at_risk_reason') or 'see the RAID log'}.")
     return found
 

@@ -35,6 +35,11 @@ def date(value: dt.date | None) -> str:
     return "–" if value is None else value.isoformat()
 
 
+def day(iso: str | None) -> str:
+    """An ISO date as people read it on a report: 31 Mar 2026."""
+    return "–" if not iso else dt.date.fromisoformat(iso).strftime("%d %b %Y")
+
+
 def data_quality_line(quality: dict[str, Any]) -> str:
     """One line saying what the figures rest on, or '' when they rest on the whole register
     (the reports' data-quality line, for the Dashboard and the terminal)."""

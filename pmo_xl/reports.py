@@ -547,7 +547,7 @@ class ReportRenderer:
                                 tolerance=PERFORMANCE_TOLERANCE, tracked=_tracked,
                                 covered=_covered, raid_heat_map=heat_map_svg,
                                 dependency_graph=dependency_graph_svg)
-        self.env.filters.update(money=_money, ratio=fmt.ratio, percent=fmt.percent, day=_day,
+        self.env.filters.update(money=_money, ratio=fmt.ratio, percent=fmt.percent, day=fmt.day,
                                 css_string=css_string)
 
     def template_set_hash(self) -> str:
@@ -684,8 +684,3 @@ def css_string(text: object) -> Markup:
     shown = "".join(c if c.isascii() and (c.isalnum() or c == " ") else f"\\{ord(c):06x} "
                     for c in plain)
     return Markup(f'"{shown}"')
-
-
-def _day(iso: str | None) -> str:
-    """An ISO date as people read it on a report: 31 Mar 2026."""
-    return "–" if not iso else dt.date.fromisoformat(iso).strftime("%d %b %Y")

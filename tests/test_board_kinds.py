@@ -187,12 +187,12 @@ def test_exception_pdf_drafts_the_cause_and_consequences_of_a_planted_slip(
     over = (dt.date(2027, 2, 14) - dt.date(2026, 12, 31)).days
     expected = [
         f"is forecast to exceed its tolerance of 30 days by {over - 30} days",
-        *(f"Milestone {m['name']} forecast {days} days late ({m['forecast'].isoformat()})."
+        *(f"Milestone {m['name']} forecast {days} days late ({m['forecast']:%d %b %Y})."
           for days, m in slips),
         "Risk R-1 is open: Vendor insolvent (score 20).",
-        f"{WAITING} waits for {BUILD['name']} (needed by {NEEDED_BY.isoformat()}) and is at "
+        f"{WAITING} waits for {BUILD['name']} (needed by {NEEDED_BY:%d %b %Y}) and is at "
         "risk",
-        "Forecast finish 2027-02-14.", PLACEHOLDER]
+        "Forecast finish 14 Feb 2027.", PLACEHOLDER]
     for sentence in expected:
         assert sentence in text, f"{sentence!r} not in the exception PDF"
     assert len(reader.pages) == 1
@@ -245,5 +245,5 @@ def test_with_a_baseline_the_period_and_the_cause_say_what_moved(tmp_path: Path)
     cause = text_of(exception)
     for m in (BUILD, TEST):
         days = (m["forecast"] - m["baseline"]).days
-        assert (f"Since {month_ago.isoformat()}: Milestone {m['name']} slipped {days} days "
+        assert (f"Since {month_ago:%d %b %Y}: Milestone {m['name']} slipped {days} days "
                 f"later, to {m['forecast'].isoformat()}.") in cause

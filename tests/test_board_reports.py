@@ -44,9 +44,9 @@ def test_a_slip_beyond_the_time_tolerance_is_drafted_with_its_cause(tmp_path: Pa
 
     drafted = draft_exception(late_p, lambda v: money(v, "EUR"))
     assert drafted["breaches"] == [
-        "Time: is forecast to exceed its tolerance of 30 days by 15 days: finish 2027-02-14, "
+        "Time is forecast to exceed its tolerance of 30 days by 15 days: finish 14 Feb 2027, "
         "45 days after the baseline finish."]
-    assert drafted["cause"][0] == "Milestone Build complete forecast 45 days late (2026-12-16)."
+    assert drafted["cause"][0] == "Milestone Build complete forecast 45 days late (16 Dec 2026)."
     assert drafted["recommendation"] == {"text": "Re-plan the build with a second supplier.",
                                          "drafted": False}
     assert drafted["options"] == {"text": PLACEHOLDER, "drafted": True}
