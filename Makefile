@@ -73,6 +73,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_reports.py
 	$(BIN)/python bench/bench_buttons.py
 	$(BIN)/python bench/bench_lessons.py
+	$(BIN)/python bench/bench_raid.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -107,6 +107,14 @@ def _project_figures(register: Register, as_of: dt.date) -> pd.DataFrame:
     return frame[frame.index.notna() & ~frame.index.duplicated(keep="first")]
 
 
+def _word_keys(names: pd.Series) -> np.ndarray:
+    """Milestone names reduced for matching (`normalise_word`), each distinct name once:
+    a register names the same few milestones thousands of times. Blanks stay missing."""
+    codes, distinct = pd.factorize(names.to_numpy(dtype=object), use_na_sentinel=True)
+    keys = np.array([*(normalise_word(name) for name in distinct), None], dtype=object)
+    return keys[codes]
+
+
 def _milestone_dates(register: Register) -> pd.DataFrame:
     """Each milestone's date (actual, else forecast, else baseline) and whether it is done,
     by (normalised Project ID, normalised milestone name)."""
@@ -117,8 +125,7 @@ def _milestone_dates(register: Register) -> pd.DataFrame:
     dates = usable_dates(table)
     frame = pd.DataFrame({
         "pid": normalised_ids(table.values["project_id"]),
-        "milestone_key": table.values["milestone"].astype("string").map(
-            normalise_word, na_action="ignore"),
+        "milestone_key": _word_keys(table.values["milestone"]),
         "milestone_date": dates["actual_date"].fillna(dates["forecast_date"])
                                               .fillna(dates["baseline_date"]),
         "milestone_done": dates["actual_date"].notna()})
@@ -131,12 +138,10 @@ def _dependencies(table: Table, register: Register, projects: pd.DataFrame,
     and whether the dependency is at risk and why (blank for items that are no open
     dependency). One merge with the projects, one with the milestones."""
     v, dates = table.values, usable_dates(table)
-    items = pd.DataFrame({
-        "pid": normalised_ids(v["depends_on"]),
-        "milestone_key": v["depends_on_milestone"].astype("string").map(
-            normalise_word, na_action="ignore"),
-        "needed_by": dates["needed_by"], "position": np.arange(len(v))})
+    items = pd.DataFrame({"pid": normalised_ids(v["depends_on"]),
+                          "needed_by": dates["needed_by"], "position": np.arange(len(v))})
     items = items[waiting.to_numpy() & items["pid"].notna().to_numpy()]
+    items["milestone_key"] = _word_keys(v["depends_on_milestone"].iloc[items["position"]])
     joined = items.merge(projects, left_on="pid", right_index=True, how="inner")
     joined = joined.merge(_milestone_dates(register), on=["pid", "milestone_key"], how="left")
     named = joined["milestone_key"].notna()
