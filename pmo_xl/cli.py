@@ -338,9 +338,7 @@ def _sample(args: argparse.Namespace) -> int:
         write_register(path, portfolio)
     except OSError as error:
         raise OutputError(path, f"cannot be written: {os_reason(error)}") from None
-    echo(f"Wrote {path} ({len(portfolio.projects)} projects, {len(portfolio.lessons)} "
-          f"lessons, {len(portfolio.milestones)} milestones, "
-          f"{len(portfolio.planted)} planted problems)")
+    echo(f"Wrote {path} ({_content_summary(portfolio)})")
     return EXIT_OK
 
 
@@ -394,7 +392,11 @@ def _new(args: argparse.Namespace) -> int:
 def _content_summary(content: Any) -> str:
     if content is None:
         return "an empty register"
-    parts = [f"{len(content.rows(name))} {name.lower()}" for name in content.sheet_names()]
+    from .schema import SHEETS
+
+    words = {schema.name: schema.row_words for schema in SHEETS}
+    parts = [f"{len(content.rows(name))} {words.get(name, name.lower())}"
+             for name in content.sheet_names()]
     planted = getattr(content, "planted", None)
     if planted:
         parts.append(f"{len(planted)} planted problems")

@@ -187,7 +187,8 @@ class SheetSchema:
 
     `key_columns` are the columns without which the sheet cannot be read at all; every other
     missing column is a finding. `group` is the name under which a project's rows of a child
-    sheet appear in its report (`lessons`, `milestones`).
+    sheet appear in its report (`lessons`, `milestones`). `rows_are` says what its rows are
+    in a sentence ("RAID items"; default: the sheet's name in lower case).
     """
 
     name: str
@@ -197,6 +198,12 @@ class SheetSchema:
     required: bool = False
     description: str = ""
     group: str = ""
+    rows_are: str = ""
+
+    @property
+    def row_words(self) -> str:
+        """What the sheet's rows are, for sentences such as "40 projects, 223 RAID items"."""
+        return self.rows_are or self.name.lower()
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -372,6 +379,7 @@ RAID = SheetSchema(
     table="tblRAID",
     key_columns=("project_id", "title"),
     group="raid",
+    rows_are="RAID items",
     description="The RAID log: one row per risk, assumption, issue, dependency, decision or "
                 "action.",
     # No alias here is a header that commonly sits beside the column's own name in a RAID log
