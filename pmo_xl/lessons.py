@@ -927,9 +927,32 @@ def _shared_terms(index: LessonIndex, members: np.ndarray, most: int = 3) -> lis
     return [_SHOWN.get(word, word) for word in spelled]
 
 
+DUPLICATE_SLACK = 4  # candidates per box place: lessons logged word for word by several projects
+
+
 def worth_reading(index: LessonIndex, positions: Sequence[int],
                   top: int = 3) -> list[list[Recommendation]]:
     """The `top` lessons worth reading for each project at these positions on the Projects
     sheet (a report batch's selection), best first: one index for the whole batch, each
-    selected project's query scored once, the others never built."""
-    return _recommend_positions(index, positions, top)
+    selected project's query scored once, the others never built. A box has no room for
+    the same lesson twice: a lesson worded like a better one (the same Lesson and
+    Recommendation, logged by another project) or like one the project logged itself is
+    left out for the next."""
+    found = []
+    ranked = _recommend_positions(index, positions, top * DUPLICATE_SLACK)
+    for position, candidates in zip(positions, ranked, strict=True):
+        seen = {_wording(index.lesson(int(d))) for d in index.own_lessons(int(position))}
+        kept = []
+        for candidate in candidates:
+            wording = _wording(vars(candidate))
+            if wording not in seen and len(kept) < top:
+                kept.append(candidate)
+            seen.add(wording)
+        found.append(kept)
+    return found
+
+
+def _wording(lesson: Mapping[str, Any]) -> tuple[str, str]:
+    """A lesson's Lesson and Recommendation, reduced for comparing wordings."""
+    return tuple(" ".join(str(lesson.get(key) or "").split()).casefold()
+                 for key in ("lesson", "recommendation"))  # type: ignore[return-value]
