@@ -29,16 +29,20 @@ matched.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .metrics import project_metrics, resolve_as_of
 from .reader import Register
@@ -185,10 +189,12 @@ class Analyzer:
 
     def learn(self, words: Iterable[str], *, grow: bool = True) -> None:
         """Give every new word its term id (new terms only when `grow`)."""
-        new = [w for w in set(words) if w not in self.words]
+        # first-seen order, so a term is spelled as the log first writes it, in any run
+        new = [w for w in dict.fromkeys(words) if w not in self.words]
         if not new:
             return
-        bases = [_POSSESSIVE.sub("", w) for w in new]  # the vendor's team: vendor
+        bases = [_POSSESSIVE.sub("", w) if "'" in w or "’" in w else w
+                 for w in new]  # the vendor's team: vendor
         folded = [SYNONYMS.get(b, b) for b in bases]
         stems = self._stem([f.replace("-", "").replace("'", "") for f in folded])
         for word, base, fold, stem in zip(new, bases, folded, stems, strict=True):
@@ -206,43 +212,96 @@ class Analyzer:
         ids = np.fromiter(map(self.words.__getitem__, words), dtype=np.int64, count=len(words))
         return ids[ids >= 0]
 
-    def texts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def texts(self, texts: Sequence[str] | pa.Array, *,
+              grow: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Term ids of every text, flat, and each text's number of terms (CSR by text).
 
-        Texts are split on white space (C speed), and each distinct piece ("weeks;",
-        "access/laptops") is read into words once: a log repeats its pieces far more often
-        than it has distinct ones."""
-        pieces = [text.casefold().split() for text in texts]
-        flat = [piece for split in pieces for piece in split]
-        known = self._pieces
-        new = [p for p in set(flat) if p not in known]
-        words = [_WORD.findall(p) for p in new]
-        self.learn([w for found in words for w in found])
-        for piece, found in zip(new, words, strict=True):
-            known[piece] = tuple(t for t in map(self.words.__getitem__, found) if t >= 0)
-        terms = list(map(known.__getitem__, flat))
-        per_piece = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
-        ids = np.fromiter(chain.from_iterable(terms), dtype=np.int64,
-                          count=int(per_piece.sum()))
-        owner = np.repeat(np.arange(len(texts)), [len(split) for split in pieces])
-        return ids, np.bincount(owner, weights=per_piece, minlength=len(texts)).astype(np.int64)
+        Texts are split on white space by pyarrow (C), the pieces ("weeks;", "Access/laptops")
+        are dictionary-encoded (C), and only each distinct piece is read into words in
+        Python, once per analyzer: a log of 100k lessons has millions of pieces but a few
+        tens of thousands of distinct ones. The terms of every piece are then laid out with
+        numpy. (Splitting first never cuts a word: white space is never part of one.)"""
+        if not len(texts):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if not isinstance(texts, pa.Array):
+            texts = pa.array(texts, type=pa.large_string())
+        split = pc.utf8_split_whitespace(texts)
+        encoded = pc.dictionary_encode(split.flatten())
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        starts, counts, flat = self._piece_terms(encoded.dictionary.to_pylist(), grow=grow)
+        per_piece = counts[codes]
+        ids = flat[_ranges(starts[codes], per_piece)]
+        pieces = np.diff(split.offsets.to_numpy())
+        owner = np.repeat(np.arange(len(texts)), pieces)
+        return ids, np.bincount(owner, weights=per_piece,
+                                minlength=len(texts)).astype(np.int64)
 
-    def fields(self, columns: Sequence[pd.Series]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _piece_terms(self, pieces: list[str], *, grow: bool) -> tuple[np.ndarray, np.ndarray,
+                                                                       np.ndarray]:
+        """Each distinct piece's term ids, CSR (starts, counts, flat ids); a piece read
+        before is looked up, a new one casefolded and read into words."""
+        known = self._pieces
+        new = [p for p in pieces if p not in known]
+        words = [_WORD.findall(p.casefold()) for p in new]
+        self.learn([w for found in words for w in found], grow=grow)
+        lookup = self.words.__getitem__
+        for piece, found in zip(new, words, strict=True):
+            known[piece] = tuple(t for t in map(lookup, found) if t >= 0)
+        terms = list(map(known.__getitem__, pieces))
+        counts = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+        flat = np.fromiter(chain.from_iterable(terms), dtype=np.int64, count=int(counts.sum()))
+        return np.cumsum(counts) - counts, counts, flat
+
+    def fields(self, columns: Sequence[pd.Series], *,
+               grow: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The terms of rows made of several text columns: (row of each term, term ids,
-        terms per row). Each distinct text is tokenised once: lessons logs repeat
-        recommendations and categories, and copy lessons between projects."""
-        owners, ids, lengths = [], [], np.zeros(len(columns[0]) if columns else 0, np.int64)
-        for column in columns:
-            codes, uniques = pd.factorize(column)
-            unique_ids, unique_lengths = self.texts([str(u) for u in uniques])
-            starts = np.concatenate([[0], np.cumsum(unique_lengths)[:-1]]).astype(np.int64)
-            counts = np.where(codes >= 0, unique_lengths[codes] if len(uniques) else 0, 0)
-            picked = _ranges(starts[np.maximum(codes, 0)] if len(uniques) else counts, counts)
-            owners.append(np.repeat(np.arange(len(codes)), counts))
-            ids.append(unique_ids[picked])
+        terms per row). Each distinct text of every column is tokenised once, in one call:
+        lessons logs repeat recommendations and categories, and copy lessons between
+        projects."""
+        rows = len(columns[0]) if columns else 0
+        encoded = [pc.dictionary_encode(_arrow_strings(column)) for column in columns]
+        if not encoded:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        uniques = pa.concat_arrays([e.dictionary for e in encoded])
+        unique_ids, unique_lengths = self.texts(uniques, grow=grow)
+        starts = np.cumsum(unique_lengths) - unique_lengths
+        owners, ids, lengths, offset = [], [], np.zeros(rows, np.int64), 0
+        for column in encoded:
+            codes = pc.fill_null(column.indices, -1).to_numpy(zero_copy_only=False)
+            at = np.where(codes >= 0, codes + offset, 0)
+            counts = np.where(codes >= 0, unique_lengths[at] if len(unique_lengths) else 0, 0)
+            owners.append(np.repeat(np.arange(rows), counts))
+            ids.append(unique_ids[_ranges(starts[at] if len(starts) else counts, counts)])
             lengths += counts
-        return (np.concatenate(owners) if owners else np.zeros(0, np.int64),
-                np.concatenate(ids) if ids else np.zeros(0, np.int64), lengths)
+            offset += len(column.dictionary)
+        return np.concatenate(owners), np.concatenate(ids), lengths
+
+
+def _arrow_strings(column: pd.Series) -> pa.Array:
+    """A text column as an Arrow large_string array (no copy when pandas already keeps it
+    in Arrow; any other value as its str())."""
+    try:
+        found = pa.array(column, from_pandas=True)
+        if pa.types.is_string(found.type) or pa.types.is_large_string(found.type):
+            return found.cast(pa.large_string())
+    except (pa.ArrowException, TypeError, ValueError):
+        pass
+    return pa.array([None if v is None else str(v) for v in column], type=pa.large_string())
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while text is read into words: tokenising
+    allocates hundreds of thousands of small lists and tuples (none in a cycle), and each
+    allocation burst would otherwise make the collector walk every object alive, the
+    register's cells included (measured: it doubles the time of reading 100k lessons)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- the index -------------------------------------------------------------------------------
@@ -360,7 +419,8 @@ def build_index(register: Register, as_of: dt.date | None = None,
     lessons = _lesson_frame(register, history)
     projects = _project_frame(register, day)
     analyzer = Analyzer()
-    owner, ids, lengths = analyzer.fields([lessons[key] for key in LESSON_TEXT])
+    with _collector_paused():
+        owner, ids, lengths = analyzer.fields([lessons[key] for key in LESSON_TEXT])
     columns = _bm25_columns(owner, ids, lengths, len(analyzer.spelling))
     codes, lookups = _codes(lessons, projects)
     return LessonIndex(day, lessons, projects, analyzer, *columns,
@@ -443,20 +503,36 @@ def _project_frame(register: Register, day: dt.date) -> pd.DataFrame:
 def _bm25_columns(owner: np.ndarray, ids: np.ndarray, lengths: np.ndarray,
                   terms: int) -> tuple[np.ndarray, ...]:
     """Lucene BM25 of every (term, lesson) pair, as sparse columns by term, and each
-    lesson's distinct terms with their scores (CSR by lesson)."""
-    docs = len(lengths)
-    keys, tf = np.unique(owner * max(terms, 1) + ids, return_counts=True)
-    doc_of, term_of = np.divmod(keys, max(terms, 1))
+    lesson's distinct terms with their scores (CSR by lesson).
+
+    Both layouts come from plain integer sorts (no argsort, no Python): the (lesson, term)
+    pairs once for their counts, then the same pairs packed term-first with their count."""
+    docs, width = len(lengths), max(terms, 1)
+    keys, tf = np.unique(owner * width + ids, return_counts=True)
+    doc_of, term_of = np.divmod(keys, width)
     df = np.bincount(term_of, minlength=terms)
     idf = np.log1p((docs - df + 0.5) / (df + 0.5))
     average = lengths.mean() if docs and lengths.mean() > 0 else 1.0
-    norm = K1 * (1 - B + B * lengths[doc_of] / average)
-    scores = (idf[term_of] * tf / (tf + norm)).astype(np.float32)
-    order = np.argsort(term_of, kind="stable")
+    scores = _lucene(idf[term_of], tf, lengths[doc_of], average)
+    most = int(tf.max(initial=0)) + 1
+    if width * max(docs, 1) * most < 2 ** 62:
+        packed = np.sort((term_of * docs + doc_of) * most + tf)
+        by_term, by_tf = np.divmod(packed, most)
+        column_doc, column_term = by_term % docs, by_term // docs
+        column_scores = _lucene(idf[column_term], by_tf, lengths[column_doc], average)
+    else:  # beyond 2^62 (never at a million lessons): sort the pairs by term instead
+        order = np.argsort(term_of, kind="stable")
+        column_doc, column_scores = doc_of[order], scores[order]
     term_indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
     doc_indptr = np.concatenate([[0], np.cumsum(np.bincount(doc_of, minlength=docs))])
-    return (term_indptr, doc_of[order].astype(np.int32), scores[order],
+    return (term_indptr, column_doc.astype(np.int32), column_scores,
             doc_indptr.astype(np.int64), term_of, scores, idf)
+
+
+def _lucene(idf: np.ndarray, tf: np.ndarray, length: np.ndarray, average: float) -> np.ndarray:
+    """Lucene's BM25 of a term in a lesson (float32, as the index stores it)."""
+    norm = K1 * (1 - B + B * length / average)
+    return (idf * tf / (tf + norm)).astype(np.float32)
 
 
 def _codes(lessons: pd.DataFrame, projects: pd.DataFrame) -> tuple[dict[str, np.ndarray],
