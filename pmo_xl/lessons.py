@@ -336,14 +336,40 @@ class LessonIndex:
     _positions: dict[str, int] = field(default_factory=dict, repr=False)  # first row per ID
     _columns: dict[str, dict[str, list[Any]]] = field(default_factory=dict, repr=False)
     _own: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # project -> lessons
+    _rows: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
+    _spelled: dict[int, dict[int, str]] = field(default_factory=dict, repr=False)
 
     def lesson(self, d: int) -> dict[str, Any]:
-        """One lesson's fields as plain Python values (pandas row access costs ~0.5 ms)."""
-        return {key: _blank_none(values[d]) for key, values in self._plain("lessons").items()}
+        """One lesson's fields as plain Python values (pandas row access costs ~0.5 ms); kept,
+        since a batch recommends the same good lessons to many projects (a copy is given)."""
+        found = self._rows.get(("lessons", d))
+        if found is None:
+            found = self._rows[("lessons", d)] = {
+                key: _blank_none(values[d]) for key, values in self._plain("lessons").items()}
+        return dict(found)
 
     def project(self, position: int) -> dict[str, Any]:
-        return {key: _blank_none(values[position])
+        found = self._rows.get(("projects", position))
+        if found is None:
+            found = self._rows[("projects", position)] = {
+                key: _blank_none(values[position])
                 for key, values in self._plain("projects").items()}
+        return dict(found)
+
+    def spellings(self, d: int) -> dict[int, str]:
+        """The lesson's terms, each as the lesson first writes it (*vendor's* for the term
+        supplier), kept per lesson for the same reason."""
+        found = self._spelled.get(d)
+        if found is None:
+            row = self.lesson(d)
+            text = " ".join((row["lesson"], row["description"], row["recommendation"],
+                             row["category_label"]))
+            words = self.analyzer.words_of(text)
+            self.analyzer.learn(words, grow=False)
+            found = self._spelled[d] = {}
+            for word in words:
+                found.setdefault(self.analyzer.words[word], word)
+        return found
 
     def _plain(self, name: str) -> dict[str, list[Any]]:
         if name not in self._columns:
@@ -360,6 +386,32 @@ class LessonIndex:
         if "_df" not in self.__dict__:
             self.__dict__["_df"] = np.diff(self.term_indptr)
         return self.__dict__["_df"]
+
+    @property
+    def term_max(self) -> np.ndarray:
+        """Per term, its highest BM25 in any lesson (0 for a term no lesson uses)."""
+        if "_term_max" not in self.__dict__:
+            found = np.zeros(len(self.df))
+            used = self.df > 0
+            if used.any():
+                found[used] = np.maximum.reduceat(self.term_scores,
+                                                  self.term_indptr[:-1][used])
+            self.__dict__["_term_max"] = found
+        return self.__dict__["_term_max"]
+
+    @property
+    def project_codes(self) -> dict[str, np.ndarray]:
+        """Per project, the codes its boosts compare: the phase after its own
+        (`following`), and which lesson categories its current problems point to
+        (`pointed`, projects × category codes; code -1 reads the last, always-False
+        column)."""
+        if "_project_codes" not in self.__dict__:
+            positions = np.arange(len(self.projects))
+            self.__dict__["_project_codes"] = {
+                "following": np.array([_phase_code(self, phase) for phase in
+                                       self._plain("projects")["phase"]], dtype=np.int64),
+                "pointed": _problem_categories(self, positions)}
+        return self.__dict__["_project_codes"]
 
     def query(self, position: int) -> tuple[np.ndarray, np.ndarray]:
         """The query of the project at this position (term ids, weights), built on first
@@ -618,32 +670,41 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 def bm25_scores(index: LessonIndex, query: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """BM25 of every lesson for a query (term ids, weights): the weighted sum of the query
     terms' columns, as one array over all lessons."""
-    terms, weights = query
+    return _bm25_block(index, [query])[0]
+
+
+def _bm25_block(index: LessonIndex, queries: Sequence[tuple[np.ndarray, np.ndarray]]
+                ) -> np.ndarray:
+    """BM25 of every lesson for each of several queries (queries × lessons): the postings of
+    all their terms gathered at once and summed by one bincount (a sparse-matrix product by
+    hand), each query's terms in its own order, as for one query alone."""
+    docs = len(index)
+    terms = np.concatenate([q[0] for q in queries]).astype(np.int64)
+    weights = np.concatenate([q[1] for q in queries]).astype(np.float64)
+    row = np.repeat(np.arange(len(queries), dtype=np.int64), [len(q[0]) for q in queries])
     starts = index.term_indptr[terms]
     lengths = index.term_indptr[terms + 1] - starts
     at = _ranges(starts, lengths)
-    return np.bincount(index.term_docs[at], weights=index.term_scores[at]
-                       * np.repeat(weights, lengths), minlength=len(index))
+    cells = np.repeat(row * docs, lengths) + index.term_docs[at]
+    return np.bincount(cells, weights=index.term_scores[at] * np.repeat(weights, lengths),
+                       minlength=len(queries) * docs).reshape(len(queries), docs)
 
 
-def _boosts(index: LessonIndex, positions: np.ndarray | None, rows: np.ndarray,
-            lessons: np.ndarray) -> np.ndarray:
-    """1 + every boost, for (project row, lesson) pairs; `positions` maps a row to its
-    project (None: a free query, which has only the boosts of the lesson itself)."""
+def _boosts(index: LessonIndex, position: int | None, lessons: np.ndarray) -> np.ndarray:
+    """1 + every boost of these lessons for the project at `position` (None: a free query,
+    which has only the boosts of the lesson itself). Pure array lookups: the project's own
+    codes are computed once per index (`project_codes`)."""
     result = 1.0 + index.prior[lessons]
-    if positions is None:
+    if position is None:
         return result
-    c, projects = index.codes, positions[rows]
-    programme = c["project_programme"][projects]
-    result += BOOSTS["same_programme"] * ((c["programme"][lessons] == programme)
-                                          & (programme >= 0))
+    c, own = index.codes, index.project_codes
+    programme = c["project_programme"][position]
+    if programme >= 0:
+        result += BOOSTS["same_programme"] * (c["programme"][lessons] == programme)
     phase = c["phase"][lessons]
-    phases = index._plain("projects")["phase"]
-    following = np.array([_phase_code(index, phases[p]) for p in positions])[rows]
-    result += BOOSTS["phase"] * ((phase >= 0) & ((phase == c["project_phase"][projects])
-                                                 | (phase == following)))
-    pointed = _problem_categories(index, positions)
-    result += BOOSTS["problem_category"] * pointed[rows, c["category"][lessons]]
+    result += BOOSTS["phase"] * ((phase >= 0) & ((phase == c["project_phase"][position])
+                                                 | (phase == own["following"][position])))
+    result += BOOSTS["problem_category"] * own["pointed"][position][c["category"][lessons]]
     return result
 
 
@@ -655,34 +716,43 @@ def _ceiling(positions: np.ndarray | None, index: LessonIndex) -> float:
     return most
 
 
-def _ranked(index: LessonIndex, query: tuple[np.ndarray, np.ndarray],
-            position: int | None, top: int) -> list[tuple[int, float]]:
-    """The `top` lessons by BM25 × boosts, best first (ties: register order), with their
-    scores. Exact, yet boosts are computed only for candidates: a lesson whose BM25 is below
-    (a lower bound of the top-th BM25) / (the largest multiplier) cannot reach the top, so
-    only the lessons above that bar are boosted and sorted."""
-    scores = bm25_scores(index, query)
-    positions = None if position is None else np.array([position])
+def _ranked(index: LessonIndex, queries: Sequence[tuple[np.ndarray, np.ndarray]],
+            positions: np.ndarray | None, top: int) -> list[list[tuple[int, float]]]:
+    """Per query, the `top` lessons by BM25 × boosts, best first (ties: register order), with
+    their scores; `positions`: each query's project (its own lessons left out), or None for
+    free queries."""
+    return [_ranked_one(index, query, None if positions is None else int(positions[i]), top)
+            for i, query in enumerate(queries)]
+
+
+def _ranked_one(index: LessonIndex, query: tuple[np.ndarray, np.ndarray],
+                position: int | None, top: int) -> list[tuple[int, float]]:
+    """Exact, yet only the lessons that can reach the top are boosted and sorted: θ, the
+    top-th best of BM25 × (1 + the project-independent boosts) among the lessons of the
+    query's strongest term, is at most the top-th best final score of all (those lessons
+    are distinct, and boosts only add), and a lesson whose BM25 is below θ / (the largest
+    multiplier) cannot reach it."""
+    terms, weights = query
+    starts, ends = index.term_indptr[terms].tolist(), index.term_indptr[terms + 1].tolist()
+    docs = [index.term_docs[a:b] for a, b in zip(starts, ends, strict=True)]
+    contributions = [index.term_scores[a:b] for a, b in zip(starts, ends, strict=True)]
+    lengths = np.subtract(ends, starts, dtype=np.int64)
+    scores = np.bincount(np.concatenate([np.zeros(0, np.int32), *docs]),
+                         weights=np.concatenate([np.zeros(0, np.float32), *contributions])
+                         * np.repeat(weights, lengths), minlength=len(index))
     if position is not None:
-        own = index.own_lessons(position)
-        scores[own] = 0.0
-    bar = _kth_lower_bound(scores, top) / _ceiling(positions, index)
-    candidates = np.flatnonzero(scores >= max(bar, np.finfo(float).tiny))
-    finals = scores[candidates] * _boosts(index, positions, np.zeros(len(candidates), int),
-                                          candidates)
+        scores[index.own_lessons(position)] = 0.0
+    bar = np.finfo(float).tiny
+    if len(terms) and top > 0:
+        pool = docs[int(np.argmax(weights * index.term_max[terms]))]
+        lower = scores[pool] * (1.0 + index.prior[pool])
+        if len(lower) >= top:
+            ceiling = _ceiling(None if position is None else np.array([position]), index)
+            bar = max(bar, float(np.partition(lower, -top)[-top]) / ceiling)
+    candidates = np.flatnonzero(scores >= bar)
+    finals = scores[candidates] * _boosts(index, position, candidates)
     order = np.lexsort((candidates, -finals))[:top]
-    return [(int(candidates[k]), float(finals[k])) for k in order]
-
-
-def _kth_lower_bound(scores: np.ndarray, k: int, blocks: int = 64) -> float:
-    """A value at most the k-th largest score: the k-th largest of the maxima of `blocks`
-    slices (k different lessons). Every lesson that can reach the top k is at least this
-    value over the ceiling: its multiplier is at most the ceiling, and the k lessons this
-    value stands for score at least it (their multiplier is at least 1)."""
-    if len(scores) <= blocks or k > blocks:
-        return 0.0
-    maxima = np.maximum.reduceat(scores, np.arange(0, len(scores), -(-len(scores) // blocks)))
-    return float(np.partition(maxima, -k)[-k])
+    return list(zip(candidates[order].tolist(), finals[order].tolist(), strict=True))
 
 
 def _phase_code(index: LessonIndex, phase: object) -> int:
@@ -754,11 +824,11 @@ def recommend_all(index: LessonIndex, top: int = 3) -> dict[str, list[Recommenda
 
 def _recommend_positions(index: LessonIndex, positions: Sequence[int],
                          top: int) -> list[list[Recommendation]]:
-    found = []
+    found: list[list[Recommendation]] = []
     for p in positions:
-        query = index.query(p)
+        query = index.query(int(p))
         found.append([_recommendation(index, d, score, query, int(p))
-                      for d, score in _ranked(index, query, int(p), top)])
+                      for d, score in _ranked_one(index, query, int(p), top)])
     return found
 
 
@@ -768,14 +838,14 @@ def search(index: LessonIndex, text: str, top: int = 5) -> list[Recommendation]:
     if not len(query[0]):
         return []
     return [_recommendation(index, d, score, query, None)
-            for d, score in _ranked(index, query, None, top)]
+            for d, score in _ranked(index, [query], None, top)[0]]
 
 
 def _recommendation(index: LessonIndex, d: int, score: float,
                     query: tuple[np.ndarray, np.ndarray], project: int | None) -> Recommendation:
     row = index.lesson(d)
     date = row["date_logged"]
-    matched = _matched(index, d, row, query)
+    matched = _matched(index, d, query)
     return Recommendation(
         lesson_id=row["lesson_id"], project_id=row["project_id"], score=round(score, 4),
         why=tuple(_why(index, row, matched, project)), matched=tuple(matched),
@@ -786,21 +856,14 @@ def _recommendation(index: LessonIndex, d: int, score: float,
         phase=row["phase"], row=int(row["row"]))
 
 
-def _matched(index: LessonIndex, d: int, row: dict[str, Any],
-             query: tuple[np.ndarray, np.ndarray]) -> list[str]:
+def _matched(index: LessonIndex, d: int, query: tuple[np.ndarray, np.ndarray]) -> list[str]:
     """The lesson's own words for the query terms it contains, strongest first."""
     start, end = index.doc_indptr[d], index.doc_indptr[d + 1]
     weight = dict(zip(query[0].tolist(), query[1].tolist(), strict=True))
     strength = {t: weight[t] * s for t, s in zip(index.doc_terms[start:end].tolist(),
                                                  index.doc_scores[start:end].tolist(),
                                                  strict=True) if t in weight}
-    spelled: dict[int, str] = {}
-    text = " ".join((row["lesson"], row["description"], row["recommendation"],
-                     row["category_label"]))
-    for word in index.analyzer.words_of(text):
-        term = index.analyzer.words.get(word, -1)
-        if term in strength:
-            spelled.setdefault(term, word)
+    spelled = index.spellings(d)
     return [spelled.get(t, index.analyzer.spelling[t])
             for t in sorted(strength, key=lambda t: -strength[t])]
 
