@@ -73,6 +73,10 @@ QUERY_FIELDS: Mapping[str, float] = {
     "programme": 0.5, "business_unit": 0.5,
 }
 PROBLEM_WEIGHT = 0.5  # the words a current problem adds to the query
+# The words of the project's open RAID items (Title, Description, Response): half a
+# field's weight, so that a long RAID log informs the query without drowning the project's
+# own Status Summary and Key Risks.
+RAID_WEIGHT = 0.5
 # A query keeps its strongest terms (weight × idf), and leaves out the words of this log
 # that most lessons use: they tell lessons apart least and cost most (a word in every tenth
 # lesson of 100k touches 10k of them). Lucene's MoreLikeThis does the same (maxQueryTerms 25,
@@ -549,7 +553,27 @@ def _project_frame(register: Register, day: dt.date) -> pd.DataFrame:
     frame["problems"] = [tuple(p.name for p in PROBLEMS if flags[p.name][i])
                          for i in range(len(frame))]
     frame["slip_days"] = metrics["slip_days"].to_numpy()
+    frame["raid"] = _open_raid_text(register, day, v["project_id"])
     return frame.reset_index(drop=True)
+
+
+def _open_raid_text(register: Register, day: dt.date, project_ids: pd.Series) -> list[str]:
+    """Per project, the Title, Description and Response of its open RAID items, as one text
+    (blank without a RAID sheet): a project's live risks and issues are what it needs
+    lessons about, and they are often written at more length in the RAID log than in Key
+    Risks. Open is the RAID figures' own (`pmo_xl.raid`)."""
+    from .raid import normalised_ids, raid_metrics
+
+    table = register.table("RAID")
+    if table is None or not len(table):
+        return [""] * len(project_ids)
+    v = table.values
+    is_open = raid_metrics(table, register, day)["is_open"].fillna(False).astype(bool)
+    items = pd.DataFrame({"pid": normalised_ids(v["project_id"]), "text": (
+        _text(v["title"]) + " " + _text(v["description"]) + " " + _text(v["response"]))})
+    items = items[is_open.to_numpy() & items["pid"].notna().to_numpy()]
+    joined = items.groupby("pid", sort=False)["text"].agg(" ".join)
+    return [str(t) for t in normalised_ids(project_ids).map(joined).fillna("")]
 
 
 def _bm25_columns(owner: np.ndarray, ids: np.ndarray, lengths: np.ndarray,
@@ -657,6 +681,8 @@ def _project_query(index: LessonIndex, row: dict[str, Any]) -> tuple[np.ndarray,
         parts.append((str(row["phase"]), PROBLEM_WEIGHT))
     problems = {p.name: p for p in PROBLEMS}
     parts += [(problems[name].words, PROBLEM_WEIGHT) for name in row["problems"]]
+    if row.get("raid"):
+        parts.append((row["raid"], RAID_WEIGHT))
     return _strongest(index, _query(index.analyzer, parts))
 
 
@@ -736,7 +762,7 @@ def _ranked_one(index: LessonIndex, query: tuple[np.ndarray, np.ndarray],
     starts, ends = index.term_indptr[terms].tolist(), index.term_indptr[terms + 1].tolist()
     docs = [index.term_docs[a:b] for a, b in zip(starts, ends, strict=True)]
     contributions = [index.term_scores[a:b] for a, b in zip(starts, ends, strict=True)]
-    lengths = np.subtract(ends, starts, dtype=np.int64)
+    lengths = np.asarray(ends, dtype=np.int64) - np.asarray(starts, dtype=np.int64)
     scores = np.bincount(np.concatenate([np.zeros(0, np.int32), *docs]),
                          weights=np.concatenate([np.zeros(0, np.float32), *contributions])
                          * np.repeat(weights, lengths), minlength=len(index))
