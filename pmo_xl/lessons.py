@@ -422,8 +422,17 @@ class LessonIndex:
         use: the index does not tokenise 10k projects' rows before one is asked for."""
         found = self._queries.get(position)
         if found is None:
-            found = self._queries[position] = _project_query(self, self.project(position))
+            self.prepare_queries([position])
+            found = self._queries[position]
         return found
+
+    def prepare_queries(self, positions: Sequence[int]) -> None:
+        """Build the queries of these projects at once (`_project_queries`), for a batch."""
+        missing = sorted({int(p) for p in positions} - self._queries.keys())
+        if missing:
+            with _collector_paused():
+                self._queries.update(zip(missing, _project_queries(self, missing),
+                                         strict=True))
 
     def own_lessons(self, position: int) -> np.ndarray:
         """The positions of the lessons the project at this position logged."""
@@ -675,15 +684,46 @@ def _strongest(index: LessonIndex, query: tuple[np.ndarray, np.ndarray]) -> tupl
     return terms[keep], weights[keep]
 
 
-def _project_query(index: LessonIndex, row: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    parts = [(row[key], weight) for key, weight in QUERY_FIELDS.items()]
-    if row["phase"]:
-        parts.append((str(row["phase"]), PROBLEM_WEIGHT))
-    problems = {p.name: p for p in PROBLEMS}
-    parts += [(problems[name].words, PROBLEM_WEIGHT) for name in row["problems"]]
-    if row.get("raid"):
-        parts.append((row["raid"], RAID_WEIGHT))
-    return _strongest(index, _query(index.analyzer, parts))
+def _query_parts(index: LessonIndex, positions: Sequence[int]) -> list[tuple[list[str],
+                                                                            float]]:
+    """The texts of these projects' queries, part by part, each with its weight: the
+    register fields, the phase, each problem's words (blank for a project without it) and
+    the open RAID items."""
+    rows = index._plain("projects")
+    parts = [([rows[key][p] for p in positions], weight) for key, weight in QUERY_FIELDS.items()]
+    parts.append(([str(rows["phase"][p]) if _blank_none(rows["phase"][p]) else ""
+                   for p in positions], PROBLEM_WEIGHT))
+    parts += [([problem.words if problem.name in rows["problems"][p] else ""
+                for p in positions], PROBLEM_WEIGHT) for problem in PROBLEMS]
+    parts.append(([rows["raid"][p] for p in positions], RAID_WEIGHT))
+    return parts
+
+
+def _project_queries(index: LessonIndex, positions: Sequence[int]
+                     ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The queries of several projects, tokenised together (each distinct piece of text
+    once, as the lessons are): per project, its distinct terms in the order they first
+    appear over its parts, each weighted by the parts that use it (a part counts once per
+    term, up to MAX_TERM_WEIGHT, added part by part as `_query` does), cut by `_strongest`."""
+    width = max(len(index.analyzer.spelling), 1)
+    keys, columns, weights = [], [], []
+    for column, (texts, weight) in enumerate(_query_parts(index, positions)):
+        owner, ids, _ = index.analyzer.fields([pd.Series(texts, dtype=object)], grow=False)
+        keys.append(owner * width + ids)
+        columns.append(np.full(len(ids), column))
+        weights.append(weight)
+    key = np.concatenate(keys)
+    unique, first = np.unique(key, return_index=True)  # first: in part, then text order
+    summed = np.zeros(len(unique))
+    for column, weight in enumerate(weights):
+        used = np.searchsorted(unique, np.unique(keys[column]))
+        summed[used] = np.minimum(MAX_TERM_WEIGHT, summed[used] + weight)
+    owner, term = np.divmod(unique, width)
+    order = np.lexsort((first, owner))
+    owner, term, summed = owner[order], term[order], summed[order]
+    cuts = np.searchsorted(owner, np.arange(len(positions) + 1)).tolist()
+    return [_strongest(index, (term[a:b], summed[a:b]))
+            for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -851,6 +891,7 @@ def recommend_all(index: LessonIndex, top: int = 3) -> dict[str, list[Recommenda
 def _recommend_positions(index: LessonIndex, positions: Sequence[int],
                          top: int) -> list[list[Recommendation]]:
     found: list[list[Recommendation]] = []
+    index.prepare_queries(positions)  # every project's query tokenised in one pass
     for p in positions:
         query = index.query(int(p))
         found.append([_recommendation(index, d, score, query, int(p))
