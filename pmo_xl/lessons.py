@@ -16,8 +16,9 @@ term (vendor, contractor and integrator are all `supplier`; go-live, cutover and
 each lesson as a sparse column, so a query's scores over all lessons are a weighted sum of a
 few columns (numpy). A query keeps its 25 strongest terms, without the log's commonest words
 (as Lucene's MoreLikeThis). The top N is exact: boosts are computed, as numpy arrays, only for
-the lessons whose BM25 is at least a lower bound of the N-th best (a partition of block
-maxima) over the largest multiplier; no other lesson can reach the top.
+the lessons whose BM25 is at least θ over the largest multiplier, θ being the N-th best of
+BM25 × (1 + the project-independent boosts) among the lessons of the query's strongest term;
+no other lesson can reach the top.
 
 Score of a lesson for a project = BM25(query, lesson) × (1 + boosts), where the boosts are
 (see `BOOSTS`): same programme, logged in the project's current or next phase, its category is
@@ -342,6 +343,7 @@ class LessonIndex:
     _own: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # project -> lessons
     _rows: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
     _spelled: dict[int, dict[int, str]] = field(default_factory=dict, repr=False)
+    _scored: dict[int, dict[int, float]] = field(default_factory=dict, repr=False)
 
     def lesson(self, d: int) -> dict[str, Any]:
         """One lesson's fields as plain Python values (pandas row access costs ~0.5 ms); kept,
@@ -359,6 +361,16 @@ class LessonIndex:
                 key: _blank_none(values[position])
                 for key, values in self._plain("projects").items()}
         return dict(found)
+
+    def term_scores_of(self, d: int) -> dict[int, float]:
+        """The lesson's terms and their BM25 in it, kept per lesson like its row."""
+        found = self._scored.get(d)
+        if found is None:
+            start, end = self.doc_indptr[d], self.doc_indptr[d + 1]
+            found = self._scored[d] = dict(zip(self.doc_terms[start:end].tolist(),
+                                               self.doc_scores[start:end].tolist(),
+                                               strict=True))
+        return found
 
     def spellings(self, d: int) -> dict[int, str]:
         """The lesson's terms, each as the lesson first writes it (*vendor's* for the term
@@ -705,18 +717,17 @@ def _project_queries(index: LessonIndex, positions: Sequence[int]
     once, as the lessons are): per project, its distinct terms in the order they first
     appear over its parts, each weighted by the parts that use it (a part counts once per
     term, up to MAX_TERM_WEIGHT, added part by part as `_query` does), cut by `_strongest`."""
-    width = max(len(index.analyzer.spelling), 1)
-    keys, columns, weights = [], [], []
-    for column, (texts, weight) in enumerate(_query_parts(index, positions)):
-        owner, ids, _ = index.analyzer.fields([pd.Series(texts, dtype=object)], grow=False)
-        keys.append(owner * width + ids)
-        columns.append(np.full(len(ids), column))
-        weights.append(weight)
-    key = np.concatenate(keys)
+    width, count = max(len(index.analyzer.spelling), 1), len(positions)
+    parts = _query_parts(index, positions)
+    # one column of every part's texts, part after part: a text's row is part × count + project
+    texts = pd.Series([text for part, _ in parts for text in part], dtype=object)
+    row, ids, _ = index.analyzer.fields([texts], grow=False)
+    part_of, project = np.divmod(row, count)
+    key = project * width + ids
     unique, first = np.unique(key, return_index=True)  # first: in part, then text order
     summed = np.zeros(len(unique))
-    for column, weight in enumerate(weights):
-        used = np.searchsorted(unique, np.unique(keys[column]))
+    for part, (_, weight) in enumerate(parts):
+        used = np.searchsorted(unique, np.unique(key[part_of == part]))
         summed[used] = np.minimum(MAX_TERM_WEIGHT, summed[used] + weight)
     owner, term = np.divmod(unique, width)
     order = np.lexsort((first, owner))
@@ -924,12 +935,11 @@ def _recommendation(index: LessonIndex, d: int, score: float,
 
 
 def _matched(index: LessonIndex, d: int, query: tuple[np.ndarray, np.ndarray]) -> list[str]:
-    """The lesson's own words for the query terms it contains, strongest first."""
-    start, end = index.doc_indptr[d], index.doc_indptr[d + 1]
-    weight = dict(zip(query[0].tolist(), query[1].tolist(), strict=True))
-    strength = {t: weight[t] * s for t, s in zip(index.doc_terms[start:end].tolist(),
-                                                 index.doc_scores[start:end].tolist(),
-                                                 strict=True) if t in weight}
+    """The lesson's own words for the query terms it contains, strongest first (ties: by
+    term id, the order of the lesson's terms in the index)."""
+    scores = index.term_scores_of(d)
+    strength = {t: w * scores[t] for t, w in sorted(zip(query[0].tolist(), query[1].tolist(),
+                                                        strict=True)) if t in scores}
     spelled = index.spellings(d)
     return [spelled.get(t, index.analyzer.spelling[t])
             for t in sorted(strength, key=lambda t: -strength[t])]
