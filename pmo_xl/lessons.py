@@ -362,6 +362,16 @@ class LessonIndex:
                 for key, values in self._plain("projects").items()}
         return dict(found)
 
+    @property
+    def category_terms(self) -> frozenset[int]:
+        """The terms of the lessons' Category words (themes look beyond them), once per
+        index: a theme of a 30k-lesson log would otherwise read every lesson's label."""
+        if "_category_terms" not in self.__dict__:
+            self.__dict__["_category_terms"] = frozenset(
+                t for label in set(self.lessons["category_label"])
+                for t in self.analyzer.ids(self.analyzer.words_of(label), grow=False).tolist())
+        return self.__dict__["_category_terms"]
+
     def term_scores_of(self, d: int) -> dict[int, float]:
         """The lesson's terms and their BM25 in it, kept per lesson like its row."""
         found = self._scored.get(d)
@@ -1048,9 +1058,7 @@ def themes(index: LessonIndex, *, similarity: float = THEME_SIMILARITY) -> list[
 
 def _theme_vectors(index: LessonIndex, lessons: np.ndarray) -> dict[str, np.ndarray]:
     """The lessons' content terms (CSR, position among `lessons`) with normalised weights."""
-    category_terms = {t for label in set(index.lessons["category_label"])
-                      for t in index.analyzer.ids(index.analyzer.words_of(label),
-                                                  grow=False).tolist()}
+    category_terms = index.category_terms
     common = max(COMMON_FLOOR, COMMON_SHARE * len(index))
     starts, ends = index.doc_indptr[lessons], index.doc_indptr[lessons + 1]
     at = _ranges(starts, ends - starts)
@@ -1132,9 +1140,7 @@ def _shared_terms(index: LessonIndex, members: np.ndarray, most: int = 3) -> lis
     terms = index.doc_terms[_ranges(starts, ends - starts)]
     counts = np.bincount(terms, minlength=len(index.df))
     shared = np.flatnonzero(counts >= 2)
-    category_terms = {t for label in set(index.lessons["category_label"])
-                      for t in index.analyzer.ids(index.analyzer.words_of(label),
-                                                  grow=False).tolist()}
+    category_terms = index.category_terms
     shared = np.array([t for t in shared if t not in category_terms], dtype=np.int64)
     if not len(shared):
         return []
