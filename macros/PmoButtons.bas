@@ -19,3 +19,7 @@ End Sub
 Sub GenerateAllReports()
     RunPython "import pmo_xl.excel; pmo_xl.excel.generate_all_reports()"
 End Sub
+
+Sub LessonsForProject()
+    RunPython "import pmo_xl.excel; pmo_xl.excel.lessons_for_project()"
+End Sub

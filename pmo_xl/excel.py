@@ -56,6 +56,10 @@ from .layout import (
     HISTORY,
     HISTORY_FORMATS,
     HISTORY_HEADER,
+    LESSONS_FINDER,
+    LESSONS_FINDER_FIRST_ROW,
+    LESSONS_FINDER_HEADER,
+    LESSONS_FINDER_TOP,
     REPORT_PROJECT_NAME,
     ROLLUP_NAME,
     TREND_COLUMN,
@@ -70,8 +74,9 @@ from .layout import (
     snapshot_sheet,
 )
 
-__all__ = ["ButtonProblem", "as_text", "generate_all_reports", "generate_report", "open_report",
-           "rollup_block", "rollup_portfolio", "validate_entries"]
+__all__ = ["ButtonProblem", "as_text", "generate_all_reports", "generate_report",
+           "lessons_for_project", "open_report", "rollup_block", "rollup_portfolio",
+           "validate_entries"]
 
 ALERT_TITLE = "pmo-xl"
 LOG_NAME = "pmo-xl-error.log"
@@ -82,7 +87,7 @@ RATIO_FORMAT = "0.00"
 STATUS_INTERVAL = 0.5  # seconds between status-bar updates during a batch
 # The sheets Python writes (and the History <sheet> sheets); every other sheet of the
 # workbook may hold register data.
-OWN_SHEETS = (DASHBOARD, VALIDATION, HISTORY, CHANGES, "xlwings.conf")
+OWN_SHEETS = (DASHBOARD, VALIDATION, HISTORY, CHANGES, LESSONS_FINDER, "xlwings.conf")
 
 
 class ButtonProblem(Exception):
@@ -122,6 +127,12 @@ def generate_all_reports(book: Any = None) -> None:
     """Write every project's reports and the portfolio summary, of the Settings' Report
     Kinds (default: status, portfolio) (Generate all reports)."""
     _button(book, "Generate all reports", _generate_all_reports)
+
+
+def lessons_for_project(book: Any = None) -> None:
+    """Write the lessons of other projects most worth reading for the project in Report for
+    onto the Lessons Finder sheet, with links to their rows (Lessons for project)."""
+    _button(book, "Lessons for project", _lessons_for_project)
 
 
 def open_report(path: Path) -> None:
@@ -812,9 +823,10 @@ def _generate_report(book: Any, status: _StatusBar) -> Outcome:
     return Outcome(f"Wrote {files} to {result.out_dir}.")
 
 
-def _chosen_project(book: Any, register: Any) -> str:
+def _chosen_project(book: Any, register: Any, button: str = "Generate report") -> str:
     """The project of the active cell's row on Projects, or else the one named in the
-    Dashboard's Report for cell (the buttons sit on the Dashboard)."""
+    Dashboard's Report for cell (the buttons sit on the Dashboard); `button` names the
+    button to press again in the alert."""
     projects = register.projects
     active = book.sheets.active
     if active.name.casefold() == projects.sheet.casefold():
@@ -822,7 +834,7 @@ def _chosen_project(book: Any, register: Any) -> str:
         match = projects.rows[projects.rows == row]
         if match.empty:
             raise ButtonProblem(f"Row {row} of {projects.sheet} is not a project: select a "
-                                "cell in a project's row, then press Generate report.")
+                                f"cell in a project's row, then press {button}.")
         return _project_id(register, match.index[0], row)
     chosen = None
     with suppress(Exception):  # an older workbook has no Report for cell
@@ -830,7 +842,7 @@ def _chosen_project(book: Any, register: Any) -> str:
             book.sheets[DASHBOARD].range(REPORT_PROJECT_NAME).value)
     if chosen is None or not str(chosen).strip():
         raise ButtonProblem("Pick a project in the Report for cell next to the button (or "
-                            "select a project's row on Projects), then press Generate report.")
+                            f"select a project's row on Projects), then press {button}.")
     if isinstance(chosen, float) and chosen.is_integer():
         chosen = int(chosen)
     return str(chosen).strip()
@@ -910,3 +922,82 @@ def _reports(write_reports: Callable[..., Any], path: Path, register: Any,
         raise ButtonProblem(f"{_one_line(problem)} Or set Report Formats on Settings to "
                             "HTML.") from None
 
+
+
+# --- Lessons for project ---------------------------------------------------------------------
+
+
+def _lessons_for_project(book: Any, status: _StatusBar) -> Outcome:
+    from .lessons import UnknownProject, build_index, recommend
+
+    register = _read(book)
+    if register.lessons is None:
+        raise ButtonProblem("The workbook has no Lessons sheet, so there are no lessons to "
+                            "recommend: add one (pmo-xl new writes it).")
+    project_id = _chosen_project(book, register, "Lessons for project")
+    status.show(f"pmo-xl: finding the lessons worth reading for {project_id}…")
+    names = _sheet_names(book)
+    history = _workbook_history(book, _history_rows(book, names))  # each lesson's phase
+    try:
+        index = build_index(register, history=history)
+    finally:
+        if history is not None:
+            history.close()
+    try:
+        found = recommend(index, project_id, top=LESSONS_FINDER_TOP)
+    except UnknownProject:
+        raise ButtonProblem(f"Project '{project_id}' in the Report for cell is not on the "
+                            f"{register.projects.sheet} sheet: pick one of its Project IDs."
+                            ) from None
+    project = index.project(index.project_position(project_id))
+    title = f"{project_id} {project['project_name']}".strip()
+    sheets = len(names)
+    sheet = _write_lessons_finder(book, names, register.lessons.sheet, title, found)
+    if len(names) > sheets:
+        sheet.activate()
+    if not found:
+        return Outcome(f"No lesson of another project shares a word with {title}'s register "
+                       f"row: the {LESSONS_FINDER} sheet says so.")
+    return Outcome(f"Wrote the {len(found)} lesson{'s' * (len(found) != 1)} most worth "
+                   f"reading for {title} onto the {LESSONS_FINDER} sheet, each with a link "
+                   "to its row on the lessons sheet.")
+
+
+def _write_lessons_finder(book: Any, names: list[str], lessons_sheet: str, title: str,
+                          found: Sequence[Any]) -> Any:
+    """The Lessons Finder sheet: a heading, then one row per lesson, best first, its Lesson
+    ID a link to its row. One clear and one write."""
+    sheet = _ensure_sheet(book, names, LESSONS_FINDER)
+    width = len(LESSONS_FINDER_HEADER)
+    sheet.clear_contents()
+    head: list[list[object]] = [
+        [f"Lessons worth reading for {title}", *[None] * (width - 1)],
+        [f"Found {dt.datetime.now():%d-%b-%Y %H:%M}: lessons of other projects, best first; "
+         "Why says what matched.", *[None] * (width - 1)],
+        [None] * width, list(LESSONS_FINDER_HEADER)]
+    rows = [[rank, r.lesson, r.project_id, r.category, r.type, r.impact, r.date_logged,
+             r.score, "; ".join(r.why), r.recommendation]
+            for rank, r in enumerate(found, start=1)]
+    links = [_link_to(lessons_sheet, f"A{r.row}", r.lesson_id or f"row {r.row}")
+             for r in found]
+    if not rows:
+        rows = [["No lesson of another project shares a word with this project's register "
+                 "row.", *[None] * (width - 2)]]
+        links = [None]
+    _write(sheet, 1, 1, head)
+    # The links are formulas: written with the values in the same single call.
+    sheet.range((LESSONS_FINDER_FIRST_ROW, 1)).value = [
+        [as_text(row[0]), link, *(as_text(v) for v in row[1:])]
+        for row, link in zip(rows, links, strict=True)]
+    if found:
+        date_column = LESSONS_FINDER_HEADER.index("Date logged") + 1
+        last = LESSONS_FINDER_FIRST_ROW + len(found) - 1
+        sheet.range((LESSONS_FINDER_FIRST_ROW, date_column),
+                    (last, date_column)).number_format = DATE_FORMAT
+    return sheet
+
+
+def _link_to(sheet: str, address: str, shown: str) -> str:
+    """A HYPERLINK formula that jumps to a cell and shows `shown`."""
+    target = "#'{}'!{}".format(sheet.replace("'", "''"), address)
+    return '=HYPERLINK("{}","{}")'.format(target.replace('"', '""'), shown.replace('"', '""'))

@@ -64,6 +64,13 @@ VALIDATION_WIDTHS = (18, 17, 7, 20, 11, 30, 90)
 CHANGES = "Changes"
 CHANGES_HEADER = ("Project ID", "Project", "What changed", "Field", "From", "To", "Direction")
 
+# --- Lessons Finder sheet: the lessons worth reading for one project (Lessons for project) --
+LESSONS_FINDER = "Lessons Finder"
+LESSONS_FINDER_HEADER = ("Rank", "Lesson ID", "Lesson", "Source project", "Category", "Type",
+                         "Impact", "Date logged", "Score", "Why", "Recommendation")
+LESSONS_FINDER_FIRST_ROW = 5  # lessons start here; rows 1-4: title, for whom, blank, header
+LESSONS_FINDER_TOP = 10
+
 # --- History sheets --------------------------------------------------------------------------
 # History: one row per roll-up (the snapshot's header and the portfolio figures a trend
 # shows); `history.TREND_FIGURES` in the same order from the 5th column on.
@@ -96,8 +103,10 @@ def is_snapshot_sheet(name: str) -> bool:
 
 def is_output_sheet(name: str) -> bool:
     """A sheet the buttons write (Validation, History and its History <sheet> sheets, Changes,
-    the highlight sheets): never a register's data, so readers may pass it by."""
+    Lessons Finder, the highlight sheets): never a register's data, so readers may pass it
+    by."""
     folded = name.casefold()
-    return (folded in {VALIDATION.casefold(), HISTORY.casefold(), CHANGES.casefold()}
+    return (folded in {VALIDATION.casefold(), HISTORY.casefold(), CHANGES.casefold(),
+                       LESSONS_FINDER.casefold()}
             or is_snapshot_sheet(name)
             or any(folded == highlight_sheet(s).casefold() for s in HIGHLIGHTED_SHEETS))

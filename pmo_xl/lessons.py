@@ -16,8 +16,9 @@ term (vendor, contractor and integrator are all `supplier`; go-live, cutover and
 each lesson as a sparse column, so a query's scores over all lessons are a weighted sum of a
 few columns (numpy). A query keeps its 25 strongest terms, without the log's commonest words
 (as Lucene's MoreLikeThis). The top N is exact: boosts are computed, as numpy arrays, only for
-the lessons whose BM25 is at least a lower bound of the N-th best (a partition of block
-maxima) over the largest multiplier; no other lesson can reach the top.
+the lessons whose BM25 is at least θ over the largest multiplier, θ being the N-th best of
+BM25 × (1 + the project-independent boosts) among the lessons of the query's strongest term;
+no other lesson can reach the top.
 
 Score of a lesson for a project = BM25(query, lesson) × (1 + boosts), where the boosts are
 (see `BOOSTS`): same programme, logged in the project's current or next phase, its category is
@@ -29,16 +30,20 @@ matched.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .metrics import project_metrics, resolve_as_of
 from .reader import Register
@@ -69,6 +74,10 @@ QUERY_FIELDS: Mapping[str, float] = {
     "programme": 0.5, "business_unit": 0.5,
 }
 PROBLEM_WEIGHT = 0.5  # the words a current problem adds to the query
+# The words of the project's open RAID items (Title, Description, Response): half a
+# field's weight, so that a long RAID log informs the query without drowning the project's
+# own Status Summary and Key Risks.
+RAID_WEIGHT = 0.5
 # A query keeps its strongest terms (weight × idf), and leaves out the words of this log
 # that most lessons use: they tell lessons apart least and cost most (a word in every tenth
 # lesson of 100k touches 10k of them). Lucene's MoreLikeThis does the same (maxQueryTerms 25,
@@ -185,10 +194,12 @@ class Analyzer:
 
     def learn(self, words: Iterable[str], *, grow: bool = True) -> None:
         """Give every new word its term id (new terms only when `grow`)."""
-        new = [w for w in set(words) if w not in self.words]
+        # first-seen order, so a term is spelled as the log first writes it, in any run
+        new = [w for w in dict.fromkeys(words) if w not in self.words]
         if not new:
             return
-        bases = [_POSSESSIVE.sub("", w) for w in new]  # the vendor's team: vendor
+        bases = [_POSSESSIVE.sub("", w) if "'" in w or "’" in w else w
+                 for w in new]  # the vendor's team: vendor
         folded = [SYNONYMS.get(b, b) for b in bases]
         stems = self._stem([f.replace("-", "").replace("'", "") for f in folded])
         for word, base, fold, stem in zip(new, bases, folded, stems, strict=True):
@@ -206,43 +217,96 @@ class Analyzer:
         ids = np.fromiter(map(self.words.__getitem__, words), dtype=np.int64, count=len(words))
         return ids[ids >= 0]
 
-    def texts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def texts(self, texts: Sequence[str] | pa.Array, *,
+              grow: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Term ids of every text, flat, and each text's number of terms (CSR by text).
 
-        Texts are split on white space (C speed), and each distinct piece ("weeks;",
-        "access/laptops") is read into words once: a log repeats its pieces far more often
-        than it has distinct ones."""
-        pieces = [text.casefold().split() for text in texts]
-        flat = [piece for split in pieces for piece in split]
-        known = self._pieces
-        new = [p for p in set(flat) if p not in known]
-        words = [_WORD.findall(p) for p in new]
-        self.learn([w for found in words for w in found])
-        for piece, found in zip(new, words, strict=True):
-            known[piece] = tuple(t for t in map(self.words.__getitem__, found) if t >= 0)
-        terms = list(map(known.__getitem__, flat))
-        per_piece = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
-        ids = np.fromiter(chain.from_iterable(terms), dtype=np.int64,
-                          count=int(per_piece.sum()))
-        owner = np.repeat(np.arange(len(texts)), [len(split) for split in pieces])
-        return ids, np.bincount(owner, weights=per_piece, minlength=len(texts)).astype(np.int64)
+        Texts are split on white space by pyarrow (C), the pieces ("weeks;", "Access/laptops")
+        are dictionary-encoded (C), and only each distinct piece is read into words in
+        Python, once per analyzer: a log of 100k lessons has millions of pieces but a few
+        tens of thousands of distinct ones. The terms of every piece are then laid out with
+        numpy. (Splitting first never cuts a word: white space is never part of one.)"""
+        if not len(texts):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if not isinstance(texts, pa.Array):
+            texts = pa.array(texts, type=pa.large_string())
+        split = pc.utf8_split_whitespace(texts)
+        encoded = pc.dictionary_encode(split.flatten())
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        starts, counts, flat = self._piece_terms(encoded.dictionary.to_pylist(), grow=grow)
+        per_piece = counts[codes]
+        ids = flat[_ranges(starts[codes], per_piece)]
+        pieces = np.diff(split.offsets.to_numpy())
+        owner = np.repeat(np.arange(len(texts)), pieces)
+        return ids, np.bincount(owner, weights=per_piece,
+                                minlength=len(texts)).astype(np.int64)
 
-    def fields(self, columns: Sequence[pd.Series]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _piece_terms(self, pieces: list[str], *, grow: bool) -> tuple[np.ndarray, np.ndarray,
+                                                                       np.ndarray]:
+        """Each distinct piece's term ids, CSR (starts, counts, flat ids); a piece read
+        before is looked up, a new one casefolded and read into words."""
+        known = self._pieces
+        new = [p for p in pieces if p not in known]
+        words = [_WORD.findall(p.casefold()) for p in new]
+        self.learn([w for found in words for w in found], grow=grow)
+        lookup = self.words.__getitem__
+        for piece, found in zip(new, words, strict=True):
+            known[piece] = tuple(t for t in map(lookup, found) if t >= 0)
+        terms = list(map(known.__getitem__, pieces))
+        counts = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+        flat = np.fromiter(chain.from_iterable(terms), dtype=np.int64, count=int(counts.sum()))
+        return np.cumsum(counts) - counts, counts, flat
+
+    def fields(self, columns: Sequence[pd.Series], *,
+               grow: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The terms of rows made of several text columns: (row of each term, term ids,
-        terms per row). Each distinct text is tokenised once: lessons logs repeat
-        recommendations and categories, and copy lessons between projects."""
-        owners, ids, lengths = [], [], np.zeros(len(columns[0]) if columns else 0, np.int64)
-        for column in columns:
-            codes, uniques = pd.factorize(column)
-            unique_ids, unique_lengths = self.texts([str(u) for u in uniques])
-            starts = np.concatenate([[0], np.cumsum(unique_lengths)[:-1]]).astype(np.int64)
-            counts = np.where(codes >= 0, unique_lengths[codes] if len(uniques) else 0, 0)
-            picked = _ranges(starts[np.maximum(codes, 0)] if len(uniques) else counts, counts)
-            owners.append(np.repeat(np.arange(len(codes)), counts))
-            ids.append(unique_ids[picked])
+        terms per row). Each distinct text of every column is tokenised once, in one call:
+        lessons logs repeat recommendations and categories, and copy lessons between
+        projects."""
+        rows = len(columns[0]) if columns else 0
+        encoded = [pc.dictionary_encode(_arrow_strings(column)) for column in columns]
+        if not encoded:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        uniques = pa.concat_arrays([e.dictionary for e in encoded])
+        unique_ids, unique_lengths = self.texts(uniques, grow=grow)
+        starts = np.cumsum(unique_lengths) - unique_lengths
+        owners, ids, lengths, offset = [], [], np.zeros(rows, np.int64), 0
+        for column in encoded:
+            codes = pc.fill_null(column.indices, -1).to_numpy(zero_copy_only=False)
+            at = np.where(codes >= 0, codes + offset, 0)
+            counts = np.where(codes >= 0, unique_lengths[at] if len(unique_lengths) else 0, 0)
+            owners.append(np.repeat(np.arange(rows), counts))
+            ids.append(unique_ids[_ranges(starts[at] if len(starts) else counts, counts)])
             lengths += counts
-        return (np.concatenate(owners) if owners else np.zeros(0, np.int64),
-                np.concatenate(ids) if ids else np.zeros(0, np.int64), lengths)
+            offset += len(column.dictionary)
+        return np.concatenate(owners), np.concatenate(ids), lengths
+
+
+def _arrow_strings(column: pd.Series) -> pa.Array:
+    """A text column as an Arrow large_string array (no copy when pandas already keeps it
+    in Arrow; any other value as its str())."""
+    try:
+        found = pa.array(column, from_pandas=True)
+        if pa.types.is_string(found.type) or pa.types.is_large_string(found.type):
+            return found.cast(pa.large_string())
+    except (pa.ArrowException, TypeError, ValueError):
+        pass
+    return pa.array([None if v is None else str(v) for v in column], type=pa.large_string())
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while text is read into words: tokenising
+    allocates hundreds of thousands of small lists and tuples (none in a cycle), and each
+    allocation burst would otherwise make the collector walk every object alive, the
+    register's cells included (measured: it doubles the time of reading 100k lessons)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- the index -------------------------------------------------------------------------------
@@ -277,14 +341,61 @@ class LessonIndex:
     _positions: dict[str, int] = field(default_factory=dict, repr=False)  # first row per ID
     _columns: dict[str, dict[str, list[Any]]] = field(default_factory=dict, repr=False)
     _own: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # project -> lessons
+    _rows: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
+    _spelled: dict[int, dict[int, str]] = field(default_factory=dict, repr=False)
+    _scored: dict[int, dict[int, float]] = field(default_factory=dict, repr=False)
 
     def lesson(self, d: int) -> dict[str, Any]:
-        """One lesson's fields as plain Python values (pandas row access costs ~0.5 ms)."""
-        return {key: _blank_none(values[d]) for key, values in self._plain("lessons").items()}
+        """One lesson's fields as plain Python values (pandas row access costs ~0.5 ms); kept,
+        since a batch recommends the same good lessons to many projects (a copy is given)."""
+        found = self._rows.get(("lessons", d))
+        if found is None:
+            found = self._rows[("lessons", d)] = {
+                key: _blank_none(values[d]) for key, values in self._plain("lessons").items()}
+        return dict(found)
 
     def project(self, position: int) -> dict[str, Any]:
-        return {key: _blank_none(values[position])
+        found = self._rows.get(("projects", position))
+        if found is None:
+            found = self._rows[("projects", position)] = {
+                key: _blank_none(values[position])
                 for key, values in self._plain("projects").items()}
+        return dict(found)
+
+    @property
+    def category_terms(self) -> frozenset[int]:
+        """The terms of the lessons' Category words (themes look beyond them), once per
+        index: a theme of a 30k-lesson log would otherwise read every lesson's label."""
+        if "_category_terms" not in self.__dict__:
+            self.__dict__["_category_terms"] = frozenset(
+                t for label in set(self.lessons["category_label"])
+                for t in self.analyzer.ids(self.analyzer.words_of(label), grow=False).tolist())
+        return self.__dict__["_category_terms"]
+
+    def term_scores_of(self, d: int) -> dict[int, float]:
+        """The lesson's terms and their BM25 in it, kept per lesson like its row."""
+        found = self._scored.get(d)
+        if found is None:
+            start, end = self.doc_indptr[d], self.doc_indptr[d + 1]
+            found = self._scored[d] = dict(zip(self.doc_terms[start:end].tolist(),
+                                               self.doc_scores[start:end].tolist(),
+                                               strict=True))
+        return found
+
+    def spellings(self, d: int) -> dict[int, str]:
+        """The lesson's terms, each as the lesson first writes it (*vendor's* for the term
+        supplier), kept per lesson for the same reason."""
+        found = self._spelled.get(d)
+        if found is None:
+            row = self.lesson(d)
+            text = " ".join((row["lesson"], row["description"], row["recommendation"],
+                             row["category_label"]))
+            words = self.analyzer.words_of(text)
+            self.analyzer.learn(words, grow=False)
+            found = self._spelled[d] = {}
+            for word in words:
+                found.setdefault(self.analyzer.words[word], word)
+        return found
 
     def _plain(self, name: str) -> dict[str, list[Any]]:
         if name not in self._columns:
@@ -302,13 +413,48 @@ class LessonIndex:
             self.__dict__["_df"] = np.diff(self.term_indptr)
         return self.__dict__["_df"]
 
+    @property
+    def term_max(self) -> np.ndarray:
+        """Per term, its highest BM25 in any lesson (0 for a term no lesson uses)."""
+        if "_term_max" not in self.__dict__:
+            found = np.zeros(len(self.df))
+            used = self.df > 0
+            if used.any():
+                found[used] = np.maximum.reduceat(self.term_scores,
+                                                  self.term_indptr[:-1][used])
+            self.__dict__["_term_max"] = found
+        return self.__dict__["_term_max"]
+
+    @property
+    def project_codes(self) -> dict[str, np.ndarray]:
+        """Per project, the codes its boosts compare: the phase after its own
+        (`following`), and which lesson categories its current problems point to
+        (`pointed`, projects × category codes; code -1 reads the last, always-False
+        column)."""
+        if "_project_codes" not in self.__dict__:
+            positions = np.arange(len(self.projects))
+            self.__dict__["_project_codes"] = {
+                "following": np.array([_phase_code(self, phase) for phase in
+                                       self._plain("projects")["phase"]], dtype=np.int64),
+                "pointed": _problem_categories(self, positions)}
+        return self.__dict__["_project_codes"]
+
     def query(self, position: int) -> tuple[np.ndarray, np.ndarray]:
         """The query of the project at this position (term ids, weights), built on first
         use: the index does not tokenise 10k projects' rows before one is asked for."""
         found = self._queries.get(position)
         if found is None:
-            found = self._queries[position] = _project_query(self, self.project(position))
+            self.prepare_queries([position])
+            found = self._queries[position]
         return found
+
+    def prepare_queries(self, positions: Sequence[int]) -> None:
+        """Build the queries of these projects at once (`_project_queries`), for a batch."""
+        missing = sorted({int(p) for p in positions} - self._queries.keys())
+        if missing:
+            with _collector_paused():
+                self._queries.update(zip(missing, _project_queries(self, missing),
+                                         strict=True))
 
     def own_lessons(self, position: int) -> np.ndarray:
         """The positions of the lessons the project at this position logged."""
@@ -360,7 +506,8 @@ def build_index(register: Register, as_of: dt.date | None = None,
     lessons = _lesson_frame(register, history)
     projects = _project_frame(register, day)
     analyzer = Analyzer()
-    owner, ids, lengths = analyzer.fields([lessons[key] for key in LESSON_TEXT])
+    with _collector_paused():
+        owner, ids, lengths = analyzer.fields([lessons[key] for key in LESSON_TEXT])
     columns = _bm25_columns(owner, ids, lengths, len(analyzer.spelling))
     codes, lookups = _codes(lessons, projects)
     return LessonIndex(day, lessons, projects, analyzer, *columns,
@@ -437,26 +584,62 @@ def _project_frame(register: Register, day: dt.date) -> pd.DataFrame:
     frame["problems"] = [tuple(p.name for p in PROBLEMS if flags[p.name][i])
                          for i in range(len(frame))]
     frame["slip_days"] = metrics["slip_days"].to_numpy()
+    frame["raid"] = _open_raid_text(register, day, v["project_id"])
     return frame.reset_index(drop=True)
+
+
+def _open_raid_text(register: Register, day: dt.date, project_ids: pd.Series) -> list[str]:
+    """Per project, the Title, Description and Response of its open RAID items, as one text
+    (blank without a RAID sheet): a project's live risks and issues are what it needs
+    lessons about, and they are often written at more length in the RAID log than in Key
+    Risks. Open is the RAID figures' own (`pmo_xl.raid`)."""
+    from .raid import normalised_ids, raid_metrics
+
+    table = register.table("RAID")
+    if table is None or not len(table):
+        return [""] * len(project_ids)
+    v = table.values
+    is_open = raid_metrics(table, register, day)["is_open"].fillna(False).astype(bool)
+    items = pd.DataFrame({"pid": normalised_ids(v["project_id"]), "text": (
+        _text(v["title"]) + " " + _text(v["description"]) + " " + _text(v["response"]))})
+    items = items[is_open.to_numpy() & items["pid"].notna().to_numpy()]
+    joined = items.groupby("pid", sort=False)["text"].agg(" ".join)
+    return [str(t) for t in normalised_ids(project_ids).map(joined).fillna("")]
 
 
 def _bm25_columns(owner: np.ndarray, ids: np.ndarray, lengths: np.ndarray,
                   terms: int) -> tuple[np.ndarray, ...]:
     """Lucene BM25 of every (term, lesson) pair, as sparse columns by term, and each
-    lesson's distinct terms with their scores (CSR by lesson)."""
-    docs = len(lengths)
-    keys, tf = np.unique(owner * max(terms, 1) + ids, return_counts=True)
-    doc_of, term_of = np.divmod(keys, max(terms, 1))
+    lesson's distinct terms with their scores (CSR by lesson).
+
+    Both layouts come from plain integer sorts (no argsort, no Python): the (lesson, term)
+    pairs once for their counts, then the same pairs packed term-first with their count."""
+    docs, width = len(lengths), max(terms, 1)
+    keys, tf = np.unique(owner * width + ids, return_counts=True)
+    doc_of, term_of = np.divmod(keys, width)
     df = np.bincount(term_of, minlength=terms)
     idf = np.log1p((docs - df + 0.5) / (df + 0.5))
     average = lengths.mean() if docs and lengths.mean() > 0 else 1.0
-    norm = K1 * (1 - B + B * lengths[doc_of] / average)
-    scores = (idf[term_of] * tf / (tf + norm)).astype(np.float32)
-    order = np.argsort(term_of, kind="stable")
+    scores = _lucene(idf[term_of], tf, lengths[doc_of], average)
+    most = int(tf.max(initial=0)) + 1
+    if width * max(docs, 1) * most < 2 ** 62:
+        packed = np.sort((term_of * docs + doc_of) * most + tf)
+        by_term, by_tf = np.divmod(packed, most)
+        column_doc, column_term = by_term % docs, by_term // docs
+        column_scores = _lucene(idf[column_term], by_tf, lengths[column_doc], average)
+    else:  # beyond 2^62 (never at a million lessons): sort the pairs by term instead
+        order = np.argsort(term_of, kind="stable")
+        column_doc, column_scores = doc_of[order], scores[order]
     term_indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
     doc_indptr = np.concatenate([[0], np.cumsum(np.bincount(doc_of, minlength=docs))])
-    return (term_indptr, doc_of[order].astype(np.int32), scores[order],
+    return (term_indptr, column_doc.astype(np.int32), column_scores,
             doc_indptr.astype(np.int64), term_of, scores, idf)
+
+
+def _lucene(idf: np.ndarray, tf: np.ndarray, length: np.ndarray, average: float) -> np.ndarray:
+    """Lucene's BM25 of a term in a lesson (float32, as the index stores it)."""
+    norm = K1 * (1 - B + B * length / average)
+    return (idf * tf / (tf + norm)).astype(np.float32)
 
 
 def _codes(lessons: pd.DataFrame, projects: pd.DataFrame) -> tuple[dict[str, np.ndarray],
@@ -523,13 +706,45 @@ def _strongest(index: LessonIndex, query: tuple[np.ndarray, np.ndarray]) -> tupl
     return terms[keep], weights[keep]
 
 
-def _project_query(index: LessonIndex, row: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    parts = [(row[key], weight) for key, weight in QUERY_FIELDS.items()]
-    if row["phase"]:
-        parts.append((str(row["phase"]), PROBLEM_WEIGHT))
-    problems = {p.name: p for p in PROBLEMS}
-    parts += [(problems[name].words, PROBLEM_WEIGHT) for name in row["problems"]]
-    return _strongest(index, _query(index.analyzer, parts))
+def _query_parts(index: LessonIndex, positions: Sequence[int]) -> list[tuple[list[str],
+                                                                            float]]:
+    """The texts of these projects' queries, part by part, each with its weight: the
+    register fields, the phase, each problem's words (blank for a project without it) and
+    the open RAID items."""
+    rows = index._plain("projects")
+    parts = [([rows[key][p] for p in positions], weight) for key, weight in QUERY_FIELDS.items()]
+    parts.append(([str(rows["phase"][p]) if _blank_none(rows["phase"][p]) else ""
+                   for p in positions], PROBLEM_WEIGHT))
+    parts += [([problem.words if problem.name in rows["problems"][p] else ""
+                for p in positions], PROBLEM_WEIGHT) for problem in PROBLEMS]
+    parts.append(([rows["raid"][p] for p in positions], RAID_WEIGHT))
+    return parts
+
+
+def _project_queries(index: LessonIndex, positions: Sequence[int]
+                     ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The queries of several projects, tokenised together (each distinct piece of text
+    once, as the lessons are): per project, its distinct terms in the order they first
+    appear over its parts, each weighted by the parts that use it (a part counts once per
+    term, up to MAX_TERM_WEIGHT, added part by part as `_query` does), cut by `_strongest`."""
+    width, count = max(len(index.analyzer.spelling), 1), len(positions)
+    parts = _query_parts(index, positions)
+    # one column of every part's texts, part after part: a text's row is part × count + project
+    texts = pd.Series([text for part, _ in parts for text in part], dtype=object)
+    row, ids, _ = index.analyzer.fields([texts], grow=False)
+    part_of, project = np.divmod(row, count)
+    key = project * width + ids
+    unique, first = np.unique(key, return_index=True)  # first: in part, then text order
+    summed = np.zeros(len(unique))
+    for part, (_, weight) in enumerate(parts):
+        used = np.searchsorted(unique, np.unique(key[part_of == part]))
+        summed[used] = np.minimum(MAX_TERM_WEIGHT, summed[used] + weight)
+    owner, term = np.divmod(unique, width)
+    order = np.lexsort((first, owner))
+    owner, term, summed = owner[order], term[order], summed[order]
+    cuts = np.searchsorted(owner, np.arange(len(positions) + 1)).tolist()
+    return [_strongest(index, (term[a:b], summed[a:b]))
+            for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -542,32 +757,41 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 def bm25_scores(index: LessonIndex, query: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """BM25 of every lesson for a query (term ids, weights): the weighted sum of the query
     terms' columns, as one array over all lessons."""
-    terms, weights = query
+    return _bm25_block(index, [query])[0]
+
+
+def _bm25_block(index: LessonIndex, queries: Sequence[tuple[np.ndarray, np.ndarray]]
+                ) -> np.ndarray:
+    """BM25 of every lesson for each of several queries (queries × lessons): the postings of
+    all their terms gathered at once and summed by one bincount (a sparse-matrix product by
+    hand), each query's terms in its own order, as for one query alone."""
+    docs = len(index)
+    terms = np.concatenate([q[0] for q in queries]).astype(np.int64)
+    weights = np.concatenate([q[1] for q in queries]).astype(np.float64)
+    row = np.repeat(np.arange(len(queries), dtype=np.int64), [len(q[0]) for q in queries])
     starts = index.term_indptr[terms]
     lengths = index.term_indptr[terms + 1] - starts
     at = _ranges(starts, lengths)
-    return np.bincount(index.term_docs[at], weights=index.term_scores[at]
-                       * np.repeat(weights, lengths), minlength=len(index))
+    cells = np.repeat(row * docs, lengths) + index.term_docs[at]
+    return np.bincount(cells, weights=index.term_scores[at] * np.repeat(weights, lengths),
+                       minlength=len(queries) * docs).reshape(len(queries), docs)
 
 
-def _boosts(index: LessonIndex, positions: np.ndarray | None, rows: np.ndarray,
-            lessons: np.ndarray) -> np.ndarray:
-    """1 + every boost, for (project row, lesson) pairs; `positions` maps a row to its
-    project (None: a free query, which has only the boosts of the lesson itself)."""
+def _boosts(index: LessonIndex, position: int | None, lessons: np.ndarray) -> np.ndarray:
+    """1 + every boost of these lessons for the project at `position` (None: a free query,
+    which has only the boosts of the lesson itself). Pure array lookups: the project's own
+    codes are computed once per index (`project_codes`)."""
     result = 1.0 + index.prior[lessons]
-    if positions is None:
+    if position is None:
         return result
-    c, projects = index.codes, positions[rows]
-    programme = c["project_programme"][projects]
-    result += BOOSTS["same_programme"] * ((c["programme"][lessons] == programme)
-                                          & (programme >= 0))
+    c, own = index.codes, index.project_codes
+    programme = c["project_programme"][position]
+    if programme >= 0:
+        result += BOOSTS["same_programme"] * (c["programme"][lessons] == programme)
     phase = c["phase"][lessons]
-    phases = index._plain("projects")["phase"]
-    following = np.array([_phase_code(index, phases[p]) for p in positions])[rows]
-    result += BOOSTS["phase"] * ((phase >= 0) & ((phase == c["project_phase"][projects])
-                                                 | (phase == following)))
-    pointed = _problem_categories(index, positions)
-    result += BOOSTS["problem_category"] * pointed[rows, c["category"][lessons]]
+    result += BOOSTS["phase"] * ((phase >= 0) & ((phase == c["project_phase"][position])
+                                                 | (phase == own["following"][position])))
+    result += BOOSTS["problem_category"] * own["pointed"][position][c["category"][lessons]]
     return result
 
 
@@ -579,34 +803,43 @@ def _ceiling(positions: np.ndarray | None, index: LessonIndex) -> float:
     return most
 
 
-def _ranked(index: LessonIndex, query: tuple[np.ndarray, np.ndarray],
-            position: int | None, top: int) -> list[tuple[int, float]]:
-    """The `top` lessons by BM25 × boosts, best first (ties: register order), with their
-    scores. Exact, yet boosts are computed only for candidates: a lesson whose BM25 is below
-    (a lower bound of the top-th BM25) / (the largest multiplier) cannot reach the top, so
-    only the lessons above that bar are boosted and sorted."""
-    scores = bm25_scores(index, query)
-    positions = None if position is None else np.array([position])
+def _ranked(index: LessonIndex, queries: Sequence[tuple[np.ndarray, np.ndarray]],
+            positions: np.ndarray | None, top: int) -> list[list[tuple[int, float]]]:
+    """Per query, the `top` lessons by BM25 × boosts, best first (ties: register order), with
+    their scores; `positions`: each query's project (its own lessons left out), or None for
+    free queries."""
+    return [_ranked_one(index, query, None if positions is None else int(positions[i]), top)
+            for i, query in enumerate(queries)]
+
+
+def _ranked_one(index: LessonIndex, query: tuple[np.ndarray, np.ndarray],
+                position: int | None, top: int) -> list[tuple[int, float]]:
+    """Exact, yet only the lessons that can reach the top are boosted and sorted: θ, the
+    top-th best of BM25 × (1 + the project-independent boosts) among the lessons of the
+    query's strongest term, is at most the top-th best final score of all (those lessons
+    are distinct, and boosts only add), and a lesson whose BM25 is below θ / (the largest
+    multiplier) cannot reach it."""
+    terms, weights = query
+    starts, ends = index.term_indptr[terms].tolist(), index.term_indptr[terms + 1].tolist()
+    docs = [index.term_docs[a:b] for a, b in zip(starts, ends, strict=True)]
+    contributions = [index.term_scores[a:b] for a, b in zip(starts, ends, strict=True)]
+    lengths = np.asarray(ends, dtype=np.int64) - np.asarray(starts, dtype=np.int64)
+    scores = np.bincount(np.concatenate([np.zeros(0, np.int32), *docs]),
+                         weights=np.concatenate([np.zeros(0, np.float32), *contributions])
+                         * np.repeat(weights, lengths), minlength=len(index))
     if position is not None:
-        own = index.own_lessons(position)
-        scores[own] = 0.0
-    bar = _kth_lower_bound(scores, top) / _ceiling(positions, index)
-    candidates = np.flatnonzero(scores >= max(bar, np.finfo(float).tiny))
-    finals = scores[candidates] * _boosts(index, positions, np.zeros(len(candidates), int),
-                                          candidates)
+        scores[index.own_lessons(position)] = 0.0
+    bar = np.finfo(float).tiny
+    if len(terms) and top > 0:
+        pool = docs[int(np.argmax(weights * index.term_max[terms]))]
+        lower = scores[pool] * (1.0 + index.prior[pool])
+        if len(lower) >= top:
+            ceiling = _ceiling(None if position is None else np.array([position]), index)
+            bar = max(bar, float(np.partition(lower, -top)[-top]) / ceiling)
+    candidates = np.flatnonzero(scores >= bar)
+    finals = scores[candidates] * _boosts(index, position, candidates)
     order = np.lexsort((candidates, -finals))[:top]
-    return [(int(candidates[k]), float(finals[k])) for k in order]
-
-
-def _kth_lower_bound(scores: np.ndarray, k: int, blocks: int = 64) -> float:
-    """A value at most the k-th largest score: the k-th largest of the maxima of `blocks`
-    slices (k different lessons). Every lesson that can reach the top k is at least this
-    value over the ceiling: its multiplier is at most the ceiling, and the k lessons this
-    value stands for score at least it (their multiplier is at least 1)."""
-    if len(scores) <= blocks or k > blocks:
-        return 0.0
-    maxima = np.maximum.reduceat(scores, np.arange(0, len(scores), -(-len(scores) // blocks)))
-    return float(np.partition(maxima, -k)[-k])
+    return list(zip(candidates[order].tolist(), finals[order].tolist(), strict=True))
 
 
 def _phase_code(index: LessonIndex, phase: object) -> int:
@@ -678,11 +911,12 @@ def recommend_all(index: LessonIndex, top: int = 3) -> dict[str, list[Recommenda
 
 def _recommend_positions(index: LessonIndex, positions: Sequence[int],
                          top: int) -> list[list[Recommendation]]:
-    found = []
+    found: list[list[Recommendation]] = []
+    index.prepare_queries(positions)  # every project's query tokenised in one pass
     for p in positions:
-        query = index.query(p)
+        query = index.query(int(p))
         found.append([_recommendation(index, d, score, query, int(p))
-                      for d, score in _ranked(index, query, int(p), top)])
+                      for d, score in _ranked_one(index, query, int(p), top)])
     return found
 
 
@@ -692,14 +926,14 @@ def search(index: LessonIndex, text: str, top: int = 5) -> list[Recommendation]:
     if not len(query[0]):
         return []
     return [_recommendation(index, d, score, query, None)
-            for d, score in _ranked(index, query, None, top)]
+            for d, score in _ranked(index, [query], None, top)[0]]
 
 
 def _recommendation(index: LessonIndex, d: int, score: float,
                     query: tuple[np.ndarray, np.ndarray], project: int | None) -> Recommendation:
     row = index.lesson(d)
     date = row["date_logged"]
-    matched = _matched(index, d, row, query)
+    matched = _matched(index, d, query)
     return Recommendation(
         lesson_id=row["lesson_id"], project_id=row["project_id"], score=round(score, 4),
         why=tuple(_why(index, row, matched, project)), matched=tuple(matched),
@@ -710,21 +944,13 @@ def _recommendation(index: LessonIndex, d: int, score: float,
         phase=row["phase"], row=int(row["row"]))
 
 
-def _matched(index: LessonIndex, d: int, row: dict[str, Any],
-             query: tuple[np.ndarray, np.ndarray]) -> list[str]:
-    """The lesson's own words for the query terms it contains, strongest first."""
-    start, end = index.doc_indptr[d], index.doc_indptr[d + 1]
-    weight = dict(zip(query[0].tolist(), query[1].tolist(), strict=True))
-    strength = {t: weight[t] * s for t, s in zip(index.doc_terms[start:end].tolist(),
-                                                 index.doc_scores[start:end].tolist(),
-                                                 strict=True) if t in weight}
-    spelled: dict[int, str] = {}
-    text = " ".join((row["lesson"], row["description"], row["recommendation"],
-                     row["category_label"]))
-    for word in index.analyzer.words_of(text):
-        term = index.analyzer.words.get(word, -1)
-        if term in strength:
-            spelled.setdefault(term, word)
+def _matched(index: LessonIndex, d: int, query: tuple[np.ndarray, np.ndarray]) -> list[str]:
+    """The lesson's own words for the query terms it contains, strongest first (ties: by
+    term id, the order of the lesson's terms in the index)."""
+    scores = index.term_scores_of(d)
+    strength = {t: w * scores[t] for t, w in sorted(zip(query[0].tolist(), query[1].tolist(),
+                                                        strict=True)) if t in scores}
+    spelled = index.spellings(d)
     return [spelled.get(t, index.analyzer.spelling[t])
             for t in sorted(strength, key=lambda t: -strength[t])]
 
@@ -832,9 +1058,7 @@ def themes(index: LessonIndex, *, similarity: float = THEME_SIMILARITY) -> list[
 
 def _theme_vectors(index: LessonIndex, lessons: np.ndarray) -> dict[str, np.ndarray]:
     """The lessons' content terms (CSR, position among `lessons`) with normalised weights."""
-    category_terms = {t for label in set(index.lessons["category_label"])
-                      for t in index.analyzer.ids(index.analyzer.words_of(label),
-                                                  grow=False).tolist()}
+    category_terms = index.category_terms
     common = max(COMMON_FLOOR, COMMON_SHARE * len(index))
     starts, ends = index.doc_indptr[lessons], index.doc_indptr[lessons + 1]
     at = _ranges(starts, ends - starts)
@@ -916,9 +1140,7 @@ def _shared_terms(index: LessonIndex, members: np.ndarray, most: int = 3) -> lis
     terms = index.doc_terms[_ranges(starts, ends - starts)]
     counts = np.bincount(terms, minlength=len(index.df))
     shared = np.flatnonzero(counts >= 2)
-    category_terms = {t for label in set(index.lessons["category_label"])
-                      for t in index.analyzer.ids(index.analyzer.words_of(label),
-                                                  grow=False).tolist()}
+    category_terms = index.category_terms
     shared = np.array([t for t in shared if t not in category_terms], dtype=np.int64)
     if not len(shared):
         return []

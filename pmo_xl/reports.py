@@ -266,9 +266,27 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup,
     if trends is not None:
         _add_trends(projects, summary, trends)
     summary["watch_milestones"] = _watch_milestones(projects)
+    summary["lesson_themes"] = None if only is not None else lesson_themes(register,
+                                                                           portfolio.as_of)
     summary["red_projects"] = [p["project_id"] for p in projects
                                if p["overall_rag"] == "Red" and p["phase"] != CLOSED]
     return ReportData(common, projects, summary, report_stems(listing), listing, positions)
+
+
+LESSON_THEMES_SHOWN = 8  # the portfolio summary's largest recurring themes
+
+
+def lesson_themes(register: Register, as_of: dt.date) -> list[dict[str, Any]] | None:
+    """The lessons log's recurring themes for the portfolio summary, largest first
+    (`pmo_xl.lessons.themes`, as `pmo-xl lessons --themes` lists them): what several
+    projects keep relearning is the portfolio's to fix, not one project manager's. None
+    without a Lessons sheet."""
+    from .lessons import build_index, themes
+
+    if register.lessons is None:
+        return None
+    found = themes(build_index(register, as_of=as_of))
+    return [t.to_dict() for t in found[:LESSON_THEMES_SHOWN]]
 
 
 def _add_changes(common: dict[str, Any], projects: list[dict[str, Any]],

@@ -4,7 +4,7 @@
 officers work in. All of it comes from code, so it always matches `pmo_xl.schema` and can be
 regenerated at any time:
 
-- **Dashboard** (first sheet): title, as-of date, the four buttons, the Report for cell
+- **Dashboard** (first sheet): title, as-of date, the five buttons, the Report for cell
   (`ReportProject`), a short how-to, the area the roll-up writes to (`RollupFigures`) and a
   chart of RAG counts per roll-up. No register data.
 - **Projects, Lessons, Milestones**: one Excel Table each, header in row 1 (frozen), the
@@ -132,6 +132,9 @@ BUTTONS: tuple[Button, ...] = (
            "on Projects) and opens it."),
     Button("Generate all reports", "PmoButtons.GenerateAllReports",
            "writes a status report for every project, into the Output Folder (Settings)."),
+    Button("Lessons for project", "PmoButtons.LessonsForProject",
+           "writes the 10 lessons of other projects most worth reading for the project in "
+           "Report for onto Lessons Finder, each linked to its row on Lessons."),
 )
 
 

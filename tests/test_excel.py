@@ -34,6 +34,9 @@ from xlremote import (
 from pmo_xl import excel
 from pmo_xl.layout import (
     HIGHLIGHTED_SHEETS,
+    LESSONS_FINDER,
+    LESSONS_FINDER_FIRST_ROW,
+    LESSONS_FINDER_HEADER,
     REPORT_PROJECT_NAME,
     ROLLUP_NAME,
     VALIDATION_FIRST_ROW,
@@ -373,6 +376,69 @@ def test_reports_use_the_settings_templates_folder(register: Path, opened: list[
 # --- failures --------------------------------------------------------------------------------
 
 
+# --- Lessons for project ---------------------------------------------------------------------
+
+
+def report_for(project_id: str) -> Any:
+    """An edit that types `project_id` into the Dashboard's Report for cell."""
+    def choose(book: Any) -> None:
+        sheet, cell = book.defined_names[REPORT_PROJECT_NAME].attr_text.split("!")
+        book[sheet][cell.replace("$", "")] = project_id
+    return choose
+
+
+def test_lessons_for_project_lists_pmo_xl_lessons_top_10_with_links(
+        register: Path, portfolio: SamplePortfolio) -> None:
+    project_id = portfolio.projects[4]["project_id"]
+    chosen = edit(register, register.with_name("chosen.xlsm"), report_for(project_id))
+    done = subprocess.run([sys.executable, "-m", "pmo_xl", "lessons", str(chosen),
+                           "--project", project_id, "--top", "10", "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    expected = json.loads(done.stdout)["lessons"]
+    assert len(expected) == 10
+    pressed = press(chosen, "lessons_for_project", active_sheet="Dashboard")
+    assert pressed.alert["mode"] == "info"
+    assert pressed.alert["prompt"].startswith(f"Wrote the 10 lessons most worth reading for "
+                                              f"{project_id} ")
+    book = pressed.book()
+    ws = book[LESSONS_FINDER]
+    assert ws["A1"].value.startswith(f"Lessons worth reading for {project_id} ")
+    assert [c.value for c in ws[LESSONS_FINDER_FIRST_ROW - 1]] == list(LESSONS_FINDER_HEADER)
+    rows = list(ws.iter_rows(min_row=LESSONS_FINDER_FIRST_ROW, values_only=True))
+    assert len(rows) == len(expected)
+    lessons = book["Lessons"]
+    for rank, (row, lesson) in enumerate(zip(rows, expected, strict=True), start=1):
+        link = re.fullmatch(r'=HYPERLINK\("#\'Lessons\'!A(\d+)","([^"]+)"\)', row[1])
+        assert link, row[1]
+        assert lessons.cell(int(link[1]), 1).value == link[2] == lesson["lesson_id"]
+        assert row[0] == rank and row[2] == lesson["lesson"]
+        assert row[3] == lesson["project_id"] != project_id
+        assert (row[4], row[5], row[6]) == (lesson["category"], lesson["type"], lesson["impact"])
+        assert row[7].date().isoformat() == lesson["date_logged"]
+        assert row[8] == lesson["score"] and row[9] == "; ".join(lesson["why"])
+        assert row[10] == (lesson["recommendation"] or None)
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (None, "Pick a project in the Report for cell next to the button (or select a project's "
+           "row on Projects), then press Lessons for project."),
+    (report_for("PRJ-NONE"), "Project 'PRJ-NONE' in the Report for cell is not on the "
+                             "Projects sheet"),
+    (lambda book: book.remove(book["Lessons"]), "The workbook has no Lessons sheet"),
+])
+def test_lessons_for_project_explains_what_to_do(register: Path, portfolio: SamplePortfolio,
+                                                change: Any, says: str) -> None:
+    if change is not None:
+        register = edit(register, register.with_name("changed.xlsm"), change)
+        if "Lessons sheet" in says:  # a project is chosen: the missing sheet is the problem
+            register = edit(register, register.with_name("chosen.xlsm"),
+                            report_for(portfolio.projects[0]["project_id"]))
+    done = press(register, "lessons_for_project", active_sheet="Dashboard")
+    assert [a["func"] for a in done.actions] == ["alert"]  # the workbook is not touched
+    assert done.alert["prompt"].startswith(says)
+    assert done.alert["mode"] == "critical" and "\n" not in done.alert["prompt"]
+
+
 def test_an_unusable_register_gives_a_one_line_alert(register: Path) -> None:
     def drop_id(book: Any) -> None:
         book["Projects"]["A1"] = "Widget"
@@ -465,6 +531,8 @@ def _actions_per_button(path: Path, selection: str = "A2") -> dict[str, list[str
         "rollup_portfolio": [a["func"] for a in press(path, "rollup_portfolio").actions],
         "generate_report": [a["func"] for a in press(
             path, "generate_report", active_sheet="Projects", selection=selection).actions],
+        "lessons_for_project": [a["func"] for a in press(
+            path, "lessons_for_project", active_sheet="Projects", selection=selection).actions],
     }
 
 
@@ -506,7 +574,8 @@ def test_excel_calls_do_not_grow_with_the_number_of_projects(tmp_path: Path,
                                            "active_sheet_index": 1}}
         counts[projects] = {}
         for button, sent in (("validate_entries", payload), ("rollup_portfolio", payload),
-                             ("generate_report", on_projects)):
+                             ("generate_report", on_projects),
+                             ("lessons_for_project", on_projects)):
             with remote_payload_book(sent) as book:
                 getattr(excel, button)()
                 counts[projects][button] = _writes(book.json()["actions"])

@@ -150,6 +150,36 @@ def test_recommend_all_is_recommend_for_each_project(eval_index: Any) -> None:
         assert not own & {r.lesson_id for r in found}
 
 
+RAID_HEADERS = ("RAID ID", "Project ID", "Type", "Title", "Description", "Raised", "Status",
+                "Response / Mitigation")
+
+
+def test_open_raid_items_join_the_projects_query() -> None:
+    """A lesson sharing words only with one of the project's open RAID items is found; one
+    sharing words only with a closed item, or with another project's item, is not."""
+    projects = [project("P1", "Depot refit", summary="On track."),
+                project("P2", "Depot fit-out"), project("P3", "Stores")]
+    lessons = [lesson("L1", "P2", "Asbestos surveys took three months",
+                      recommendation="Commission the asbestos survey before demolition."),
+               lesson("L2", "P3", "Crane hire quotes came in high"),
+               lesson("L3", "P2", "Loading bay permits refused")]
+    day = dt.date(2026, 8, 1)
+    raid = [("R1", "P1", "Risk", "Asbestos in plant room", "Survey not yet done", day, "Open",
+             "Commission an asbestos survey"),
+            ("R2", "P1", "Issue", "Crane hire", "", day, "Closed", ""),
+            ("R3", "P3", "Risk", "Loading bay permits", "", day, "Open", "")]
+    base = register(projects, lessons)
+    sheets = {"Projects": [PROJECT_HEADERS, *projects], "Lessons": [LESSON_HEADERS, *lessons],
+              "RAID": [RAID_HEADERS, *raid],
+              "Settings": [("Setting", "Value"), ("Report Date", dt.date(2026, 9, 30))]}
+    with_raid = read_sheets(Path("Register.xlsx"), sheets)
+    assert "L1" not in {r.lesson_id for r in recommend(build_index(base), "P1")}
+    found = {r.lesson_id: r for r in recommend(build_index(with_raid), "P1")}
+    assert "L1" in found and "asbestos" in found["L1"].matched
+    assert "L2" not in found  # the crane hire issue is closed
+    assert "L3" not in found  # the loading bay risk is P3's
+
+
 def test_search_finds_lessons_by_meaning_words(eval_index: Any) -> None:
     found = search(eval_index, "contractors late for the cutover", top=5)
     assert found and all(r.matched for r in found)

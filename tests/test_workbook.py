@@ -287,12 +287,13 @@ def test_xlwings_conf_sheet_has_the_keys_xlwings_reads(book: Any) -> None:
     assert any("first blank row" in str(c.value) for c in ws["A"])
 
 
-def test_dashboard_has_the_four_buttons_and_no_register_data(sample_xlsm: Path,
+def test_dashboard_has_the_five_buttons_and_no_register_data(sample_xlsm: Path,
                                                              book: Any) -> None:
     assert vml_buttons(sample_xlsm, DASHBOARD) == [
         (button.caption, f"[0]!{button.macro}") for button in BUTTONS]
     assert [b.caption for b in BUTTONS] == ["Validate entries", "Roll up portfolio",
-                                            "Generate report", "Generate all reports"]
+                                            "Generate report", "Generate all reports",
+                                            "Lessons for project"]
     for sheet in SHEET_ORDER[1:]:
         assert vml_buttons(sample_xlsm, sheet) == []
     ws = book[DASHBOARD]
@@ -409,7 +410,8 @@ def test_every_button_runs_one_python_function_that_exists() -> None:
         ("PmoButtons.ValidateEntries", "validate_entries"),
         ("PmoButtons.RollupPortfolio", "rollup_portfolio"),
         ("PmoButtons.GenerateReport", "generate_report"),
-        ("PmoButtons.GenerateAllReports", "generate_all_reports")])
+        ("PmoButtons.GenerateAllReports", "generate_all_reports"),
+        ("PmoButtons.LessonsForProject", "lessons_for_project")])
     assert {b.macro for b in BUTTONS} == {macro for macro, _ in called}
 
 
