@@ -211,10 +211,10 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
     chosen = _positions(listing, _select(register_path, listing, project_ids, all_projects))
     # The selection first, then the records: reports of a few projects convert their cells
     # alone. The portfolio summary covers every project, so it needs every record.
+    portfolio = portfolio and PORTFOLIO in kinds
     data = report_data(register, validate(register, as_of), portfolio_figures, changes,
                        trends(portfolio_figures.as_of) if trends is not None else None,
-                       None if portfolio or all_projects else chosen)
-    portfolio = portfolio and PORTFOLIO in kinds
+                       None if portfolio or all_projects else chosen, themes=portfolio)
     board = _Board(register, portfolio_figures, kinds)
     board.add_lessons(data, chosen)
     reports, invalid = _reports(data, chosen, skip_invalid, portfolio, board)

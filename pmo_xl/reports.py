@@ -224,12 +224,15 @@ def project_listing(portfolio: Rollup) -> list[dict[str, Any]]:
 def report_data(register: Register, validation: Validation, portfolio: Rollup,
                 changes: Changes | None = None,
                 trends: dict[str, Any] | None = None,
-                only: Sequence[int] | None = None) -> ReportData:
+                only: Sequence[int] | None = None,
+                themes: bool | None = None) -> ReportData:
     """The records behind every report of this register (see the module docstring); with
     `changes`, what changed since a baseline, per project and for the portfolio. With
     `only` (positions on the Projects sheet, in order), the records of those projects alone:
     the selection is made before any cell is converted, so one project's report does not
-    convert the whole register (the portfolio summary then covers those projects only)."""
+    convert the whole register (the portfolio summary then covers those projects only).
+    `themes`: whether to find the lessons log's recurring themes, which only the portfolio
+    summary shows (seconds on a large log; default: unless `only` is given)."""
     listing = project_listing(portfolio)
     positions = list(range(len(listing)) if only is None else only)
     summary = portfolio.to_dict(per_project=False)
@@ -266,8 +269,8 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup,
     if trends is not None:
         _add_trends(projects, summary, trends)
     summary["watch_milestones"] = _watch_milestones(projects)
-    summary["lesson_themes"] = None if only is not None else lesson_themes(register,
-                                                                           portfolio.as_of)
+    wanted = only is None if themes is None else themes
+    summary["lesson_themes"] = lesson_themes(register, portfolio.as_of) if wanted else None
     summary["red_projects"] = [p["project_id"] for p in projects
                                if p["overall_rag"] == "Red" and p["phase"] != CLOSED]
     return ReportData(common, projects, summary, report_stems(listing), listing, positions)
