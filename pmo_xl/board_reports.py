@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .formatting import day
-from .tolerances import AT_RISK, EXCEEDED, FORECAST, WITHIN
+from .tolerances import EXCEEDED, FORECAST
 
 PLACEHOLDER = "To be written by the project manager."
 BREACHED = (FORECAST, EXCEEDED)
@@ -66,7 +66,7 @@ def _tolerance_rows(project: dict[str, Any], settings: dict[str, Any]) -> list[d
     log's `high_risk`); without a RAID log it has no status."""
     raid = project.get("raid")
     high_risks = None if raid is None else raid.get("high_risks", 0)
-    risk = None if high_risks is None else (AT_RISK if high_risks else WITHIN)
+    risk = None if raid is None else raid.get("risk_status")
     return [
         {"name": "Time", "tolerance_days": project.get("time_tolerance_days"),
          "deviation_days": project.get("time_deviation_days"),

@@ -35,6 +35,7 @@ import pandas as pd
 from .metrics import plain_column, project_metrics, usable_dates
 from .reader import Register, Table
 from .schema import CLOSED, CLOSING_STAGES, RAID_SCALE, RAID_TYPES, normalise_word
+from .tolerances import AT_RISK, WITHIN
 
 DECISIONS_AHEAD_DAYS = 14  # the roll-up's "decisions needed" window
 TOP_ITEMS = 10
@@ -296,8 +297,9 @@ def _heat_map(opened: pd.DataFrame) -> dict[str, Any]:
 
 def _per_project(items: pd.DataFrame, projects: pd.DataFrame) -> list[dict[str, Any]]:
     """Per project, in the register's order: open items by type, the highest open risk
-    score, overdue actions, open decisions, and the at-risk dependencies it waits for and
-    that wait for it."""
+    score, how many open risks score the High Risk Score or more (`high_risks`) and so its
+    risk tolerance (`risk_status`: at risk with any, else within), overdue actions, open
+    decisions, and the at-risk dependencies it waits for and that wait for it."""
     pid = normalised_ids(items["project_id"])
     opened = items["is_open"]
     by_type = pd.Series(1, index=pid[opened].index).groupby(
@@ -305,11 +307,12 @@ def _per_project(items: pd.DataFrame, projects: pd.DataFrame) -> list[dict[str, 
     grouped = pd.DataFrame({
         "risk": items["score"].where(opened & (items["type"] == "Risk")),
         "overdue": items["overdue"] & (items["type"] == "Action"),
-        "decisions": items["decision_open"]}).groupby(pid)
+        "decisions": items["decision_open"], "high": items["high_risk"]}).groupby(pid)
     # Plain dicts: looked up once per project, a Series lookup would cost ten times more.
     counts_of = by_type.to_dict("index")
     highest = grouped["risk"].max().dropna().astype(int).to_dict()
     overdue, decisions = grouped["overdue"].sum().to_dict(), grouped["decisions"].sum().to_dict()
+    high = grouped["high"].sum().to_dict()
     at_risk = _cross_project(items)
     at_risk = at_risk[at_risk["dependency_at_risk"]]
     waits = _grouped_records(at_risk, pid[at_risk.index], ("raid_id", "depends_on",
@@ -327,6 +330,8 @@ def _per_project(items: pd.DataFrame, projects: pd.DataFrame) -> list[dict[str, 
             "project_id": shown,
             "open_by_type": {t: int(counts.get(t, 0)) for t in RAID_TYPES},
             "highest_risk_score": highest.get(key),
+            "high_risks": int(high.get(key, 0)),
+            "risk_status": AT_RISK if high.get(key, 0) else WITHIN,
             "overdue_actions": int(overdue.get(key, 0)),
             "open_decisions": int(decisions.get(key, 0)),
             "waits_for": waits.get(key, []), "waited_on_by": waited.get(key, [])})
@@ -360,9 +365,7 @@ def project_raid(items: pd.DataFrame | None, projects: pd.DataFrame
     """What each project's status report shows of the RAID log, per row of `projects` (the
     roll-up's project figures, or some of their rows): the per-project roll-up figures, its
     open risks and issues by score (`top_items`, at most TOP_ITEMS; `more_items` the open
-    ones left out), the open decisions it needs from the sponsor (soonest first), how many
-    of its open risks score the Settings' High Risk Score or more (`high_risks`: they put
-    its risk tolerance at risk), and its
+    ones left out), the open decisions it needs from the sponsor (soonest first), and its
     open cross-project dependencies both ways, each with its at-risk flag and reason
     (`depends_on`: what it waits for; `depended_on_by`: who waits for it). None for every
     project when the register keeps no RAID log. Only the items of those projects (and the
@@ -383,7 +386,6 @@ def project_raid(items: pd.DataFrame | None, projects: pd.DataFrame
     crossing = _cross_project(items)
     waits = _grouped_records(crossing, pid[crossing.index], _IN_FIELDS)
     waited = _grouped_records(crossing, on[crossing.index], _OUT_FIELDS)
-    high = normalised_ids(items.loc[items["high_risk"], "project_id"]).value_counts()
     found = []
     for figures, key in zip(_per_project(items, projects), keys.astype(object), strict=True):
         if key is pd.NA:  # a blank Project ID owns no item (a blank one is an error)
@@ -392,6 +394,5 @@ def project_raid(items: pd.DataFrame | None, projects: pd.DataFrame
         found.append({**figures, "top_items": ranked_items[:TOP_ITEMS],
                       "more_items": max(len(ranked_items) - TOP_ITEMS, 0),
                       "decisions": needed.get(key, []),
-                      "depends_on": waits.get(key, []), "depended_on_by": waited.get(key, []),
-                      "high_risks": int(high.get(key, 0)) if key is not None else 0})
+                      "depends_on": waits.get(key, []), "depended_on_by": waited.get(key, [])})
     return found

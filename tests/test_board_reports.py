@@ -63,14 +63,17 @@ def test_a_slip_beyond_the_time_tolerance_is_drafted_with_its_cause(tmp_path: Pa
 
 
 def test_risk_tolerance_is_at_risk_while_a_high_risk_is_open() -> None:
-    """The risk row counts the RAID log's high risks (score >= High Risk Score); without a
-    RAID log it has no status rather than "within"."""
+    """The risk row shows the RAID log's high risks (score >= High Risk Score) and the risk
+    tolerance status `raid` computed from them (tests/test_raid.py); without a RAID log it
+    has no status rather than "within"."""
     settings = {"scope_tolerance": "", "high_risk_score": 15}
     base = {"time_status": "within", "cost_status": "within"}
     rows = {name: highlight({**base, "raid": figures}, AS_OF.isoformat(),
                             settings)["tolerances"][3]
-            for name, figures in (("high", {"high_risks": 2, "highest_risk_score": 20}),
-                                  ("low", {"high_risks": 0, "highest_risk_score": 12}),
+            for name, figures in (("high", {"high_risks": 2, "highest_risk_score": 20,
+                                            "risk_status": "at risk"}),
+                                  ("low", {"high_risks": 0, "highest_risk_score": 12,
+                                           "risk_status": "within"}),
                                   ("none", None))}
     assert (rows["high"]["status"], rows["high"]["high_risks"]) == ("at risk", 2)
     assert (rows["low"]["status"], rows["low"]["highest_risk_score"]) == ("within", 12)

@@ -321,6 +321,9 @@ def test_per_project_figures_both_directions_of_the_chain(figures: dict[str, Any
                                      "Decision": 3, "Action": 2}
     assert (first["highest_risk_score"], first["overdue_actions"],
             first["open_decisions"]) == (20, 2, 2)
+    # R-1 (20) and R-2 (15) reach High Risk Score 15; R-3 and S-1 (12) do not, R-4 is closed.
+    assert (first["high_risks"], first["risk_status"]) == (2, "at risk")
+    assert (by_id["PRJ-002"]["high_risks"], by_id["PRJ-002"]["risk_status"]) == (0, "within")
     assert [w["raid_id"] for w in first["waits_for"]] == ["D-1", "D-3", "D-4"]
     assert first["waited_on_by"] == []
     # PRJ-002's one slip puts PRJ-001 and PRJ-003 at risk.
