@@ -158,7 +158,7 @@ def _cause(project: dict[str, Any]) -> list[str]:
              f"{_days(m['slip_days'])} late ({day(m.get('expected_date'))})." for m in slipped]
     since = project.get("since") or {}
     found += [f"Since {day(since['date'])}: {s}." for s in since.get("sentences", [])
-              if s.startswith(_MOVES) or "slipped" in s]
+              if s.startswith(_MOVES) or "slipped" in s or s.endswith("became an issue")]
     found += [f"{item.get('type_label') or item.get('type')} {item['raid_id']} is open: "
               f"{item['title']}" + (f" (score {item['score']})." if item.get("score") else ".")
               for item in _raid(project).get("top_items", [])[:MAX_ITEMS]

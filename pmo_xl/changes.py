@@ -6,7 +6,8 @@ for the rows that changed): projects added, removed, closed and re-opened; RAG a
 moves; finish, budget and forecast-cost movements; progress, CPI/SPI and spend in the
 period; staleness; copy-paste status updates; text fields that changed (with a word diff);
 milestones completed, slipped or newly overdue; lessons added; RAID items opened (new and
-open, or re-opened), closed and escalated, and risks whose Score rose. A RAG move is better or worse
+open, or re-opened), closed and escalated, risks whose Score rose and risks that became
+issues. A RAG move is better or worse
 by the rating scale of the standard in force: a step towards Red is worse, on a three- or
 five-level scale alike.
 """
@@ -490,13 +491,15 @@ def _lessons(result: Changes, baseline: Snapshot, current: Snapshot) -> None:
     result.lessons_added = len(rows)
 
 
-RAID_CHANGES = ("raid_opened", "raid_closed", "raid_escalated", "risk_score_rose")
+RAID_CHANGES = ("raid_opened", "raid_closed", "raid_escalated", "risk_score_rose",
+                "risk_became_issue")
 
 
 def _raid(result: Changes, baseline: Snapshot, current: Snapshot) -> None:
     """RAID items by RAID ID: opened (new and open, or closed then and open now), closed,
-    escalated (Escalate became Yes, or a new item raised escalated), and open risks whose
-    Score rose (both scores usable: a value that failed validation has none)."""
+    escalated (Escalate became Yes, or a new item raised escalated), open risks whose Score
+    rose (both scores usable: a value that failed validation has none), and risks that
+    became issues (the Type moved from Risk to Issue: what was feared has happened)."""
     keys = ("raid_id",)
     old, new = (_keyed(s.sheets.get("RAID"), keys) for s in (baseline, current))
     if new is None:
@@ -511,17 +514,21 @@ def _raid(result: Changes, baseline: Snapshot, current: Snapshot) -> None:
     was_escalated = _column(old, "escalate").reindex(new.index) == "Yes"
     before = pd.to_numeric(_column(old, "score").reindex(new.index), errors="coerce")
     after = pd.to_numeric(_column(new, "score"), errors="coerce")
-    risk = _column(new, "type") == "Risk"
+    kind = _column(new, "type")
+    risk = kind == "Risk"
+    was_risk = _column(old, "type").reindex(new.index) == "Risk"
     found = {
         "raid_opened": is_open & ~(known & was_open),
         "raid_closed": ~is_open & known & was_open,
         "raid_escalated": escalated & ~was_escalated,
         "risk_score_rose": risk & is_open & known & (after > before).fillna(False),
+        "risk_became_issue": (kind == "Issue") & was_risk,
     }
     for name, rows in found.items():
         result.changes += _raid_changes(new.loc[rows.to_numpy()], name, before, after)
     result.raid = {summary: int(rows.sum()) for summary, rows in zip(
-        ("opened", "closed", "escalated", "scores_rose"), found.values(), strict=True)}
+        ("opened", "closed", "escalated", "scores_rose", "became_issues"), found.values(),
+        strict=True)}
 
 
 def _raid_changes(rows: pd.DataFrame, name: str, before: pd.Series,
@@ -531,14 +538,15 @@ def _raid_changes(rows: pd.DataFrame, name: str, before: pd.Series,
     for key, project, kind, title in zip(rows.index, _column(rows, "project_id"),
                                          _column(rows, "type_label"), _column(rows, "title"),
                                          strict=True):
-        named = f"{kind or 'Item'} {key[0]}" + (f" ({title})" if title else "")
+        was = "Risk" if name == "risk_became_issue" else kind  # named as it was
+        named = f"{was or 'Item'} {key[0]}" + (f" ({title})" if title else "")
         if name == "risk_score_rose":
             old, new = int(before[key]), int(after[key])
             found.append(Change(str(project), name, old, new, new - old, "worse", named))
         else:
+            worse = name in ("raid_escalated", "risk_became_issue")
             found.append(Change(str(project), name, None, key[0],
-                                direction="worse" if name == "raid_escalated" else "",
-                                note=named))
+                                direction="worse" if worse else "", note=named))
     return found
 
 
@@ -571,6 +579,7 @@ def sentence(change: Change) -> str:
         "raid_closed": f"{change.note} closed",
         "raid_escalated": f"{change.note} escalated",
         "risk_score_rose": f"{change.note}: score rose from {before} to {after}",
+        "risk_became_issue": f"{change.note} became an issue",
     }
     if f in special:
         return special[f]
@@ -667,7 +676,8 @@ def summary_lines(result: Changes) -> list[str]:
     raid = portfolio["raid"]
     if raid is not None:
         lines.append(f"RAID items opened {raid['opened']}, closed {raid['closed']}, escalated "
-                     f"{raid['escalated']}; risk scores rose {raid['scores_rose']}")
+                     f"{raid['escalated']}; risk scores rose {raid['scores_rose']}; risks "
+                     f"became issues {raid['became_issues']}")
     return lines
 
 

@@ -78,3 +78,14 @@ def test_risk_tolerance_is_at_risk_while_a_high_risk_is_open() -> None:
     assert (rows["high"]["status"], rows["high"]["high_risks"]) == ("at risk", 2)
     assert (rows["low"]["status"], rows["low"]["highest_risk_score"]) == ("within", 12)
     assert rows["none"]["status"] is None and rows["none"]["high_risks"] is None
+
+
+def test_the_cause_names_what_moved_since_the_baseline_and_risks_that_happened() -> None:
+    """Of the changes since the baseline, the cause keeps the moves of dates and money, the
+    slips and the risks that became issues; a text edit explains no breach."""
+    since = {"date": "2026-08-31", "sentences": [
+        "Forecast finish moved 45 days later, to 2027-02-14",
+        "Risk R-6 (Supplier misses go-live) became an issue", "Status summary changed"]}
+    cause = draft_exception({"since": since, "milestones": []}, lambda v: str(v))["cause"]
+    assert cause == ["Since 31 Aug 2026: Forecast finish moved 45 days later, to 2027-02-14.",
+                     "Since 31 Aug 2026: Risk R-6 (Supplier misses go-live) became an issue."]

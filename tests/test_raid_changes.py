@@ -1,6 +1,7 @@
 """What changed in the RAID log between two registers a week apart (`pmo-xl changes`): items
-opened, closed and escalated, and risks whose score rose, with the changes planted here and
-worked out by hand; the same through a history's snapshot as against the earlier copy."""
+opened, closed and escalated, risks whose score rose and risks that became issues, with the
+changes planted here and worked out by hand; the same through a history's snapshot as
+against the earlier copy."""
 
 from __future__ import annotations
 
@@ -35,18 +36,20 @@ def _week_1() -> list[dict[str, Any]]:
         item("R-4", "Data quality", Probability=3, Impact=3),  # Probability 7: no score
         item("A-2", "Book the rehearsal", Type="Action", Status="Closed",
              **{"Closed On": dt.date(2026, 9, 20)}),  # re-opened in week 2
+        item("R-6", "Supplier misses go-live"),  # happens in week 2: an issue now
     ]
 
 
 def _week_2() -> list[dict[str, Any]]:
-    r1, r2, i1, a1, r3, r4, a2 = _week_1()
+    r1, r2, i1, a1, r3, r4, a2, r6 = _week_1()
     r1.update(Probability=4, Impact=5)
     r2.update(Status="Closed", **{"Closed On": CLOSED_ON})
     i1.update(Escalate="Yes")
     r3.update(Probability=3, Impact=3)
     r4.update(Probability=7, Impact=5)
     a2.update(Status="Open", **{"Closed On": None})
-    return [r1, r2, i1, a1, r3, r4, a2,
+    r6.update(Type="Issue")
+    return [r1, r2, i1, a1, r3, r4, a2, r6,
             item("R-5", "Budget cut"),  # new and open
             item("D-1", "Needs the hub", Type="Dependency", Status="Closed",
                  **{"Closed On": CLOSED_ON, "Probability": None, "Impact": None}),  # new, closed
@@ -72,7 +75,7 @@ def _changes(first: Path, second: Path) -> Any:
 def test_raid_items_opened_closed_escalated_and_scores_risen(weeks: tuple[Path, Path]) -> None:
     result = _changes(*weeks)
     assert result.portfolio()["raid"] == {"opened": 3, "closed": 1, "escalated": 2,
-                                          "scores_rose": 1}
+                                          "scores_rose": 1, "became_issues": 1}
     by_kind = {kind: sorted(c.after if kind != "risk_score_rose" else c.note
                             for c in result.of_field(kind))
                for kind in ("raid_opened", "raid_closed", "raid_escalated", "risk_score_rose")}
@@ -86,8 +89,11 @@ def test_raid_items_opened_closed_escalated_and_scores_risen(weeks: tuple[Path, 
     assert sentence(rose) == "Risk R-1 (Vendor insolvency): score rose from 6 to 20"
     [escalated] = [c for c in result.of("PRJ-002") if c.field == "raid_escalated"]
     assert sentence(escalated) == "Issue I-2 (Outage at go-live) escalated"
+    [happened] = result.of_field("risk_became_issue")
+    assert (happened.project_id, happened.direction) == ("PRJ-001", "worse")
+    assert sentence(happened) == "Risk R-6 (Supplier misses go-live) became an issue"
     assert summary_lines(result)[-1] == ("RAID items opened 3, closed 1, escalated 2; risk "
-                                         "scores rose 1")
+                                         "scores rose 1; risks became issues 1")
 
 
 def test_changes_command_shows_the_raid_log_in_text_and_json(
@@ -106,7 +112,8 @@ def test_changes_command_shows_the_raid_log_in_text_and_json(
     assert {"raid_opened", "raid_closed", "raid_escalated", "risk_score_rose"} <= changes
     assert main(["changes", str(second), "--since", str(first)]) == 0
     text = capsys.readouterr().out
-    assert "RAID items opened 3, closed 1, escalated 2; risk scores rose 1" in text
+    assert ("RAID items opened 3, closed 1, escalated 2; risk scores rose 1; risks became "
+            "issues 1") in text
     assert "- Risk R-2 (Licence cost) closed" in text
     assert "- Action A-2 (Book the rehearsal) opened" in text
 
@@ -125,4 +132,5 @@ def test_a_baseline_without_a_raid_log_opens_every_open_item(tmp_path: Path) -> 
                       raid=_week_2(), settings={"Report Date": WEEK_2})
     raid = _changes(first, second).portfolio()["raid"]
     # Every open item of week 2 (all but R-2 and D-1) is new; I-1 and I-2 raised escalated.
-    assert raid == {"opened": 8, "closed": 0, "escalated": 2, "scores_rose": 0}
+    assert raid == {"opened": 9, "closed": 0, "escalated": 2, "scores_rose": 0,
+                    "became_issues": 0}
