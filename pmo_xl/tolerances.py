@@ -37,19 +37,27 @@ _RANK = {status: rank for rank, status in enumerate(STATUSES)}
 
 def tolerance_status(used: pd.Series, exceeded: pd.Series, at_risk_share: float) -> pd.Series:
     """The status from the share of the tolerance the forecast uses (NaN: unknown) and
-    whether the actual figures are beyond it already."""
-    status = np.select([exceeded.fillna(False).astype(bool), used > 1, used > at_risk_share,
-                        used.notna()], [EXCEEDED, FORECAST, AT_RISK, WITHIN], default="")
-    return pd.Series(status, index=used.index, dtype=object).replace("", None)
+    whether the actual figures are beyond it already. In numpy: each of the metrics' ten
+    thousand projects costs nanoseconds, where each pandas step costs a millisecond."""
+    share = used.to_numpy(dtype=float, na_value=np.nan)
+    status = np.full(len(share), None, dtype=object)
+    with np.errstate(invalid="ignore"):
+        status[~np.isnan(share)] = WITHIN  # each line overrides the one before: worse wins
+        status[share > at_risk_share] = AT_RISK
+        status[share > 1] = FORECAST
+    status[exceeded.fillna(False).astype(bool).to_numpy()] = EXCEEDED
+    return pd.Series(status, index=used.index, dtype=object)
 
 
 def _used(deviation: pd.Series, tolerance: pd.Series) -> pd.Series:
     """How much of the tolerance the deviation uses (1 = all of it). A zero tolerance is
     used up by any deviation above zero; a deviation at or below zero uses none."""
-    share = deviation / tolerance.where(tolerance > 0)
-    zero = np.where(deviation > 0, np.inf, 0.0)
-    share = share.where(tolerance > 0, pd.Series(zero, index=deviation.index))
-    return share.where(deviation.notna() & tolerance.notna()).clip(lower=0)
+    d = deviation.to_numpy(dtype=float, na_value=np.nan)
+    t = tolerance.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(t > 0, d / t, np.where(d > 0, np.inf, 0.0))
+        share = np.where(np.isnan(d) | np.isnan(t), np.nan, np.maximum(share, 0.0))
+    return pd.Series(share, index=deviation.index)
 
 
 def time_tolerance(baseline_finish: pd.Series, forecast_finish: pd.Series,
@@ -86,8 +94,11 @@ def cost_tolerance(budget: pd.Series, forecast_cost: pd.Series, actual_cost: pd.
 
 def worst(*statuses: pd.Series) -> pd.Series:
     """Per project, the worst of its statuses (None when it has none)."""
-    ranks = pd.concat([s.map(_RANK) for s in statuses], axis=1).max(axis=1)
-    return ranks.map(dict(enumerate(STATUSES))).astype(object).where(ranks.notna(), None)
+    ranks = np.max([np.fromiter((_RANK.get(v, -1) for v in status.to_numpy(dtype=object)),
+                                dtype=np.int64, count=len(status)) for status in statuses],
+                   axis=0)
+    shown = np.array([*STATUSES, None], dtype=object)  # rank -1 (none) is the last
+    return pd.Series(shown[ranks], index=statuses[0].index, dtype=object)
 
 
 def override(values: pd.Series | None, default: float, index: pd.Index,
