@@ -662,7 +662,7 @@ def _score_colours(sheet: Any, columns: Sequence[Column], last_row: int, formats
         factors.append(f'IFERROR(VALUE(VLOOKUP(TRIM({cell}&""),'
                        f'{lists.meanings(vocabulary.name)},2,FALSE)),0)')
     score = "*".join(factors)
-    high = f"{SETTINGS_SHEET}!$B${_settings_rows()['high_risk_score']}"
+    high = _setting_cell(_settings_rows(), "high_risk_score")
     for c in (at[key] for key in SCORED):
         for rag, bound in (("Red", high), ("Amber", f"{high}/2"), ("Green", "1")):
             sheet.conditional_format(1, c, last_row, c, {
