@@ -523,8 +523,11 @@ def bundled_templates() -> Path:
     install maps the package to the checkout it was installed from, which need not be the
     checkout on PYTHONPATH."""
     checkout = Path(__file__).resolve().parents[1] / "report_templates"
-    if (checkout / "__init__.py").is_file() and (checkout / PROJECT_TEMPLATE).is_file():
-        return checkout
+    try:
+        if (checkout / "__init__.py").is_file() and (checkout / PROJECT_TEMPLATE).is_file():
+            return checkout
+    except OSError:  # a folder this user may not look into: the import system decides
+        pass
     return Path(str(resources.files(TEMPLATES_PACKAGE)))
 
 

@@ -189,10 +189,19 @@ def other_user() -> int | None:
         pytest.skip("file modes and setuid need a POSIX system")
     if os.geteuid() != 0:
         return None
+    hidden = [str(p) for p in (Path(pmo_xl.__file__), Path(sys.prefix)) if not _reachable(p)]
+    if hidden:  # e.g. a checkout in a private `mktemp -d` folder: the child cannot read it
+        pytest.skip(f"other users cannot reach {', '.join(hidden)}: clone pmo-xl into a "
+                    "folder every user may enter")
     try:
         return pwd.getpwnam("nobody").pw_uid
     except KeyError:
         return NOBODY
+
+
+def _reachable(path: Path) -> bool:
+    """Whether every folder above `path` lets other users through (mode o+x)."""
+    return all(folder.stat().st_mode & 0o001 for folder in path.resolve().parents)
 
 
 @pytest.fixture
