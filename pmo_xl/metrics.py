@@ -50,11 +50,6 @@ def resolve_as_of(register: Register, as_of: dt.date | None = None) -> dt.date:
     return as_of or register.settings.report_date or dt.date.today()
 
 
-def _divide(numerator: pd.Series, divisor: pd.Series) -> pd.Series:
-    """Element-wise ratio, null where the divisor is 0 or unknown."""
-    return numerator / divisor.where(divisor != 0)
-
-
 def usable_dates(table: Table) -> pd.DataFrame:
     """The table's date columns for figures: a finish before its start is blank (computed
     once per table)."""
@@ -85,56 +80,97 @@ def project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
 
 
 def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
+    # In numpy, column by column: each pandas step costs a millisecond whatever its size,
+    # and validation and the roll-up wait for these figures.
     table = register.projects
     v, dates = table.values, usable_dates(table)
-    today = pd.Timestamp(as_of)
-    bac = v["budget"]
-    duration = (dates["baseline_finish"] - dates["start_date"]).dt.days
-    elapsed = (today - dates["start_date"]).dt.days
-    # A zero-length (or inverted) plan is fully planned from its start date onwards.
-    planned = (elapsed / duration.where(duration > 0)).clip(0, 1)
-    zero_length = (elapsed >= 0).astype(float).where(elapsed.notna() & duration.notna())
-    planned = planned.where(duration > 0, zero_length)
-    pv = bac * planned
-    ev = bac * v["percent_complete"]
-    ac = _actual_cost(table)
-    cpi, spi = _divide(ev, ac), _divide(ev, pv)
-    eac = v["forecast_cost"].fillna((bac / cpi.where(cpi > 0)).fillna(bac))
-    if not (table.has("forecast_cost") or table.has("actual_cost")):
-        eac = pd.Series(np.nan, index=eac.index)  # nothing to forecast from: not the budget
-    remaining_budget = bac - ac
-    finish = (dates["actual_finish"].fillna(dates["forecast_finish"])
-              .fillna(dates["baseline_finish"]))
-    since_update = (today - dates["status_date"]).dt.days
-    active = _active(table, dates, today)
-    stale = active & ((since_update > register.settings.stale_after_days)
-                      | dates["status_date"].isna()) if table.has("status_date") else (
-        pd.Series(False, index=v.index))
-    slip = (finish - dates["baseline_finish"]).dt.days
+    day = {key: tolerances.ticks(dates[key]) for key in (
+        "start_date", "baseline_finish", "forecast_finish", "actual_finish", "status_date")}
+    today = float(np.datetime64(as_of, "us").view(np.int64))
+    bac, done = _floats(v["budget"]), _floats(v["percent_complete"])
+    duration = tolerances.days_between(day["baseline_finish"], day["start_date"])
+    elapsed = tolerances.days_between(today, day["start_date"])
+    with np.errstate(all="ignore"):
+        # A zero-length (or inverted) plan is fully planned from its start date onwards.
+        zero_length = np.where(np.isnan(elapsed) | np.isnan(duration), np.nan,
+                               (elapsed >= 0).astype(float))
+        planned = np.where(duration > 0, np.clip(elapsed / _known(duration > 0, duration), 0,
+                                                 1), zero_length)
+        pv, ev = bac * planned, bac * done
+        ac = _actual_cost(table)
+        cpi, spi = _divide(ev, ac), _divide(ev, pv)
+        eac = _forecast_cost(table, _floats(v["forecast_cost"]), bac, cpi)
+        remaining_budget = bac - ac
+        tcpi = (bac - ev) / _known(remaining_budget > 0, remaining_budget)
+    finish = _first_known(day["actual_finish"], day["forecast_finish"], day["baseline_finish"])
+    since_update = tolerances.days_between(today, day["status_date"])
+    active = _active(table, dates, pd.Timestamp(as_of)).to_numpy(dtype=bool)
+    stale = (active & ((since_update > register.settings.stale_after_days)
+                       | np.isnan(day["status_date"])) if table.has("status_date")
+             else np.zeros(len(active), dtype=bool))
+    slip = tolerances.days_between(finish, day["baseline_finish"])
     if not (table.has("forecast_finish") or table.has("actual_finish")):
-        slip = pd.Series(np.nan, index=slip.index)  # "on baseline" would be a guess
-    tolerance = _tolerances(register, dates, finish, eac, ac, as_of)
-    return _finite(pd.concat([pd.DataFrame({
-        "project_id": v["project_id"], "project_name": v["project_name"],
-        "programme": v["programme"],
-        "phase": v["phase"], "phase_label": table.label("phase"),
-        "overall_rag": v["overall_rag"], "overall_rag_label": table.label("overall_rag"),
-        "budget": bac, "percent_complete": v["percent_complete"],
+        slip = np.full(len(slip), np.nan)  # "on baseline" would be a guess
+    figures = {
+        "budget": bac, "percent_complete": done,
         "pv": pv, "ev": ev, "ac": ac, "cv": ev - ac, "sv": ev - pv, "cpi": cpi, "spi": spi,
-        "eac": eac, "etc": eac - ac, "vac": bac - eac,
-        "tcpi": (bac - ev) / remaining_budget.where(remaining_budget > 0),
-        "finish": finish, "slip_days": slip,
+        "eac": eac, "etc": eac - ac, "vac": bac - eac, "tcpi": tcpi,
+        "finish": _dates(finish, dates["baseline_finish"]), "slip_days": slip,
         "days_since_update": since_update, "stale": stale, "active": active,
         "low_cpi": active & (cpi < PERFORMANCE_TOLERANCE),
         "low_spi": active & (spi < PERFORMANCE_TOLERANCE),
         "slipped": slip > 0,
-        "in_finance": _in_finance(table, ev, pv, ac),
+        "in_finance": _in_finance(table, ev, pv, ac)}
+    return pd.DataFrame({
+        "project_id": v["project_id"], "project_name": v["project_name"],
+        "programme": v["programme"],
+        "phase": v["phase"], "phase_label": table.label("phase"),
+        "overall_rag": v["overall_rag"], "overall_rag_label": table.label("overall_rag"),
+        **_finite_all(figures),
         "row": table.rows,
-    }), tolerance], axis=1))
+        **_tolerances(register, day, eac, ac, as_of)}, index=table.rows.index)
 
 
-def _tolerances(register: Register, dates: pd.DataFrame, finish: pd.Series, eac: pd.Series,
-                ac: pd.Series, as_of: dt.date) -> pd.DataFrame:
+def _floats(values: pd.Series) -> np.ndarray:
+    return values.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _known(usable: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The values where usable, else NaN (a divisor that must not be used)."""
+    return np.where(usable, values, np.nan)
+
+
+def _divide(numerator: np.ndarray, divisor: np.ndarray) -> np.ndarray:
+    """Element-wise ratio, null where the divisor is 0 or unknown."""
+    with np.errstate(all="ignore"):
+        return numerator / _known(divisor != 0, divisor)
+
+
+def _first_known(*candidates: np.ndarray) -> np.ndarray:
+    """Per project, the first of the candidates that is not NaN."""
+    found = candidates[0]
+    for candidate in candidates[1:]:
+        found = np.where(np.isnan(found), candidate, found)
+    return found
+
+
+def _forecast_cost(table: Table, forecast: np.ndarray, bac: np.ndarray,
+                   cpi: np.ndarray) -> np.ndarray:
+    """EAC: the Forecast Cost, else the budget over CPI, else the budget."""
+    if not (table.has("forecast_cost") or table.has("actual_cost")):
+        return np.full(len(bac), np.nan)  # nothing to forecast from: not the budget
+    with np.errstate(all="ignore"):
+        return _first_known(forecast, bac / _known(cpi > 0, cpi), bac)
+
+
+def _dates(found: np.ndarray, like: pd.Series) -> np.ndarray:
+    """Ticks back as dates, of the register's date type."""
+    whole = np.where(np.isnan(found), np.iinfo(np.int64).min, found).astype(np.int64)
+    return whole.view("datetime64[us]").astype(like.dtype)
+
+
+def _tolerances(register: Register, day: dict[str, np.ndarray], eac: np.ndarray,
+                ac: np.ndarray, as_of: dt.date) -> dict[str, np.ndarray | pd.Series]:
     """Time and cost against each project's tolerances (`tolerances`): the project's own
     tolerance where it gives one, else the Settings'. A forecast the register does not keep
     (no Forecast or Actual Finish column; no cost) gives no status, not "within"."""
@@ -143,37 +179,42 @@ def _tolerances(register: Register, dates: pd.DataFrame, finish: pd.Series, eac:
     share = settings.tolerance_at_risk
     days = tolerances.override(table.values["time_tolerance_days"],
                                settings.time_tolerance_days, index,
-                               tolerances.MAX_TIME_TOLERANCE_DAYS)
-    forecast = dates["forecast_finish"].fillna(dates["baseline_finish"])
+                               tolerances.MAX_TIME_TOLERANCE_DAYS).to_numpy()
+    forecast = _first_known(day["forecast_finish"], day["baseline_finish"])
     if not (table.has("forecast_finish") or table.has("actual_finish")):
-        forecast = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
-    time = tolerances.time_tolerance(dates["baseline_finish"], forecast,
-                                     dates["actual_finish"], days, as_of, share)
-    cost = tolerances.cost_tolerance(
-        table.values["budget"], eac, ac,
-        tolerances.override(table.values["cost_tolerance"], settings.cost_tolerance, index,
-                            tolerances.MAX_COST_TOLERANCE),
-        share)
-    status = tolerances.worst(time["time_status"], cost["cost_status"])
-    return pd.concat([time, cost, status.rename("tolerance_status")], axis=1)
+        forecast = np.full(len(forecast), np.nan)
+    time, time_figures = tolerances.time_ranks(day["baseline_finish"], forecast,
+                                               day["actual_finish"], days, as_of, share)
+    cost_share = tolerances.override(table.values["cost_tolerance"], settings.cost_tolerance,
+                                     index, tolerances.MAX_COST_TOLERANCE).to_numpy()
+    cost, cost_figures = tolerances.cost_ranks(_floats(table.values["budget"]), eac, ac,
+                                               cost_share, share)
+    # The statuses as object Series: a frame built from object arrays would make them text.
+    return {**_finite_all(time_figures), "time_status": tolerances.shown(time, index),
+            **_finite_all(cost_figures), "cost_status": tolerances.shown(cost, index),
+            "tolerance_status": tolerances.shown(np.maximum(time, cost), index)}
 
 
-def _finite(frame: pd.DataFrame) -> pd.DataFrame:
+def _finite_all(figures: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name: _finite(values) for name, values in figures.items()}
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
     """No figure is infinite: a ratio over a vanishing divisor (CPI with an Actual Cost of
     5E-324) means no more than one over zero. Amounts are bounded by Maximum Amount, so sums
     of them stay finite."""
-    floats = frame.select_dtypes("float").columns
-    frame[floats] = frame[floats].where(np.isfinite(frame[floats]))
-    return frame
+    if values.dtype.kind == "f":
+        return np.where(np.isfinite(values), values, np.nan)
+    return values
 
 
-def _actual_cost(table: Table) -> pd.Series:
+def _actual_cost(table: Table) -> np.ndarray:
     """Actual Cost for figures: blank means nothing spent yet (0); an unusable value stays
     unknown; a register without the column has no actual cost at all (not 0)."""
     parsed = table.parsed["actual_cost"]
     if not table.has("actual_cost"):
-        return pd.Series(np.nan, index=table.rows.index)
-    return parsed.values.where(~parsed.blank, 0.0)
+        return np.full(len(table.rows), np.nan)
+    return np.where(parsed.blank.to_numpy(dtype=bool), 0.0, _floats(parsed.values))
 
 
 def _active(table: Table, dates: pd.DataFrame, today: pd.Timestamp) -> pd.Series:
@@ -185,15 +226,15 @@ def _active(table: Table, dates: pd.DataFrame, today: pd.Timestamp) -> pd.Series
     return pd.Series(True, index=table.rows.index)
 
 
-def _in_finance(table: Table, ev: pd.Series, pv: pd.Series, ac: pd.Series) -> pd.Series:
+def _in_finance(table: Table, ev: np.ndarray, pv: np.ndarray, ac: np.ndarray) -> np.ndarray:
     """Projects whose every kept earned-value input is usable: the portfolio sums cover
     exactly these, numerator and denominator alike."""
-    usable = pd.Series(True, index=table.rows.index)
+    usable = np.ones(len(ev), dtype=bool)
     for figure, needs in ((ev, ("budget", "percent_complete")),
                           (pv, ("budget", "start_date", "baseline_finish")),
                           (ac, ("actual_cost",))):
         if all(table.has(key) for key in needs):
-            usable &= figure.notna()
+            usable &= ~np.isnan(figure)
     return usable
 
 
