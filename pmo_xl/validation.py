@@ -133,21 +133,22 @@ class _Findings:
                                                                 "_col")}
         self.sheet_order = {t.sheet: i for i, t in enumerate(register)}
 
-    def add(self, table: Table, key: str, mask: pd.Series, rule_id: str, template: str,
-            **fields: object) -> None:
+    def add(self, table: Table, key: str, mask: pd.Series | np.ndarray, rule_id: str,
+            template: str, **fields: object) -> None:
         """Findings at column `key` for the rows where mask holds (none when the register
-        does not keep that column: its absence is a finding of its own)."""
+        does not keep that column: its absence is a finding of its own). A field is a value
+        for every row (a Series over the table, or an array in its order) or a scalar."""
         if not table.has(key):
             return
-        flagged = np.asarray(mask.fillna(False), dtype=bool) if mask.dtype != bool else (
-            mask.to_numpy())
+        flagged = _flags(mask)
         if not flagged.any():
             return
         index = table.rows.index
         positions = np.flatnonzero(flagged)
         rows = table.rows.to_numpy()[positions].astype(int).tolist()
         values = {name: _picked(value, index, positions)
-                  if isinstance(value, pd.Series) else value for name, value in fields.items()}
+                  if isinstance(value, pd.Series | np.ndarray) else value
+                  for name, value in fields.items()}
         found = rule(rule_id)
         letter = table.letters[key]
         prefix = sheet_prefix(table.sheet) + letter
@@ -178,19 +179,31 @@ class _Findings:
                      _letter_order(letter))
 
     def frame(self) -> pd.DataFrame:
-        """The findings as one DataFrame, sorted by sheet, row, column and rule (sorted in
-        Python: there are few findings, and a DataFrame sort costs more than the checks)."""
+        """The findings as one DataFrame, sorted by sheet, row, column and rule."""
         c = self.columns
-        order = sorted(range(len(c["row"])), key=lambda i: (c["_sheet"][i], c["row"][i],
-                                                             c["_col"][i], c["rule"][i]))
-        return pd.DataFrame({name: pd.Series([c[name][i] for i in order],
+        _, rule_order = np.unique(np.array(c["rule"], dtype=object), return_inverse=True)
+        order = np.lexsort((rule_order, np.array(c["_col"]), np.array(c["row"]),
+                            np.array(c["_sheet"])))  # the last key sorts first
+        return pd.DataFrame({name: pd.Series(np.array(c[name], dtype=object)[order],
                                              dtype=int if name == "row" else object)
                              for name in FINDING_FIELDS})
 
 
-def _picked(values: pd.Series, index: pd.Index, positions: np.ndarray) -> list[object]:
+def _flags(mask: pd.Series | np.ndarray) -> np.ndarray:
+    """A mask as a boolean array (a blank, unknown, is not flagged)."""
+    if isinstance(mask, np.ndarray):
+        return mask.astype(bool, copy=False)
+    if mask.dtype == bool:
+        return mask.to_numpy()
+    return np.asarray(mask.fillna(False), dtype=bool)
+
+
+def _picked(values: pd.Series | np.ndarray, index: pd.Index,
+            positions: np.ndarray) -> list[object]:
     """The values of the flagged rows only (a field may cover the flagged rows alone):
     converting a whole column to Python objects would cost more than all the checks."""
+    if isinstance(values, np.ndarray):
+        return values[positions].tolist()
     if not values.index.equals(index):
         values = values.reindex(index)
     return values.iloc[positions].tolist()
@@ -288,9 +301,11 @@ def _message_fields(rule_id: str, column: Column, parsed: Parsed, flagged: pd.Se
     if rule_id == "bad-date":
         from .dates import bad_date_hint
 
-        hints = [bad_date_hint(str(v), settings.date_order) for v in flagged]
-        return {"hint": pd.Series([f"; {h}" if h else "" for h in hints], index=flagged.index,
-                                  dtype=object)}
+        texts = [str(v) for v in flagged.tolist()]
+        # Registers repeat their placeholders ("TBC", "Q3?"): each distinct text once.
+        hints = {text: bad_date_hint(text, settings.date_order) for text in set(texts)}
+        return {"hint": pd.Series([f"; {hints[t]}" if hints[t] else "" for t in texts],
+                                  index=flagged.index, dtype=object)}
     if rule_id == "implausible-date":
         return {"years": f"{settings.earliest_year}–{settings.latest_year}"}
     if rule_id == "approximate-date":
@@ -310,7 +325,10 @@ def _message_fields(rule_id: str, column: Column, parsed: Parsed, flagged: pd.Se
 def _normalised_ids(ids: pd.Series) -> pd.Series:
     """IDs as compared: trimmed (the reader trims cells) and lower-cased, in pyarrow; lower()
     rather than casefold(): IDs are codes."""
-    text = pa.array(ids.astype(str).where(ids.notna(), None), type=pa.string())
+    if isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow":
+        text = pa.array(ids.array, type=pa.string())  # already arrow text: no copy
+    else:
+        text = pa.array(ids.astype(str).where(ids.notna(), None), type=pa.string())
     lowered = pc.utf8_lower(text).to_pandas()
     lowered.index = ids.index
     return lowered
@@ -328,17 +346,21 @@ def _unique_checks(table: Table, found: _Findings) -> None:
     for column in table.schema.columns:
         if not column.unique or not table.has(column.key):
             continue
-        ids = _ids(table, column.key)
-        present = ids.notna()
-        repeated = ids.duplicated(keep="first") & present
+        ids = pa.array(_ids(table, column.key).array)
+        # One hash pass: each ID's code, and the row of its first occurrence.
+        codes = pc.dictionary_encode(ids, null_encoding="encode").indices.to_numpy()
+        _, first = np.unique(codes, return_index=True)
+        repeated = np.ones(len(codes), dtype=bool)
+        repeated[first] = False
+        repeated &= ~np.asarray(ids.is_null())
         if not repeated.any():
             continue
-        firsts = present & ~ids.duplicated(keep="first")
-        first_row = pd.Series(table.rows[firsts].to_numpy(dtype=int),
-                              index=ids[firsts].to_numpy())
+        rows = table.rows.to_numpy(dtype=int)
+        first_row = np.zeros(len(codes), dtype=object)
+        first_row[repeated] = rows[first][codes[repeated]].tolist()
         found.add(table, column.key, repeated, "duplicate-id",
                   "{name} '{value}' is already used in row {first}", name=column.name,
-                  value=table.value(column.key), first=ids.map(first_row).astype("Int64"))
+                  value=table.value(column.key), first=first_row)
 
 
 def _isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
@@ -401,35 +423,49 @@ def _stale_checks(table: Table, metrics: pd.DataFrame, limit: int, found: _Findi
 
 
 def _rag_integrity_checks(table: Table, metrics: pd.DataFrame, found: _Findings) -> None:
-    green = metrics["active"] & (metrics["overall_rag"] == "Green")
-    flagged = green & (metrics["low_cpi"] | metrics["low_spi"] | metrics["slipped"])
+    green = metrics["active"].to_numpy() & (metrics["overall_rag"] == "Green").to_numpy()
+    flagged = green & (metrics["low_cpi"] | metrics["low_spi"] | metrics["slipped"]).to_numpy()
     if not flagged.any():
         return
-    sub = metrics[flagged]
     reasons = []
-    for low_cpi, low_spi, slipped, cpi, spi, slip in zip(
-            sub["low_cpi"], sub["low_spi"], sub["slipped"], sub["cpi"], sub["spi"],
-            sub["slip_days"], strict=True):
+    for low_cpi, low_spi, slipped, cpi, spi, slip in zip(*_flagged_columns(
+            metrics, flagged, ("low_cpi", "low_spi", "slipped", "cpi", "spi", "slip_days")),
+            strict=True):
         why = [f"CPI is {cpi:.2f}"] if low_cpi else []
         why += [f"SPI is {spi:.2f}"] if low_spi else []
         why += [f"the finish has slipped {int(slip)} days"] if slipped else []
         reasons.append(", ".join(why))
     found.add(table, "overall_rag", flagged, "rag-integrity", "Overall RAG is {rag} but {why}",
-              rag=table.label("overall_rag"),
-              why=pd.Series(reasons, index=sub.index).reindex(flagged.index))
+              rag=table.label("overall_rag"), why=_at_flagged(flagged, reasons))
+
+
+def _flagged_columns(metrics: pd.DataFrame, flagged: np.ndarray,
+                     names: tuple[str, ...]) -> list[list[object]]:
+    """The flagged rows' values of a few figures, as Python lists (a handful of rows: no
+    frame of every figure is filtered)."""
+    return [metrics[name].to_numpy()[flagged].tolist() for name in names]
+
+
+def _at_flagged(flagged: np.ndarray, values: list[str]) -> np.ndarray:
+    """Per-row values given for the flagged rows only, as a field of every row."""
+    every = np.full(len(flagged), None, dtype=object)
+    every[flagged] = values
+    return every
 
 
 def _tolerance_checks(table: Table, metrics: pd.DataFrame, found: _Findings) -> None:
     """The rating against the tolerances: beyond one but not Red, Red within all."""
-    active, red = metrics["active"], metrics["overall_rag"] == "Red"
-    time, cost = metrics["time_status"], metrics["cost_status"]
-    beyond = time.isin(_BEYOND) | cost.isin(_BEYOND)
-    flagged = active & ~red & metrics["overall_rag"].notna() & beyond
-    sub = metrics[flagged]
-    reasons = []  # the flagged rows only: a handful, whatever the register's size
-    for t, slip, days, c, share, tolerance in zip(
-            sub["time_status"], sub["time_deviation_days"], sub["time_tolerance_days"],
-            sub["cost_status"], sub["cost_deviation_share"], sub["cost_tolerance"], strict=True):
+    active = metrics["active"].to_numpy()
+    rag = metrics["overall_rag"]
+    red = (rag == "Red").to_numpy()
+    time = metrics["time_status"].to_numpy(dtype=object)
+    cost = metrics["cost_status"].to_numpy(dtype=object)
+    beyond = (time == FORECAST) | (time == EXCEEDED) | (cost == FORECAST) | (cost == EXCEEDED)
+    flagged = active & ~red & rag.notna().to_numpy() & beyond
+    reasons = []  # the flagged rows only
+    for t, slip, days, c, share, tolerance in zip(*_flagged_columns(metrics, flagged, (
+            "time_status", "time_deviation_days", "time_tolerance_days", "cost_status",
+            "cost_deviation_share", "cost_tolerance")), strict=True):
         why = [f"time {_BEYOND[t]} its tolerance ({int(slip)} days after the baseline, "
                f"tolerance {int(days)})" if slip == slip else f"time {_BEYOND[t]} its tolerance"
                ] if t in _BEYOND else []
@@ -438,7 +474,7 @@ def _tolerance_checks(table: Table, metrics: pd.DataFrame, found: _Findings) -> 
         reasons.append(" and ".join(why))
     found.add(table, "overall_rag", flagged, "tolerance-not-red",
               "Overall RAG is {rag} but {why}", rag=table.label("overall_rag"),
-              why=pd.Series(reasons, index=sub.index, dtype=object).reindex(flagged.index))
+              why=_at_flagged(flagged, reasons))
     within = (time == WITHIN) & (cost == WITHIN)
     found.add(table, "overall_rag", active & red & within, "red-within-tolerance",
               "Overall RAG is {rag} but time and cost are within tolerance",
