@@ -28,9 +28,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
-
 from .schema import Column
 
 MIN_HEADER_COLUMNS = 2  # a row naming fewer schema columns is not a header row
@@ -310,6 +307,8 @@ def _typo(spelling: str, choice: str) -> bool:
     if shorter < FUZZY_APPLY_LENGTH:
         return False
     allowed = 1 if shorter < FUZZY_LONG else 2
+    from rapidfuzz.distance import OSA  # here: a register whose headers all match never needs it
+
     # "Stage1" is not a misspelt "Stage": numbered columns are distinct columns.
     return OSA.distance(spelling, choice) <= allowed and _digits(spelling) == _digits(choice)
 
@@ -317,6 +316,8 @@ def _typo(spelling: str, choice: str) -> bool:
 def _fuzzy_scores(spellings: Sequence[str], choices: Sequence[str],
                   keys: Sequence[str]) -> tuple[list[tuple[str, float]], str | None]:
     """Best score per column key (>= SUGGEST_MIN_SCORE, best first) and the confident key."""
+    from rapidfuzz import fuzz, process  # here: only headers that match no column need it
+
     best: dict[str, float] = {}
     plausible: set[str] = set()
     for spelling in spellings:

@@ -48,6 +48,20 @@ def shown(value: object, *, keep_newlines: bool = False) -> str:
     return text.translate(_MULTI_LINE if keep_newlines else _ONE_LINE)
 
 
+# Any character `shown` changes in one-line mode: C0 controls, DEL and the unshowable ones.
+_NOT_SHOWN = re.compile("[\x00-\x1f\x7f\x80-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def shown_all(values: list[object]) -> list[str]:
+    """`shown` of each value (one-line mode), column-wise: when none of the texts holds a
+    character to make visible (almost always), one search of them all replaces a translate
+    per cell."""
+    texts = [value if value.__class__ is str else shown(value) for value in values]
+    if _NOT_SHOWN.search("".join(texts)):
+        return [text.translate(_ONE_LINE) for text in texts]
+    return texts
+
+
 def echo(*parts: object, file: TextIO | None = None) -> None:
     """print() for plain lines: every part made safe to show."""
     print(*(shown(p) for p in parts), file=file or sys.stdout, flush=True)

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from . import formatting as fmt
 from .metrics import UNSET, Rollup
-from .terminal import shown
+from .terminal import shown, shown_all
 from .validation import Validation
 
 
@@ -85,18 +85,19 @@ def print_validation(result: Validation, source: Path) -> None:
     if len(result):
         out.print(line((source.name, "bold"), f": findings as of {result.as_of}"))
         frame = result.findings
-        columns = [(title, frame[name].map(shown)) for title, name in (
+        # Plain lists, not Series: a pandas text column is walked value by value in Python.
+        columns = [(title, shown_all(frame[name].tolist())) for title, name in (
             ("Cell", "cell"), ("Severity", "severity"), ("Rule", "rule"),
             ("Message", "message"))]
-        widths = [max(len(title), int(values.str.len().max())) for title, values in columns]
+        widths = [max(len(title), max(map(len, values))) for title, values in columns]
         rules = ["-" * w for w in widths[:-1]] + ["-" * min(widths[-1], 60)]
         lines = [_row([t for t, _ in columns], widths), _row(rules, widths)]
+        plain = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
+        coloured = f"{{:<{widths[0]}}}  {{}}{{:<{widths[1]}}}\033[0m  {{:<{widths[2]}}}  {{}}"
         for cell, severity, rule_id, message in zip(*(v for _, v in columns), strict=True):
             colour_on = _ANSI.get(severity) if colour else None
-            shown_severity = (f"{colour_on}{severity:<{widths[1]}}\033[0m" if colour_on
-                              else severity)
-            lines.append(_row([cell, shown_severity, rule_id, message], widths,
-                              pad_second=not colour_on))
+            lines.append(coloured.format(cell, colour_on, severity, rule_id, message)
+                         if colour_on else plain.format(cell, severity, rule_id, message))
         out.file.write("\n".join(lines) + "\n")
     errors = f"{result.errors} error{'s' * (result.errors != 1)}"
     warnings = f"{result.warnings} warning{'s' * (result.warnings != 1)}"
