@@ -4,10 +4,13 @@ the actual figures already beyond it."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pmo_xl.tolerances import (
     AT_RISK,
@@ -15,7 +18,9 @@ from pmo_xl.tolerances import (
     FORECAST,
     WITHIN,
     cost_tolerance,
+    days_between,
     override,
+    ticks,
     time_tolerance,
     worst,
 )
@@ -80,3 +85,21 @@ def test_per_project_overrides_and_the_worst_status() -> None:
     assert time["time_status"].tolist() == [FORECAST, AT_RISK, None]
     cost = pd.Series([WITHIN, EXCEEDED, None], dtype=object)
     assert worst(time["time_status"], cost).tolist() == [FORECAST, EXCEEDED, None]
+
+
+# Dates with and without a time of day, blanks among them: the figures' whole days must be
+# exactly pandas' Timedelta.days (rounded down), which the earlier figures used.
+_STAMPS = st.one_of(st.none(), st.datetimes(min_value=dt.datetime(1900, 1, 1),
+                                            max_value=dt.datetime(2200, 12, 31)))
+
+
+# Cheap examples: eight times the suite's bound (PMO_XL_HYPOTHESIS_EXAMPLES, 25 by default).
+@settings(max_examples=8 * int(os.environ.get("PMO_XL_HYPOTHESIS_EXAMPLES", "25")),
+          deadline=None)
+@given(st.lists(st.tuples(_STAMPS, _STAMPS), min_size=1, max_size=30))
+def test_days_between_is_timedelta_days(pairs: list[tuple[dt.datetime | None, ...]]) -> None:
+    later = pd.Series([a for a, _ in pairs], dtype="datetime64[us]")
+    earlier = pd.Series([b for _, b in pairs], dtype="datetime64[us]")
+    expected = (later - earlier).dt.days.astype(float).to_numpy()
+    found = days_between(ticks(later), ticks(earlier))
+    np.testing.assert_array_equal(found, expected)
