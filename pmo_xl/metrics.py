@@ -243,25 +243,27 @@ def milestone_metrics(milestones: Table, as_of: dt.date) -> pd.DataFrame:
     days: an overdue milestone with no new forecast has slipped 0 days, yet is late) and
     due-soon flags."""
     v = usable_dates(milestones)
-    today = pd.Timestamp(as_of)
-    expected = v["forecast_date"].fillna(v["baseline_date"])
-    done = v["actual_date"].notna()
-    slip = (v["actual_date"].fillna(expected) - v["baseline_date"]).dt.days
+    baseline, forecast, actual = (tolerances.ticks(v[key]) for key in (
+        "baseline_date", "forecast_date", "actual_date"))
+    today = float(np.datetime64(as_of, "us").view(np.int64))
+    expected = _first_known(forecast, baseline)
+    done = ~np.isnan(actual)
     overdue = ~done & (expected < today)
+    late = np.where(overdue, tolerances.days_between(today, expected), np.nan)
+    soon = today + DUE_SOON_DAYS * tolerances.DAY_TICKS
     return pd.DataFrame({
         "project_id": milestones.values["project_id"],
         "milestone": milestones.values["milestone"],
         "baseline_date": v["baseline_date"],
-        "expected_date": expected,
+        "expected_date": _dates(expected, v["baseline_date"]),
         "actual_date": v["actual_date"],
-        "slip_days": slip,
+        "slip_days": tolerances.days_between(_first_known(actual, expected), baseline),
         "done": done,
         "overdue": overdue,
-        "days_overdue": (today - expected).dt.days.where(overdue).astype("Int64"),
-        "due_soon": ~done & (expected >= today)
-                    & (expected <= today + pd.Timedelta(days=DUE_SOON_DAYS)),
+        "days_overdue": pd.array(late, dtype="Int64"),
+        "due_soon": ~done & (expected >= today) & (expected <= soon),
         "row": milestones.rows,
-    })
+    }, index=milestones.rows.index)
 
 
 @dataclass
