@@ -181,12 +181,17 @@ class _Findings:
     def frame(self) -> pd.DataFrame:
         """The findings as one DataFrame, sorted by sheet, row, column and rule."""
         c = self.columns
-        _, rule_order = np.unique(np.array(c["rule"], dtype=object), return_inverse=True)
-        order = np.lexsort((rule_order, np.array(c["_col"]), np.array(c["row"]),
-                            np.array(c["_sheet"])))  # the last key sorts first
-        return pd.DataFrame({name: pd.Series(np.array(c[name], dtype=object)[order],
-                                             dtype=int if name == "row" else object)
-                             for name in FINDING_FIELDS})
+        rank = {rule_id: n for n, rule_id in enumerate(sorted(set(c["rule"])))}
+        order = np.lexsort((np.array([rank[r] for r in c["rule"]], dtype=int),
+                            np.array(c["_col"], dtype=int), np.array(c["row"], dtype=int),
+                            np.array(c["_sheet"], dtype=int)))  # the last key sorts first
+        # One block of objects: columns built one by one as text would cost more than this.
+        block = np.empty((len(order), len(FINDING_FIELDS)), dtype=object)
+        for i, name in enumerate(FINDING_FIELDS):
+            block[:, i] = c[name]
+        frame = pd.DataFrame(block[order], columns=list(FINDING_FIELDS), dtype=object)
+        frame["row"] = frame["row"].astype(int)
+        return frame
 
 
 def _flags(mask: pd.Series | np.ndarray) -> np.ndarray:
@@ -201,11 +206,22 @@ def _flags(mask: pd.Series | np.ndarray) -> np.ndarray:
 def _picked(values: pd.Series | np.ndarray, index: pd.Index,
             positions: np.ndarray) -> list[object]:
     """The values of the flagged rows only (a field may cover the flagged rows alone):
-    converting a whole column to Python objects would cost more than all the checks."""
+    converting a whole column to Python objects would cost more than all the checks, and
+    pandas' own selection costs a millisecond a call, so numpy picks them where it can."""
     if isinstance(values, np.ndarray):
         return values[positions].tolist()
-    if not values.index.equals(index):
-        values = values.reindex(index)
+    if not values.index.equals(index):  # a field over the flagged rows only
+        return values.reindex(index[positions]).tolist()
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):  # a dropdown's words: None for a blank
+        words = np.append(values.array.categories.to_numpy(dtype=object), None)
+        return words[values.array.codes[positions]].tolist()
+    if dtype.kind in "fiub":
+        return values.to_numpy()[positions].tolist()
+    if dtype.kind == "M":
+        return list(pd.DatetimeIndex(values.to_numpy()[positions]))
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return pa.array(values.array).take(positions).to_pylist()
     return values.iloc[positions].tolist()
 
 
