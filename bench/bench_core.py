@@ -270,9 +270,10 @@ def phase_worker(register: Path, runs: int, out: Path) -> None:
     """Time each step of our code in this process; all imports are done before timing."""
     import python_calamine  # noqa: F401  (read_register imports it lazily; keep it out)
 
+    from pmo_xl.findings_text import print_validation
     from pmo_xl.metrics import rollup
     from pmo_xl.reader import read_register
-    from pmo_xl.textout import print_rollup, print_validation
+    from pmo_xl.textout import print_rollup
     from pmo_xl.validation import validate
 
     times: dict[str, list[float]] = {phase: [] for phase in PHASES}

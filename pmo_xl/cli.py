@@ -289,7 +289,7 @@ def _validate(args: argparse.Namespace) -> int:
     if args.format == "json":
         _print_json(result.to_dict())
     else:
-        from .textout import print_validation
+        from .findings_text import print_validation
 
         print_validation(result, args.register)
     return EXIT_FINDINGS if result.errors else EXIT_OK
@@ -382,7 +382,7 @@ def _new(args: argparse.Namespace) -> int:
         raise OutputError(path, f"cannot be written: {os_reason(error)}") from None
     echo(f"Wrote {path} ({_content_summary(content)}; {macros})")
     if findings is not None:
-        from .textout import print_validation
+        from .findings_text import print_validation
 
         print_validation(findings, args.source)
         return EXIT_FINDINGS if findings.errors else EXIT_OK

@@ -21,8 +21,7 @@ from rich.text import Text
 
 from . import formatting as fmt
 from .metrics import UNSET, Rollup
-from .terminal import shown, shown_all
-from .validation import Validation
+from .terminal import shown
 
 
 def line(*parts: str | tuple[str, str]) -> Text:
@@ -71,48 +70,6 @@ def console(*, stderr: bool = False) -> SafeConsole:
     if not safe.is_terminal:
         safe.width = 120  # files and pipes: wide enough that messages rarely wrap
     return safe
-
-
-def print_validation(result: Validation, source: Path) -> None:
-    """Findings as an aligned table, then a one-line verdict.
-
-    The table is formatted here rather than by rich: a large register can have thousands of
-    findings, and rich's layout engine takes seconds for those. Its cells are written past
-    rich, so each goes through `shown` here.
-    """
-    out = console()
-    colour = out.is_terminal and not out.no_color
-    if len(result):
-        out.print(line((source.name, "bold"), f": findings as of {result.as_of}"))
-        frame = result.findings
-        # Plain lists, not Series: a pandas text column is walked value by value in Python.
-        columns = [(title, shown_all(frame[name].tolist())) for title, name in (
-            ("Cell", "cell"), ("Severity", "severity"), ("Rule", "rule"),
-            ("Message", "message"))]
-        widths = [max(len(title), max(map(len, values))) for title, values in columns]
-        rules = ["-" * w for w in widths[:-1]] + ["-" * min(widths[-1], 60)]
-        lines = [_row([t for t, _ in columns], widths), _row(rules, widths)]
-        plain = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
-        coloured = f"{{:<{widths[0]}}}  {{}}{{:<{widths[1]}}}\033[0m  {{:<{widths[2]}}}  {{}}"
-        for cell, severity, rule_id, message in zip(*(v for _, v in columns), strict=True):
-            colour_on = _ANSI.get(severity) if colour else None
-            lines.append(coloured.format(cell, colour_on, severity, rule_id, message)
-                         if colour_on else plain.format(cell, severity, rule_id, message))
-        out.file.write("\n".join(lines) + "\n")
-    errors = f"{result.errors} error{'s' * (result.errors != 1)}"
-    warnings = f"{result.warnings} warning{'s' * (result.warnings != 1)}"
-    infos = f", {result.infos} note{'s' * (result.infos != 1)}" if result.infos else ""
-    out.print(line((errors, "bold red" if result.errors else "green"), ", ",
-                   (warnings, "yellow"), f"{infos} in {source}"))
-
-
-_ANSI = {"error": "\033[1;31m", "warning": "\033[33m", "info": "\033[2m"}
-
-
-def _row(cells: list[str], widths: list[int], pad_second: bool = True) -> str:
-    padded = [cell if i == len(cells) - 1 or (i == 1 and not pad_second)
-              else f"{cell:<{widths[i]}}" for i, cell in enumerate(cells)]
-    return "  ".join(padded)
 
 
 def print_rollup(result: Rollup, currency: str, source: Path) -> None:
