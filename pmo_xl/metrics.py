@@ -348,33 +348,34 @@ class Rollup:
     def finance(self) -> dict[str, Any]:
         """Portfolio money figures; earned-value sums over `in_finance` projects only."""
         p = self.projects
-        counted = p[p["in_finance"]]
+        counted = p["in_finance"].to_numpy(dtype=bool)
         kept = {key: self._kept(key) for key in _FINANCE_INPUTS}
         has_ev = kept["budget"] and kept["percent_complete"]
         has_pv = kept["budget"] and kept["start_date"] and kept["baseline_finish"]
 
         has_eac = kept["budget"] and (self._kept("forecast_cost") or kept["actual_cost"])
+        known = {name: p[name].notna().to_numpy() for name in ("budget", "eac")}
 
-        def total(column: str, ok: bool, rows: pd.DataFrame = counted) -> float | None:
+        def total(column: str, ok: bool, rows: np.ndarray = counted) -> float | None:
             # None: not tracked, or no project has a usable value (not a sum of nothing).
-            return float(rows[column].sum()) if ok and len(rows) else None
+            # The column alone is masked: filtering the frame would copy every figure.
+            return float(np.nansum(p[column].to_numpy()[rows])) if ok and rows.any() else None
 
         sums: dict[str, Any] = {
-            "budget": total("budget", kept["budget"], p[p["budget"].notna()]),
+            "budget": total("budget", kept["budget"], known["budget"]),
             "actual_cost": total("ac", kept["actual_cost"]),
             "earned_value": total("ev", has_ev),
             "planned_value": total("pv", has_pv),
-            "forecast_cost": total("eac", has_eac, p[p["eac"].notna()]),
+            "forecast_cost": total("eac", has_eac, known["eac"]),
         }
         sums["cpi"] = _ratio(sums["earned_value"], sums["actual_cost"])
         sums["spi"] = _ratio(sums["earned_value"], sums["planned_value"])
         sums["cost_variance"] = _difference(sums["earned_value"], sums["actual_cost"])
         sums["schedule_variance"] = _difference(sums["earned_value"], sums["planned_value"])
-        both = p[p["budget"].notna() & p["eac"].notna()]
-        sums["variance_at_completion"] = total("vac", has_eac, both)
-        sums["coverage"] = {"projects": len(p), "earned_value": len(counted),
-                            "budget": int(p["budget"].notna().sum()),
-                            "forecast_cost": int(p["eac"].notna().sum())}
+        sums["variance_at_completion"] = total("vac", has_eac, known["budget"] & known["eac"])
+        sums["coverage"] = {"projects": len(p), "earned_value": int(counted.sum()),
+                            "budget": int(known["budget"].sum()),
+                            "forecast_cost": int(known["eac"].sum())}
         return sums
 
     def schedule(self) -> dict[str, Any]:
@@ -454,12 +455,11 @@ class Rollup:
         """The exceptions with the reasons why, in one line each: forecast to exceed or
         exceeding a tolerance first, then at risk of one, then Red without a breach (Red
         first within each)."""
-        p = self.projects
-        flagged = p[self.exception_mask()]
         columns = ("project_id", "project_name", "overall_rag", "overall_rag_label",
                    "tolerance_status", "time_status", "time_deviation_days",
                    "time_tolerance_days", "cost_status", "cost_deviation_share",
                    "cost_tolerance")
+        flagged = self.projects.loc[self.exception_mask(), list(columns)]  # these columns only
         found = []
         # Plain lists and zip: a few thousand flagged rows cost milliseconds this way.
         for (pid, name, rating, word, status, time, slip, days, cost, share,
