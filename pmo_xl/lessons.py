@@ -411,15 +411,20 @@ class LessonIndex:
     @property
     def project_codes(self) -> dict[str, np.ndarray]:
         """Per project, the codes its boosts compare: the phase after its own
-        (`following`), and which lesson categories its current problems point to
-        (`pointed`, projects × category codes; code -1 reads the last, always-False
-        column)."""
+        (`following`), which lesson phases are its current or next one (`phase_match`,
+        projects × phase codes) and which lesson categories its current problems point to
+        (`pointed`, projects × category codes); in both tables code -1 reads the last,
+        always-False column."""
         if "_project_codes" not in self.__dict__:
-            positions = np.arange(len(self.projects))
+            following = np.array([_phase_code(self, phase) for phase in
+                                  self._plain("projects")["phase"]], dtype=np.int64)
+            phases = np.arange(len(self.lookups["phase"]))
+            match = np.zeros((len(self.projects), len(phases) + 1), dtype=bool)
+            match[:, :-1] = ((phases == self.codes["project_phase"][:, None])
+                             | (phases == following[:, None]))
             self.__dict__["_project_codes"] = {
-                "following": np.array([_phase_code(self, phase) for phase in
-                                       self._plain("projects")["phase"]], dtype=np.int64),
-                "pointed": _problem_categories(self, positions)}
+                "following": following, "phase_match": match,
+                "pointed": _problem_categories(self, np.arange(len(self.projects)))}
         return self.__dict__["_project_codes"]
 
     def query(self, position: int) -> tuple[np.ndarray, np.ndarray]:
@@ -615,7 +620,10 @@ def _bm25_columns(owner: np.ndarray, ids: np.ndarray, lengths: np.ndarray,
         column_doc, column_scores = doc_of[order], scores[order]
     term_indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
     doc_indptr = np.concatenate([[0], np.cumsum(np.bincount(doc_of, minlength=docs))])
-    return (term_indptr, column_doc.astype(np.int32), column_scores,
+    # the columns as the scorer reads them: lesson positions as numpy's index type and
+    # scores as float64 (the float32 values, exactly), so that summing a query converts
+    # nothing per posting
+    return (term_indptr, column_doc.astype(np.intp), column_scores.astype(np.float64),
             doc_indptr.astype(np.int64), term_of, scores, idf)
 
 
@@ -762,19 +770,21 @@ def _bm25_block(index: LessonIndex, queries: Sequence[tuple[np.ndarray, np.ndarr
 
 def _boosts(index: LessonIndex, position: int | None, lessons: np.ndarray) -> np.ndarray:
     """1 + every boost of these lessons for the project at `position` (None: a free query,
-    which has only the boosts of the lesson itself). Pure array lookups: the project's own
-    codes are computed once per index (`project_codes`)."""
+    which has only the boosts of the lesson itself). Pure array lookups into the project's
+    rows of `project_codes` (computed once per index); each boost is added where it applies,
+    in the same order for every lesson, so equal lessons get equal multipliers."""
     result = 1.0 + index.prior[lessons]
     if position is None:
         return result
     c, own = index.codes, index.project_codes
     programme = c["project_programme"][position]
     if programme >= 0:
-        result += BOOSTS["same_programme"] * (c["programme"][lessons] == programme)
-    phase = c["phase"][lessons]
-    result += BOOSTS["phase"] * ((phase >= 0) & ((phase == c["project_phase"][position])
-                                                 | (phase == own["following"][position])))
-    result += BOOSTS["problem_category"] * own["pointed"][position][c["category"][lessons]]
+        np.add(result, BOOSTS["same_programme"], out=result,
+               where=c["programme"][lessons] == programme)
+    np.add(result, BOOSTS["phase"], out=result,
+           where=own["phase_match"][position][c["phase"][lessons]])
+    np.add(result, BOOSTS["problem_category"], out=result,
+           where=own["pointed"][position][c["category"][lessons]])
     return result
 
 
@@ -787,42 +797,63 @@ def _ceiling(positions: np.ndarray | None, index: LessonIndex) -> float:
 
 
 def _ranked(index: LessonIndex, queries: Sequence[tuple[np.ndarray, np.ndarray]],
-            positions: np.ndarray | None, top: int) -> list[list[tuple[int, float]]]:
+            positions: Sequence[int] | None, top: int) -> list[list[tuple[int, float]]]:
     """Per query, the `top` lessons by BM25 × boosts, best first (ties: register order), with
     their scores; `positions`: each query's project (its own lessons left out), or None for
-    free queries."""
-    return [_ranked_one(index, query, None if positions is None else int(positions[i]), top)
+    free queries. One `_Scorer` serves them all."""
+    scorer = _Scorer(index, top, positions is not None)
+    return [scorer.ranked(query, None if positions is None else int(positions[i]))
             for i, query in enumerate(queries)]
 
 
-def _ranked_one(index: LessonIndex, query: tuple[np.ndarray, np.ndarray],
-                position: int | None, top: int) -> list[tuple[int, float]]:
-    """Exact, yet only the lessons that can reach the top are boosted and sorted: θ, the
-    top-th best of BM25 × (1 + the project-independent boosts) among the lessons of the
-    query's strongest term, is at most the top-th best final score of all (those lessons
-    are distinct, and boosts only add), and a lesson whose BM25 is below θ / (the largest
-    multiplier) cannot reach it."""
-    terms, weights = query
-    starts, ends = index.term_indptr[terms].tolist(), index.term_indptr[terms + 1].tolist()
-    docs = [index.term_docs[a:b] for a, b in zip(starts, ends, strict=True)]
-    contributions = [index.term_scores[a:b] for a, b in zip(starts, ends, strict=True)]
-    lengths = np.asarray(ends, dtype=np.int64) - np.asarray(starts, dtype=np.int64)
-    scores = np.bincount(np.concatenate([np.zeros(0, np.int32), *docs]),
-                         weights=np.concatenate([np.zeros(0, np.float32), *contributions])
-                         * np.repeat(weights, lengths), minlength=len(index))
-    if position is not None:
-        scores[index.own_lessons(position)] = 0.0
-    bar = np.finfo(float).tiny
-    if len(terms) and top > 0:
-        pool = docs[int(np.argmax(weights * index.term_max[terms]))]
-        lower = scores[pool] * (1.0 + index.prior[pool])
-        if len(lower) >= top:
-            ceiling = _ceiling(None if position is None else np.array([position]), index)
-            bar = max(bar, float(np.partition(lower, -top)[-top]) / ceiling)
-    candidates = np.flatnonzero(scores >= bar)
-    finals = scores[candidates] * _boosts(index, position, candidates)
-    order = np.lexsort((candidates, -finals))[:top]
-    return list(zip(candidates[order].tolist(), finals[order].tolist(), strict=True))
+class _Scorer:
+    """Sums a query's BM25 over all lessons into one array that is kept from query to query
+    (a fresh 100k-long array per query costs as much as the sum itself), and boosts and
+    sorts only the lessons that can still reach the query's top.
+
+    Exact: θ, the top-th best of BM25 × (1 + the project-independent boosts) among the
+    lessons of the query's strongest term, is at most the top-th best final score of all
+    (those lessons are distinct, and boosts only add), so a lesson whose BM25 is below θ /
+    (the largest multiplier) cannot reach the top."""
+
+    def __init__(self, index: LessonIndex, top: int, for_projects: bool) -> None:
+        self.index, self.top = index, top
+        self.sums = np.zeros(len(index))
+        self.ceiling = _ceiling(np.zeros(1) if for_projects else None, index)
+        self.lower = 1.0 + index.prior  # the project-independent multiplier of each lesson
+
+    def ranked(self, query: tuple[np.ndarray, np.ndarray],
+               position: int | None) -> list[tuple[int, float]]:
+        """The query's top lessons and their final scores, best first."""
+        found, bm25 = self.candidates(query, position)
+        finals = bm25 * _boosts(self.index, position, found)
+        # a stable sort: equal scores stay in register order, as `found` is
+        order = np.argsort(-finals, kind="stable")[:self.top]
+        return list(zip(found[order].tolist(), finals[order].tolist(), strict=True))
+
+    def candidates(self, query: tuple[np.ndarray, np.ndarray],
+                   position: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The lessons that can reach this query's top, and their BM25 (register order)."""
+        index, sums, top = self.index, self.sums, self.top
+        terms, weights = query
+        starts, ends = index.term_indptr[terms].tolist(), index.term_indptr[terms + 1].tolist()
+        docs, scores = index.term_docs, index.term_scores
+        # term by term, in the query's order: each lesson's sum is added up as one
+        # weighted sum over the query's terms would be (a term's lessons are distinct)
+        for a, b, weight in zip(starts, ends, weights.tolist(), strict=True):
+            np.add.at(sums, docs[a:b], scores[a:b] * weight)
+        if position is not None:
+            sums[index.own_lessons(position)] = 0.0
+        theta = 0.0
+        if len(terms) and top > 0:
+            k = int(np.argmax(weights * index.term_max[terms]))
+            pool = docs[starts[k]:ends[k]]
+            if len(pool) >= top:
+                theta = float(np.partition(sums[pool] * self.lower[pool], -top)[-top])
+        found = np.flatnonzero(sums >= max(np.finfo(float).tiny, theta / self.ceiling))
+        bm25 = sums[found]
+        sums.fill(0.0)
+        return found, bm25
 
 
 def _phase_code(index: LessonIndex, phase: object) -> int:
@@ -835,12 +866,11 @@ def _phase_code(index: LessonIndex, phase: object) -> int:
 def _problem_categories(index: LessonIndex, positions: np.ndarray) -> np.ndarray:
     """Per project, which lesson categories its current problems point to."""
     lookup = index.lookups["category"]
-    problems = {p.name: p for p in PROBLEMS}
-    found = np.zeros((len(positions), len(lookup) + 1), dtype=bool)
     problem_lists = index._plain("projects")["problems"]
-    for i, p in enumerate(positions):
-        for name in problem_lists[p]:
-            found[i, [lookup.index(c) for c in problems[name].categories]] = True
+    found = np.zeros((len(positions), len(lookup) + 1), dtype=bool)
+    for problem in PROBLEMS:
+        having = np.array([problem.name in problem_lists[p] for p in positions], dtype=bool)
+        found[np.ix_(having, [lookup.index(c) for c in problem.categories])] = True
     return found  # (projects × category codes); code -1 reads the last, always-False column
 
 
@@ -894,13 +924,11 @@ def recommend_all(index: LessonIndex, top: int = 3) -> dict[str, list[Recommenda
 
 def _recommend_positions(index: LessonIndex, positions: Sequence[int],
                          top: int) -> list[list[Recommendation]]:
-    found: list[list[Recommendation]] = []
     index.prepare_queries(positions)  # every project's query tokenised in one pass
-    for p in positions:
-        query = index.query(int(p))
-        found.append([_recommendation(index, d, score, query, int(p))
-                      for d, score in _ranked_one(index, query, int(p), top)])
-    return found
+    queries = [index.query(int(p)) for p in positions]
+    ranked = _ranked(index, queries, [int(p) for p in positions], top)
+    return [[_recommendation(index, d, score, query, int(p)) for d, score in found]
+            for p, query, found in zip(positions, queries, ranked, strict=True)]
 
 
 def search(index: LessonIndex, text: str, top: int = 5) -> list[Recommendation]:
