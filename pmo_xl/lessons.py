@@ -327,6 +327,8 @@ class LessonIndex:
     _rows: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
     _spelled: dict[int, dict[int, str]] = field(default_factory=dict, repr=False)
     _scored: dict[int, dict[int, float]] = field(default_factory=dict, repr=False)
+    _facts: dict[int, tuple[dict[str, Any], tuple[str, ...], Any]] = field(
+        default_factory=dict, repr=False)
 
     def lesson(self, d: int) -> dict[str, Any]:
         """One lesson's fields as plain Python values (pandas row access costs ~0.5 ms); kept,
@@ -336,6 +338,23 @@ class LessonIndex:
             found = self._rows[("lessons", d)] = {
                 key: _blank_none(values[d]) for key, values in self._plain("lessons").items()}
         return dict(found)
+
+    def lesson_facts(self, d: int) -> tuple[dict[str, Any], tuple[str, ...], Any]:
+        """The lesson's fields as a Recommendation shows them, the reasons to read it that
+        are its own (an Improve lesson with a recommendation, its impact, recent) and its
+        Category's canonical word (what `PROBLEMS` name), kept per lesson: a batch
+        recommends the same good lessons to many projects."""
+        found = self._facts.get(d)
+        if found is None:
+            row = self.lesson(d)
+            date = None if row["date_logged"] is None else row["date_logged"].date()
+            fields = {key: row[key] for key in (
+                "lesson_id", "project_id", "lesson", "description", "recommendation", "type",
+                "impact", "action_status", "programme", "phase")}
+            fields.update(category=row["category_label"], date_logged=date, row=int(row["row"]))
+            found = self._facts[d] = (fields, tuple(_lesson_reasons(row, date, self.as_of)),
+                                      row["category"])
+        return found
 
     def project(self, position: int) -> dict[str, Any]:
         found = self._rows.get(("projects", position))
@@ -383,7 +402,7 @@ class LessonIndex:
     def _plain(self, name: str) -> dict[str, list[Any]]:
         if name not in self._columns:
             frame = self.lessons if name == "lessons" else self.projects
-            self._columns[name] = {key: values.tolist() for key, values in frame.items()}
+            self._columns[name] = {key: _plain_values(values) for key, values in frame.items()}
         return self._columns[name]
 
     def __len__(self) -> int:
@@ -464,6 +483,25 @@ class LessonIndex:
         if found is None:
             raise UnknownProject(project_id)
         return found
+
+
+def _plain_values(values: pd.Series) -> list[Any]:
+    """A column as Python values; dates as datetime (None when blank), converted by numpy
+    (pandas makes a Timestamp of each: 0.2 s for a log of 100k lessons)."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.to_numpy("datetime64[us]").tolist()
+    return values.tolist()
+
+
+def _lesson_reasons(row: Mapping[str, Any], date: dt.date | None, as_of: dt.date) -> list[str]:
+    reasons = []
+    if row["type"] == "Improve" and row["recommendation"].strip():
+        reasons.append("an Improve lesson with a recommendation")
+    if row["impact"] in ("High", "Medium"):
+        reasons.append(f"{row['impact']} impact")
+    if date is not None and 0 <= (as_of - date).days <= RECENT_DAYS / 2:
+        reasons.append(f"recent: logged {date.isoformat()}")
+    return reasons
 
 
 def _blank_none(value: Any) -> Any:
@@ -572,27 +610,37 @@ def _project_frame(register: Register, day: dt.date) -> pd.DataFrame:
     frame["problems"] = [tuple(p.name for p in PROBLEMS if flags[p.name][i])
                          for i in range(len(frame))]
     frame["slip_days"] = metrics["slip_days"].to_numpy()
-    frame["raid"] = _open_raid_text(register, day, v["project_id"])
+    texts, items = _open_raid_items(register, day, v["project_id"])
+    frame["raid"] = texts
+    frame["raid_items"] = pd.Series(items, index=frame.index, dtype=object)
     return frame.reset_index(drop=True)
 
 
-def _open_raid_text(register: Register, day: dt.date, project_ids: pd.Series) -> list[str]:
-    """Per project, the Title, Description and Response of its open RAID items, as one text
-    (blank without a RAID sheet): a project's live risks and issues are what it needs
-    lessons about, and they are often written at more length in the RAID log than in Key
-    Risks. Open is the RAID figures' own (`pmo_xl.raid`)."""
+def _open_raid_items(register: Register, day: dt.date,
+                     project_ids: pd.Series) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Per project, the Title, Description and Response of its open RAID items as one text
+    (blank without a RAID sheet), and the items themselves, in RAID log order, as (RAID ID,
+    Title, text) for the why: a project's live risks and issues are what it needs lessons
+    about, and they are often written at more length in the RAID log than in Key Risks.
+    Open is the RAID figures' own (`pmo_xl.raid`)."""
     from .raid import normalised_ids, raid_metrics
 
     table = register.table("RAID")
     if table is None or not len(table):
-        return [""] * len(project_ids)
+        return [""] * len(project_ids), [()] * len(project_ids)
     v = table.values
     is_open = raid_metrics(table, register, day)["is_open"].fillna(False).astype(bool)
-    items = pd.DataFrame({"pid": normalised_ids(v["project_id"]), "text": (
-        _text(v["title"]) + " " + _text(v["description"]) + " " + _text(v["response"]))})
+    items = pd.DataFrame({
+        "pid": normalised_ids(v["project_id"]), "raid_id": _text(v["raid_id"]).str.strip(),
+        "title": _text(v["title"]).str.strip(),
+        "text": _text(v["title"]) + " " + _text(v["description"]) + " " + _text(v["response"])})
     items = items[is_open.to_numpy() & items["pid"].notna().to_numpy()]
-    joined = items.groupby("pid", sort=False)["text"].agg(" ".join)
-    return [str(t) for t in normalised_ids(project_ids).map(joined).fillna("")]
+    items["item"] = list(zip(items["raid_id"], items["title"], items["text"], strict=True))
+    groups = items.groupby("pid", sort=False)
+    joined, listed = groups["text"].agg(" ".join), groups["item"].agg(tuple)
+    ids = normalised_ids(project_ids)
+    return ([str(t) for t in ids.map(joined).fillna("")],
+            [found if isinstance(found, tuple) else () for found in ids.map(listed)])
 
 
 def _bm25_columns(owner: np.ndarray, ids: np.ndarray, lengths: np.ndarray,
@@ -827,6 +875,9 @@ class _Scorer:
         """The query's top lessons and their final scores, best first."""
         found, bm25 = self.candidates(query, position)
         finals = bm25 * _boosts(self.index, position, found)
+        if len(finals) > self.top:  # every lesson tied with the top-th best is sorted
+            keep = np.flatnonzero(finals >= np.partition(finals, -self.top)[-self.top])
+            found, finals = found[keep], finals[keep]
         # a stable sort: equal scores stay in register order, as `found` is
         order = np.argsort(-finals, kind="stable")[:self.top]
         return list(zip(found[order].tolist(), finals[order].tolist(), strict=True))
@@ -897,10 +948,13 @@ class Recommendation:
     programme: str | None
     phase: str | None
     row: int  # the lesson's row on the Lessons sheet
+    # the project's open RAID items whose words the lesson matched, best first
+    raid_items: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["why"], data["matched"] = list(self.why), list(self.matched)
+        data["raid_items"] = list(self.raid_items)
         data["date_logged"] = self.date_logged.isoformat() if self.date_logged else None
         return data
 
@@ -927,7 +981,7 @@ def _recommend_positions(index: LessonIndex, positions: Sequence[int],
     index.prepare_queries(positions)  # every project's query tokenised in one pass
     queries = [index.query(int(p)) for p in positions]
     ranked = _ranked(index, queries, [int(p) for p in positions], top)
-    return [[_recommendation(index, d, score, query, int(p)) for d, score in found]
+    return [_recommendations(index, found, query, int(p))
             for p, query, found in zip(positions, queries, ranked, strict=True)]
 
 
@@ -936,75 +990,120 @@ def search(index: LessonIndex, text: str, top: int = 5) -> list[Recommendation]:
     query = _strongest(index, _query(index.analyzer, [(text, 1.0)]))
     if not len(query[0]):
         return []
-    return [_recommendation(index, d, score, query, None)
-            for d, score in _ranked(index, [query], None, top)[0]]
+    return _recommendations(index, _ranked(index, [query], None, top)[0], query, None)
+
+
+def _recommendations(index: LessonIndex, found: Sequence[tuple[int, float]],
+                     query: tuple[np.ndarray, np.ndarray],
+                     project: int | None) -> list[Recommendation]:
+    """The ranked lessons of one query with their why; what the why reads of the query and
+    the project is read once for all of them."""
+    if not found:
+        return []
+    weights = sorted(zip(query[0].tolist(), query[1].tolist(), strict=True))  # by term id
+    asker = None if project is None else _Asker.of(index, project)
+    return [_recommendation(index, d, score, weights, asker) for d, score in found]
 
 
 def _recommendation(index: LessonIndex, d: int, score: float,
-                    query: tuple[np.ndarray, np.ndarray], project: int | None) -> Recommendation:
-    row = index.lesson(d)
-    date = row["date_logged"]
-    matched = _matched(index, d, query)
-    return Recommendation(
-        lesson_id=row["lesson_id"], project_id=row["project_id"], score=round(score, 4),
-        why=tuple(_why(index, row, matched, project)), matched=tuple(matched),
-        lesson=row["lesson"], description=row["description"],
-        recommendation=row["recommendation"], category=row["category_label"],
-        type=row["type"], impact=row["impact"], action_status=row["action_status"],
-        date_logged=None if date is None else date.date(), programme=row["programme"],
-        phase=row["phase"], row=int(row["row"]))
-
-
-def _matched(index: LessonIndex, d: int, query: tuple[np.ndarray, np.ndarray]) -> list[str]:
-    """The lesson's own words for the query terms it contains, strongest first (ties: by
-    term id, the order of the lesson's terms in the index)."""
-    scores = index.term_scores_of(d)
-    strength = {t: w * scores[t] for t, w in sorted(zip(query[0].tolist(), query[1].tolist(),
-                                                        strict=True)) if t in scores}
-    spelled = index.spellings(d)
-    return [spelled.get(t, index.analyzer.spelling[t])
-            for t in sorted(strength, key=lambda t: -strength[t])]
-
-
-def _why(index: LessonIndex, row: dict[str, Any], words: list[str],
-         project: int | None) -> list[str]:
+                    weights: Sequence[tuple[int, float]], asker: _Asker | None
+                    ) -> Recommendation:
+    fields, reasons, category = index.lesson_facts(d)
+    strength = _strength(index, d, weights)
+    spelled, spelling = index.spellings(d), index.analyzer.spelling
+    words = [spelled.get(t, spelling[t]) for t in strength]
     why = [f"shares the words: {', '.join(words[:6])}"] if words else []
-    if project is not None:
-        why += _project_reasons(index, row, project)
-    if row["type"] == "Improve" and row["recommendation"].strip():
-        why.append("an Improve lesson with a recommendation")
-    if row["impact"] in ("High", "Medium"):
-        why.append(f"{row['impact']} impact")
-    if row["date_logged"] is not None:
-        age = (index.as_of - row["date_logged"].date()).days
-        if 0 <= age <= RECENT_DAYS / 2:
-            why.append(f"recent: logged {row['date_logged'].date().isoformat()}")
-    return why
+    items: tuple[str, ...] = ()
+    if asker is not None:
+        raid, items = asker.raid_reason(strength, spelled, spelling)
+        why += raid
+        why += asker.reasons(index, d, fields, category)
+    return Recommendation(score=round(score, 4), why=(*why, *reasons), matched=tuple(words),
+                          raid_items=items, **fields)
 
 
-def _project_reasons(index: LessonIndex, row: dict[str, Any], project: int) -> list[str]:
-    c, p = index.codes, index.project(project)
-    d = row["position"]
-    reasons = []
-    if c["programme"][d] >= 0 and c["programme"][d] == c["project_programme"][project]:
-        reasons.append(f"same programme: {row['programme']}")
-    if c["phase"][d] >= 0:
-        if c["phase"][d] == c["project_phase"][project]:
-            reasons.append(f"logged in {row['phase']}, this project's phase")
-        elif c["phase"][d] == _phase_code(index, p["phase"]):
-            reasons.append(f"logged in {row['phase']}, this project's next phase")
-    problems = {q.name: q for q in PROBLEMS}
-    for name in p["problems"]:
-        if row["category"] in problems[name].categories:
-            reasons.append(f"a {row['category_label']} lesson, and this project is "
-                           f"{_problem_text(name, p)}")
-            break
-    return reasons
+def _strength(index: LessonIndex, d: int,
+              weights: Sequence[tuple[int, float]]) -> dict[int, float]:
+    """The query terms (with their weights, by term id) the lesson contains, strongest
+    first (weight × its BM25 in the lesson; ties: by term id, the order of the lesson's
+    terms in the index)."""
+    scores = index.term_scores_of(d)
+    strength = {t: w * scores[t] for t, w in weights if t in scores}
+    return {t: strength[t] for t in sorted(strength, key=lambda t: -strength[t])}
 
 
-def _problem_text(name: str, project: dict[str, Any]) -> str:
-    if name == "slipped" and (project["slip_days"] or 0) > 0:
-        return f"{int(project['slip_days'])} days late"
+@dataclass(frozen=True)
+class _Asker:
+    """What the why of a project's recommendations reads of the project: its codes, its
+    problems and its open RAID items (each with its terms)."""
+
+    position: int
+    programme: int
+    phase: int
+    next_phase: int
+    problems: tuple[str, ...]
+    slip_days: float | None
+    raid: tuple[tuple[str, str, frozenset[int]], ...]  # (RAID ID, title, terms)
+
+    @classmethod
+    def of(cls, index: LessonIndex, position: int) -> _Asker:
+        rows, c, analyzer = index._plain("projects"), index.codes, index.analyzer
+        raid = tuple((rid, title, frozenset(analyzer.ids(analyzer.words_of(text),
+                                                          grow=False).tolist()))
+                     for rid, title, text in rows["raid_items"][position])
+        return cls(position, int(c["project_programme"][position]),
+                   int(c["project_phase"][position]),
+                   int(index.project_codes["following"][position]),
+                   tuple(rows["problems"][position]),
+                   _blank_none(rows["slip_days"][position]), raid)
+
+    def reasons(self, index: LessonIndex, d: int, fields: Mapping[str, Any],
+                category: Any) -> list[str]:
+        """Why the lesson suits this project: programme, phase, current problem."""
+        c = index.codes
+        reasons = []
+        if c["programme"][d] >= 0 and c["programme"][d] == self.programme:
+            reasons.append(f"same programme: {fields['programme']}")
+        phase = c["phase"][d]
+        if phase >= 0 and phase == self.phase:
+            reasons.append(f"logged in {fields['phase']}, this project's phase")
+        elif phase >= 0 and phase == self.next_phase:
+            reasons.append(f"logged in {fields['phase']}, this project's next phase")
+        for name in self.problems:
+            if category in _PROBLEMS[name].categories:
+                reasons.append(f"a {fields['category']} lesson, and this project is "
+                               f"{_problem_text(name, self.slip_days)}")
+                break
+        return reasons
+
+    def raid_reason(self, strength: Mapping[int, float], spelled: Mapping[int, str],
+                    spelling: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
+        """The open RAID item whose words the lesson matched most (named, with those words)
+        and the IDs of every such item, best first; nothing when none did. A term counts
+        whether it came into the query from the item only or from the project's row too."""
+        shared = [(-sum(strength[t] for t in strength if t in terms), n, rid, title,
+                   [t for t in strength if t in terms])
+                  for n, (rid, title, terms) in enumerate(self.raid) if terms & strength.keys()]
+        if not shared:
+            return [], ()
+        shared.sort(key=lambda item: item[:2])
+        _, _, rid, title, terms = shared[0]
+        words = ", ".join(spelled.get(t, spelling[t]) for t in terms[:4])
+        named = ": ".join(x for x in (rid, title) if x) or "(no ID or title)"
+        line = f"matches your open RAID item {named} ({words})"
+        others = [item[2] or "(no ID)" for item in shared[1:]]
+        if others:
+            line += f"; also {', '.join(others[:3])}" + (
+                f" and {len(others) - 3} more" if len(others) > 3 else "")
+        return [line], tuple(item[2] or "" for item in shared)
+
+
+_PROBLEMS = {problem.name: problem for problem in PROBLEMS}
+
+
+def _problem_text(name: str, slip_days: float | None) -> str:
+    if name == "slipped" and (slip_days or 0) > 0:
+        return f"{int(slip_days)} days late"  # type: ignore[arg-type]
     return {"slipped": "behind schedule", "behind plan": "behind plan",
             "over budget": "over budget", "stale": "overdue a status update",
             "red": "rated Red"}[name]
