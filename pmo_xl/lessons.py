@@ -637,10 +637,11 @@ def _open_raid_items(register: Register, day: dt.date,
     items = items[is_open.to_numpy() & items["pid"].notna().to_numpy()]
     items["item"] = list(zip(items["raid_id"], items["title"], items["text"], strict=True))
     groups = items.groupby("pid", sort=False)
-    joined, listed = groups["text"].agg(" ".join), groups["item"].agg(tuple)
+    joined = groups["text"].agg(" ".join)
+    listed = dict(zip(joined.index, groups["item"].agg(tuple), strict=True))
     ids = normalised_ids(project_ids)
     return ([str(t) for t in ids.map(joined).fillna("")],
-            [found if isinstance(found, tuple) else () for found in ids.map(listed)])
+            [listed.get(pid, ()) if isinstance(pid, str) else () for pid in ids])
 
 
 def _bm25_columns(owner: np.ndarray, ids: np.ndarray, lengths: np.ndarray,
