@@ -541,6 +541,10 @@ def build_index(register: Register, as_of: dt.date | None = None,
 
 
 def _text(values: pd.Series) -> pd.Series:
+    """A column as text, blank for a missing value; a text column stays in Arrow (through
+    Python objects, a log of 100k lessons takes 0.1 s a column)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.fillna("")
     return values.astype(object).where(values.notna(), "").astype(str)
 
 
@@ -549,8 +553,10 @@ def _lesson_frame(register: Register, history: Any) -> pd.DataFrame:
     assert table is not None
     v = table.values
     projects = register.projects.values
-    programme = dict(zip(projects["project_id"][::-1], projects["programme"][::-1],
-                         strict=True))  # reversed: the first row of a repeated ID wins
+    programme = pd.Series(projects["programme"].to_numpy(object),
+                          index=projects["project_id"].to_numpy(object))
+    programme = programme[programme.index.notna()]
+    programme = programme[~programme.index.duplicated()]  # a repeated ID: its first row
     frame = pd.DataFrame({
         "lesson_id": v["lesson_id"].astype(object).where(v["lesson_id"].notna(), None),
         "project_id": v["project_id"].astype(object).where(v["project_id"].notna(), None),
@@ -562,10 +568,8 @@ def _lesson_frame(register: Register, history: Any) -> pd.DataFrame:
         "lesson": _text(v["lesson"]), "description": _text(v["description"]),
         "recommendation": _text(v["recommendation"]), "row": table.rows.to_numpy(),
     }).reset_index(drop=True)
-    frame["programme"] = [programme.get(p) if p is not None else None
-                          for p in frame["project_id"]]
-    frame["programme"] = frame["programme"].astype(object).where(frame["programme"].notna(),
-                                                                 None)
+    found = frame["project_id"].map(programme).astype(object)
+    frame["programme"] = found.where(found.notna() & frame["project_id"].notna(), None)
     frame["phase"] = _phases_logged(frame, history)
     frame["position"] = np.arange(len(frame))
     return frame
@@ -891,9 +895,10 @@ class _Scorer:
         starts, ends = index.term_indptr[terms].tolist(), index.term_indptr[terms + 1].tolist()
         docs, scores = index.term_docs, index.term_scores
         # term by term, in the query's order: each lesson's sum is added up as one
-        # weighted sum over the query's terms would be (a term's lessons are distinct)
+        # weighted sum over the query's terms would be (a term's lessons are distinct);
+        # most terms weigh 1, and x × 1 is x
         for a, b, weight in zip(starts, ends, weights.tolist(), strict=True):
-            np.add.at(sums, docs[a:b], scores[a:b] * weight)
+            np.add.at(sums, docs[a:b], scores[a:b] if weight == 1.0 else scores[a:b] * weight)
         if position is not None:
             sums[index.own_lessons(position)] = 0.0
         theta = 0.0
@@ -951,6 +956,15 @@ class Recommendation:
     row: int  # the lesson's row on the Lessons sheet
     # the project's open RAID items whose words the lesson matched, best first
     raid_items: tuple[str, ...] = ()
+
+    @classmethod
+    def _made(cls, **values: Any) -> Recommendation:
+        """One made from every field at once: a frozen dataclass's __init__ sets each of its
+        19 fields through object.__setattr__, 8 µs a recommendation, and a batch makes 30k."""
+        assert values.keys() == cls.__dataclass_fields__.keys()
+        made = object.__new__(cls)
+        made.__dict__.update(values)
+        return made
 
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -1019,8 +1033,8 @@ def _recommendation(index: LessonIndex, d: int, score: float,
         raid, items = asker.raid_reason(strength, spelled, spelling)
         why += raid
         why += asker.reasons(index, d, fields, category)
-    return Recommendation(score=round(score, 4), why=(*why, *reasons), matched=tuple(words),
-                          raid_items=items, **fields)
+    return Recommendation._made(score=round(score, 4), why=(*why, *reasons),
+                                matched=tuple(words), raid_items=items, **fields)
 
 
 def _strength(index: LessonIndex, d: int,
