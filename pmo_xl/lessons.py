@@ -958,10 +958,10 @@ class Recommendation:
     raid_items: tuple[str, ...] = ()
 
     @classmethod
-    def _made(cls, **values: Any) -> Recommendation:
+    def _made(cls, values: Mapping[str, Any]) -> Recommendation:
         """One made from every field at once: a frozen dataclass's __init__ sets each of its
         19 fields through object.__setattr__, 8 µs a recommendation, and a batch makes 30k."""
-        assert values.keys() == cls.__dataclass_fields__.keys()
+        assert len(values) == len(cls.__dataclass_fields__)  # every field, no other
         made = object.__new__(cls)
         made.__dict__.update(values)
         return made
@@ -1033,8 +1033,8 @@ def _recommendation(index: LessonIndex, d: int, score: float,
         raid, items = asker.raid_reason(strength, spelled, spelling)
         why += raid
         why += asker.reasons(index, d, fields, category)
-    return Recommendation._made(score=round(score, 4), why=(*why, *reasons),
-                                matched=tuple(words), raid_items=items, **fields)
+    return Recommendation._made({**fields, "score": round(score, 4), "why": (*why, *reasons),
+                                 "matched": tuple(words), "raid_items": items})
 
 
 def _strength(index: LessonIndex, d: int,
