@@ -896,9 +896,13 @@ class _Scorer:
         docs, scores = index.term_docs, index.term_scores
         # term by term, in the query's order: each lesson's sum is added up as one
         # weighted sum over the query's terms would be (a term's lessons are distinct);
-        # most terms weigh 1, and x × 1 is x
-        for a, b, weight in zip(starts, ends, weights.tolist(), strict=True):
-            np.add.at(sums, docs[a:b], scores[a:b] if weight == 1.0 else scores[a:b] * weight)
+        # most terms weigh 1, and x × 1 is x; the first term is written, as 0 + x is x
+        for n, (a, b, weight) in enumerate(zip(starts, ends, weights.tolist(), strict=True)):
+            added = scores[a:b] if weight == 1.0 else scores[a:b] * weight
+            if n:
+                np.add.at(sums, docs[a:b], added)
+            else:
+                sums[docs[a:b]] = added
         if position is not None:
             sums[index.own_lessons(position)] = 0.0
         theta = 0.0
