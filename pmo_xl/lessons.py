@@ -25,7 +25,7 @@ Score of a lesson for a project = BM25(query, lesson) × (1 + boosts), where the
 one the project's current problems point to (`PROBLEMS`), an Improve lesson with a
 recommendation, its impact, and how recent it is. A lesson that shares no term with the query
 is never recommended, however well it is boosted: every recommendation can say which words
-matched.
+matched, and which of the project's open RAID items share them.
 """
 
 from __future__ import annotations
