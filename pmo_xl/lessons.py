@@ -25,7 +25,7 @@ Score of a lesson for a project = BM25(query, lesson) × (1 + boosts), where the
 one the project's current problems point to (`PROBLEMS`), an Improve lesson with a
 recommendation, its impact, and how recent it is. A lesson that shares no term with the query
 is never recommended, however well it is boosted: every recommendation can say which words
-matched.
+matched, and which of the project's open RAID items share them.
 """
 
 from __future__ import annotations
@@ -327,6 +327,8 @@ class LessonIndex:
     _rows: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
     _spelled: dict[int, dict[int, str]] = field(default_factory=dict, repr=False)
     _scored: dict[int, dict[int, float]] = field(default_factory=dict, repr=False)
+    _facts: dict[int, tuple[dict[str, Any], tuple[str, ...], Any]] = field(
+        default_factory=dict, repr=False)
 
     def lesson(self, d: int) -> dict[str, Any]:
         """One lesson's fields as plain Python values (pandas row access costs ~0.5 ms); kept,
@@ -336,6 +338,23 @@ class LessonIndex:
             found = self._rows[("lessons", d)] = {
                 key: _blank_none(values[d]) for key, values in self._plain("lessons").items()}
         return dict(found)
+
+    def lesson_facts(self, d: int) -> tuple[dict[str, Any], tuple[str, ...], Any]:
+        """The lesson's fields as a Recommendation shows them, the reasons to read it that
+        are its own (an Improve lesson with a recommendation, its impact, recent) and its
+        Category's canonical word (what `PROBLEMS` name), kept per lesson: a batch
+        recommends the same good lessons to many projects."""
+        found = self._facts.get(d)
+        if found is None:
+            row = self.lesson(d)
+            date = None if row["date_logged"] is None else row["date_logged"].date()
+            fields = {key: row[key] for key in (
+                "lesson_id", "project_id", "lesson", "description", "recommendation", "type",
+                "impact", "action_status", "programme", "phase")}
+            fields.update(category=row["category_label"], date_logged=date, row=int(row["row"]))
+            found = self._facts[d] = (fields, tuple(_lesson_reasons(row, date, self.as_of)),
+                                      row["category"])
+        return found
 
     def project(self, position: int) -> dict[str, Any]:
         found = self._rows.get(("projects", position))
@@ -383,7 +402,7 @@ class LessonIndex:
     def _plain(self, name: str) -> dict[str, list[Any]]:
         if name not in self._columns:
             frame = self.lessons if name == "lessons" else self.projects
-            self._columns[name] = {key: values.tolist() for key, values in frame.items()}
+            self._columns[name] = {key: _plain_values(values) for key, values in frame.items()}
         return self._columns[name]
 
     def __len__(self) -> int:
@@ -411,15 +430,20 @@ class LessonIndex:
     @property
     def project_codes(self) -> dict[str, np.ndarray]:
         """Per project, the codes its boosts compare: the phase after its own
-        (`following`), and which lesson categories its current problems point to
-        (`pointed`, projects × category codes; code -1 reads the last, always-False
-        column)."""
+        (`following`), which lesson phases are its current or next one (`phase_match`,
+        projects × phase codes) and which lesson categories its current problems point to
+        (`pointed`, projects × category codes); in both tables code -1 reads the last,
+        always-False column."""
         if "_project_codes" not in self.__dict__:
-            positions = np.arange(len(self.projects))
+            following = np.array([_phase_code(self, phase) for phase in
+                                  self._plain("projects")["phase"]], dtype=np.int64)
+            phases = np.arange(len(self.lookups["phase"]))
+            match = np.zeros((len(self.projects), len(phases) + 1), dtype=bool)
+            match[:, :-1] = ((phases == self.codes["project_phase"][:, None])
+                             | (phases == following[:, None]))
             self.__dict__["_project_codes"] = {
-                "following": np.array([_phase_code(self, phase) for phase in
-                                       self._plain("projects")["phase"]], dtype=np.int64),
-                "pointed": _problem_categories(self, positions)}
+                "following": following, "phase_match": match,
+                "pointed": _problem_categories(self, np.arange(len(self.projects)))}
         return self.__dict__["_project_codes"]
 
     def query(self, position: int) -> tuple[np.ndarray, np.ndarray]:
@@ -461,6 +485,25 @@ class LessonIndex:
         return found
 
 
+def _plain_values(values: pd.Series) -> list[Any]:
+    """A column as Python values; dates as datetime (None when blank), converted by numpy
+    (pandas makes a Timestamp of each: 0.2 s for a log of 100k lessons)."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.to_numpy("datetime64[us]").tolist()
+    return values.tolist()
+
+
+def _lesson_reasons(row: Mapping[str, Any], date: dt.date | None, as_of: dt.date) -> list[str]:
+    reasons = []
+    if row["type"] == "Improve" and row["recommendation"].strip():
+        reasons.append("an Improve lesson with a recommendation")
+    if row["impact"] in ("High", "Medium"):
+        reasons.append(f"{row['impact']} impact")
+    if date is not None and 0 <= (as_of - date).days <= RECENT_DAYS / 2:
+        reasons.append(f"recent: logged {date.isoformat()}")
+    return reasons
+
+
 def _blank_none(value: Any) -> Any:
     return None if value is None or value is pd.NaT or (
         isinstance(value, float) and math.isnan(value)) else value
@@ -498,6 +541,10 @@ def build_index(register: Register, as_of: dt.date | None = None,
 
 
 def _text(values: pd.Series) -> pd.Series:
+    """A column as text, blank for a missing value; a text column stays in Arrow (through
+    Python objects, a log of 100k lessons takes 0.1 s a column)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.fillna("")
     return values.astype(object).where(values.notna(), "").astype(str)
 
 
@@ -506,8 +553,10 @@ def _lesson_frame(register: Register, history: Any) -> pd.DataFrame:
     assert table is not None
     v = table.values
     projects = register.projects.values
-    programme = dict(zip(projects["project_id"][::-1], projects["programme"][::-1],
-                         strict=True))  # reversed: the first row of a repeated ID wins
+    programme = pd.Series(projects["programme"].to_numpy(object),
+                          index=projects["project_id"].to_numpy(object))
+    programme = programme[programme.index.notna()]
+    programme = programme[~programme.index.duplicated()]  # a repeated ID: its first row
     frame = pd.DataFrame({
         "lesson_id": v["lesson_id"].astype(object).where(v["lesson_id"].notna(), None),
         "project_id": v["project_id"].astype(object).where(v["project_id"].notna(), None),
@@ -519,10 +568,8 @@ def _lesson_frame(register: Register, history: Any) -> pd.DataFrame:
         "lesson": _text(v["lesson"]), "description": _text(v["description"]),
         "recommendation": _text(v["recommendation"]), "row": table.rows.to_numpy(),
     }).reset_index(drop=True)
-    frame["programme"] = [programme.get(p) if p is not None else None
-                          for p in frame["project_id"]]
-    frame["programme"] = frame["programme"].astype(object).where(frame["programme"].notna(),
-                                                                 None)
+    found = frame["project_id"].map(programme).astype(object)
+    frame["programme"] = found.where(found.notna() & frame["project_id"].notna(), None)
     frame["phase"] = _phases_logged(frame, history)
     frame["position"] = np.arange(len(frame))
     return frame
@@ -567,27 +614,38 @@ def _project_frame(register: Register, day: dt.date) -> pd.DataFrame:
     frame["problems"] = [tuple(p.name for p in PROBLEMS if flags[p.name][i])
                          for i in range(len(frame))]
     frame["slip_days"] = metrics["slip_days"].to_numpy()
-    frame["raid"] = _open_raid_text(register, day, v["project_id"])
+    texts, items = _open_raid_items(register, day, v["project_id"])
+    frame["raid"] = texts
+    frame["raid_items"] = pd.Series(items, index=frame.index, dtype=object)
     return frame.reset_index(drop=True)
 
 
-def _open_raid_text(register: Register, day: dt.date, project_ids: pd.Series) -> list[str]:
-    """Per project, the Title, Description and Response of its open RAID items, as one text
-    (blank without a RAID sheet): a project's live risks and issues are what it needs
-    lessons about, and they are often written at more length in the RAID log than in Key
-    Risks. Open is the RAID figures' own (`pmo_xl.raid`)."""
+def _open_raid_items(register: Register, day: dt.date,
+                     project_ids: pd.Series) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Per project, the Title, Description and Response of its open RAID items as one text
+    (blank without a RAID sheet), and the items themselves, in RAID log order, as (RAID ID,
+    Title, text) for the why: a project's live risks and issues are what it needs lessons
+    about, and they are often written at more length in the RAID log than in Key Risks.
+    Open is the RAID figures' own (`pmo_xl.raid`)."""
     from .raid import normalised_ids, raid_metrics
 
     table = register.table("RAID")
     if table is None or not len(table):
-        return [""] * len(project_ids)
+        return [""] * len(project_ids), [()] * len(project_ids)
     v = table.values
     is_open = raid_metrics(table, register, day)["is_open"].fillna(False).astype(bool)
-    items = pd.DataFrame({"pid": normalised_ids(v["project_id"]), "text": (
-        _text(v["title"]) + " " + _text(v["description"]) + " " + _text(v["response"]))})
+    items = pd.DataFrame({
+        "pid": normalised_ids(v["project_id"]), "raid_id": _text(v["raid_id"]).str.strip(),
+        "title": _text(v["title"]).str.strip(),
+        "text": _text(v["title"]) + " " + _text(v["description"]) + " " + _text(v["response"])})
     items = items[is_open.to_numpy() & items["pid"].notna().to_numpy()]
-    joined = items.groupby("pid", sort=False)["text"].agg(" ".join)
-    return [str(t) for t in normalised_ids(project_ids).map(joined).fillna("")]
+    items["item"] = list(zip(items["raid_id"], items["title"], items["text"], strict=True))
+    groups = items.groupby("pid", sort=False)
+    joined = groups["text"].agg(" ".join)
+    listed = dict(zip(joined.index, groups["item"].agg(tuple), strict=True))
+    ids = normalised_ids(project_ids)
+    return ([str(t) for t in ids.map(joined).fillna("")],
+            [listed.get(pid, ()) if isinstance(pid, str) else () for pid in ids])
 
 
 def _bm25_columns(owner: np.ndarray, ids: np.ndarray, lengths: np.ndarray,
@@ -615,7 +673,10 @@ def _bm25_columns(owner: np.ndarray, ids: np.ndarray, lengths: np.ndarray,
         column_doc, column_scores = doc_of[order], scores[order]
     term_indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
     doc_indptr = np.concatenate([[0], np.cumsum(np.bincount(doc_of, minlength=docs))])
-    return (term_indptr, column_doc.astype(np.int32), column_scores,
+    # the columns as the scorer reads them: lesson positions as numpy's index type and
+    # scores as float64 (the float32 values, exactly), so that summing a query converts
+    # nothing per posting
+    return (term_indptr, column_doc.astype(np.intp), column_scores.astype(np.float64),
             doc_indptr.astype(np.int64), term_of, scores, idf)
 
 
@@ -762,19 +823,21 @@ def _bm25_block(index: LessonIndex, queries: Sequence[tuple[np.ndarray, np.ndarr
 
 def _boosts(index: LessonIndex, position: int | None, lessons: np.ndarray) -> np.ndarray:
     """1 + every boost of these lessons for the project at `position` (None: a free query,
-    which has only the boosts of the lesson itself). Pure array lookups: the project's own
-    codes are computed once per index (`project_codes`)."""
+    which has only the boosts of the lesson itself). Pure array lookups into the project's
+    rows of `project_codes` (computed once per index); each boost is added where it applies,
+    in the same order for every lesson, so equal lessons get equal multipliers."""
     result = 1.0 + index.prior[lessons]
     if position is None:
         return result
     c, own = index.codes, index.project_codes
     programme = c["project_programme"][position]
     if programme >= 0:
-        result += BOOSTS["same_programme"] * (c["programme"][lessons] == programme)
-    phase = c["phase"][lessons]
-    result += BOOSTS["phase"] * ((phase >= 0) & ((phase == c["project_phase"][position])
-                                                 | (phase == own["following"][position])))
-    result += BOOSTS["problem_category"] * own["pointed"][position][c["category"][lessons]]
+        np.add(result, BOOSTS["same_programme"], out=result,
+               where=c["programme"][lessons] == programme)
+    np.add(result, BOOSTS["phase"], out=result,
+           where=own["phase_match"][position][c["phase"][lessons]])
+    np.add(result, BOOSTS["problem_category"], out=result,
+           where=own["pointed"][position][c["category"][lessons]])
     return result
 
 
@@ -787,42 +850,71 @@ def _ceiling(positions: np.ndarray | None, index: LessonIndex) -> float:
 
 
 def _ranked(index: LessonIndex, queries: Sequence[tuple[np.ndarray, np.ndarray]],
-            positions: np.ndarray | None, top: int) -> list[list[tuple[int, float]]]:
+            positions: Sequence[int] | None, top: int) -> list[list[tuple[int, float]]]:
     """Per query, the `top` lessons by BM25 × boosts, best first (ties: register order), with
     their scores; `positions`: each query's project (its own lessons left out), or None for
-    free queries."""
-    return [_ranked_one(index, query, None if positions is None else int(positions[i]), top)
+    free queries. One `_Scorer` serves them all."""
+    scorer = _Scorer(index, top, positions is not None)
+    return [scorer.ranked(query, None if positions is None else int(positions[i]))
             for i, query in enumerate(queries)]
 
 
-def _ranked_one(index: LessonIndex, query: tuple[np.ndarray, np.ndarray],
-                position: int | None, top: int) -> list[tuple[int, float]]:
-    """Exact, yet only the lessons that can reach the top are boosted and sorted: θ, the
-    top-th best of BM25 × (1 + the project-independent boosts) among the lessons of the
-    query's strongest term, is at most the top-th best final score of all (those lessons
-    are distinct, and boosts only add), and a lesson whose BM25 is below θ / (the largest
-    multiplier) cannot reach it."""
-    terms, weights = query
-    starts, ends = index.term_indptr[terms].tolist(), index.term_indptr[terms + 1].tolist()
-    docs = [index.term_docs[a:b] for a, b in zip(starts, ends, strict=True)]
-    contributions = [index.term_scores[a:b] for a, b in zip(starts, ends, strict=True)]
-    lengths = np.asarray(ends, dtype=np.int64) - np.asarray(starts, dtype=np.int64)
-    scores = np.bincount(np.concatenate([np.zeros(0, np.int32), *docs]),
-                         weights=np.concatenate([np.zeros(0, np.float32), *contributions])
-                         * np.repeat(weights, lengths), minlength=len(index))
-    if position is not None:
-        scores[index.own_lessons(position)] = 0.0
-    bar = np.finfo(float).tiny
-    if len(terms) and top > 0:
-        pool = docs[int(np.argmax(weights * index.term_max[terms]))]
-        lower = scores[pool] * (1.0 + index.prior[pool])
-        if len(lower) >= top:
-            ceiling = _ceiling(None if position is None else np.array([position]), index)
-            bar = max(bar, float(np.partition(lower, -top)[-top]) / ceiling)
-    candidates = np.flatnonzero(scores >= bar)
-    finals = scores[candidates] * _boosts(index, position, candidates)
-    order = np.lexsort((candidates, -finals))[:top]
-    return list(zip(candidates[order].tolist(), finals[order].tolist(), strict=True))
+class _Scorer:
+    """Sums a query's BM25 over all lessons into one array that is kept from query to query
+    (a fresh 100k-long array per query costs as much as the sum itself), and boosts and
+    sorts only the lessons that can still reach the query's top.
+
+    Exact: θ, the top-th best of BM25 × (1 + the project-independent boosts) among the
+    lessons of the query's strongest term, is at most the top-th best final score of all
+    (those lessons are distinct, and boosts only add), so a lesson whose BM25 is below θ /
+    (the largest multiplier) cannot reach the top."""
+
+    def __init__(self, index: LessonIndex, top: int, for_projects: bool) -> None:
+        self.index, self.top = index, top
+        self.sums = np.zeros(len(index))
+        self.ceiling = _ceiling(np.zeros(1) if for_projects else None, index)
+        self.lower = 1.0 + index.prior  # the project-independent multiplier of each lesson
+
+    def ranked(self, query: tuple[np.ndarray, np.ndarray],
+               position: int | None) -> list[tuple[int, float]]:
+        """The query's top lessons and their final scores, best first."""
+        found, bm25 = self.candidates(query, position)
+        finals = bm25 * _boosts(self.index, position, found)
+        if len(finals) > self.top:  # every lesson tied with the top-th best is sorted
+            keep = np.flatnonzero(finals >= np.partition(finals, -self.top)[-self.top])
+            found, finals = found[keep], finals[keep]
+        # a stable sort: equal scores stay in register order, as `found` is
+        order = np.argsort(-finals, kind="stable")[:self.top]
+        return list(zip(found[order].tolist(), finals[order].tolist(), strict=True))
+
+    def candidates(self, query: tuple[np.ndarray, np.ndarray],
+                   position: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The lessons that can reach this query's top, and their BM25 (register order)."""
+        index, sums, top = self.index, self.sums, self.top
+        terms, weights = query
+        starts, ends = index.term_indptr[terms].tolist(), index.term_indptr[terms + 1].tolist()
+        docs, scores = index.term_docs, index.term_scores
+        # term by term, in the query's order: each lesson's sum is added up as one
+        # weighted sum over the query's terms would be (a term's lessons are distinct);
+        # most terms weigh 1, and x × 1 is x; the first term is written, as 0 + x is x
+        for n, (a, b, weight) in enumerate(zip(starts, ends, weights.tolist(), strict=True)):
+            added = scores[a:b] if weight == 1.0 else scores[a:b] * weight
+            if n:
+                np.add.at(sums, docs[a:b], added)
+            else:
+                sums[docs[a:b]] = added
+        if position is not None:
+            sums[index.own_lessons(position)] = 0.0
+        theta = 0.0
+        if len(terms) and top > 0:
+            k = int(np.argmax(weights * index.term_max[terms]))
+            pool = docs[starts[k]:ends[k]]
+            if len(pool) >= top:
+                theta = float(np.partition(sums[pool] * self.lower[pool], -top)[-top])
+        found = np.flatnonzero(sums >= max(np.finfo(float).tiny, theta / self.ceiling))
+        bm25 = sums[found]
+        sums.fill(0.0)
+        return found, bm25
 
 
 def _phase_code(index: LessonIndex, phase: object) -> int:
@@ -835,12 +927,11 @@ def _phase_code(index: LessonIndex, phase: object) -> int:
 def _problem_categories(index: LessonIndex, positions: np.ndarray) -> np.ndarray:
     """Per project, which lesson categories its current problems point to."""
     lookup = index.lookups["category"]
-    problems = {p.name: p for p in PROBLEMS}
-    found = np.zeros((len(positions), len(lookup) + 1), dtype=bool)
     problem_lists = index._plain("projects")["problems"]
-    for i, p in enumerate(positions):
-        for name in problem_lists[p]:
-            found[i, [lookup.index(c) for c in problems[name].categories]] = True
+    found = np.zeros((len(positions), len(lookup) + 1), dtype=bool)
+    for problem in PROBLEMS:
+        having = np.array([problem.name in problem_lists[p] for p in positions], dtype=bool)
+        found[np.ix_(having, [lookup.index(c) for c in problem.categories])] = True
     return found  # (projects × category codes); code -1 reads the last, always-False column
 
 
@@ -867,10 +958,22 @@ class Recommendation:
     programme: str | None
     phase: str | None
     row: int  # the lesson's row on the Lessons sheet
+    # the project's open RAID items whose words the lesson matched, best first
+    raid_items: tuple[str, ...] = ()
+
+    @classmethod
+    def _made(cls, values: Mapping[str, Any]) -> Recommendation:
+        """One made from every field at once: a frozen dataclass's __init__ sets each of its
+        19 fields through object.__setattr__, 8 µs a recommendation, and a batch makes 30k."""
+        assert len(values) == len(cls.__dataclass_fields__)  # every field, no other
+        made = object.__new__(cls)
+        made.__dict__.update(values)
+        return made
 
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["why"], data["matched"] = list(self.why), list(self.matched)
+        data["raid_items"] = list(self.raid_items)
         data["date_logged"] = self.date_logged.isoformat() if self.date_logged else None
         return data
 
@@ -894,13 +997,11 @@ def recommend_all(index: LessonIndex, top: int = 3) -> dict[str, list[Recommenda
 
 def _recommend_positions(index: LessonIndex, positions: Sequence[int],
                          top: int) -> list[list[Recommendation]]:
-    found: list[list[Recommendation]] = []
     index.prepare_queries(positions)  # every project's query tokenised in one pass
-    for p in positions:
-        query = index.query(int(p))
-        found.append([_recommendation(index, d, score, query, int(p))
-                      for d, score in _ranked_one(index, query, int(p), top)])
-    return found
+    queries = [index.query(int(p)) for p in positions]
+    ranked = _ranked(index, queries, [int(p) for p in positions], top)
+    return [_recommendations(index, found, query, int(p))
+            for p, query, found in zip(positions, queries, ranked, strict=True)]
 
 
 def search(index: LessonIndex, text: str, top: int = 5) -> list[Recommendation]:
@@ -908,75 +1009,120 @@ def search(index: LessonIndex, text: str, top: int = 5) -> list[Recommendation]:
     query = _strongest(index, _query(index.analyzer, [(text, 1.0)]))
     if not len(query[0]):
         return []
-    return [_recommendation(index, d, score, query, None)
-            for d, score in _ranked(index, [query], None, top)[0]]
+    return _recommendations(index, _ranked(index, [query], None, top)[0], query, None)
+
+
+def _recommendations(index: LessonIndex, found: Sequence[tuple[int, float]],
+                     query: tuple[np.ndarray, np.ndarray],
+                     project: int | None) -> list[Recommendation]:
+    """The ranked lessons of one query with their why; what the why reads of the query and
+    the project is read once for all of them."""
+    if not found:
+        return []
+    weights = sorted(zip(query[0].tolist(), query[1].tolist(), strict=True))  # by term id
+    asker = None if project is None else _Asker.of(index, project)
+    return [_recommendation(index, d, score, weights, asker) for d, score in found]
 
 
 def _recommendation(index: LessonIndex, d: int, score: float,
-                    query: tuple[np.ndarray, np.ndarray], project: int | None) -> Recommendation:
-    row = index.lesson(d)
-    date = row["date_logged"]
-    matched = _matched(index, d, query)
-    return Recommendation(
-        lesson_id=row["lesson_id"], project_id=row["project_id"], score=round(score, 4),
-        why=tuple(_why(index, row, matched, project)), matched=tuple(matched),
-        lesson=row["lesson"], description=row["description"],
-        recommendation=row["recommendation"], category=row["category_label"],
-        type=row["type"], impact=row["impact"], action_status=row["action_status"],
-        date_logged=None if date is None else date.date(), programme=row["programme"],
-        phase=row["phase"], row=int(row["row"]))
-
-
-def _matched(index: LessonIndex, d: int, query: tuple[np.ndarray, np.ndarray]) -> list[str]:
-    """The lesson's own words for the query terms it contains, strongest first (ties: by
-    term id, the order of the lesson's terms in the index)."""
-    scores = index.term_scores_of(d)
-    strength = {t: w * scores[t] for t, w in sorted(zip(query[0].tolist(), query[1].tolist(),
-                                                        strict=True)) if t in scores}
-    spelled = index.spellings(d)
-    return [spelled.get(t, index.analyzer.spelling[t])
-            for t in sorted(strength, key=lambda t: -strength[t])]
-
-
-def _why(index: LessonIndex, row: dict[str, Any], words: list[str],
-         project: int | None) -> list[str]:
+                    weights: Sequence[tuple[int, float]], asker: _Asker | None
+                    ) -> Recommendation:
+    fields, reasons, category = index.lesson_facts(d)
+    strength = _strength(index, d, weights)
+    spelled, spelling = index.spellings(d), index.analyzer.spelling
+    words = [spelled.get(t, spelling[t]) for t in strength]
     why = [f"shares the words: {', '.join(words[:6])}"] if words else []
-    if project is not None:
-        why += _project_reasons(index, row, project)
-    if row["type"] == "Improve" and row["recommendation"].strip():
-        why.append("an Improve lesson with a recommendation")
-    if row["impact"] in ("High", "Medium"):
-        why.append(f"{row['impact']} impact")
-    if row["date_logged"] is not None:
-        age = (index.as_of - row["date_logged"].date()).days
-        if 0 <= age <= RECENT_DAYS / 2:
-            why.append(f"recent: logged {row['date_logged'].date().isoformat()}")
-    return why
+    items: tuple[str, ...] = ()
+    if asker is not None:
+        raid, items = asker.raid_reason(strength, spelled, spelling)
+        why += raid
+        why += asker.reasons(index, d, fields, category)
+    return Recommendation._made({**fields, "score": round(score, 4), "why": (*why, *reasons),
+                                 "matched": tuple(words), "raid_items": items})
 
 
-def _project_reasons(index: LessonIndex, row: dict[str, Any], project: int) -> list[str]:
-    c, p = index.codes, index.project(project)
-    d = row["position"]
-    reasons = []
-    if c["programme"][d] >= 0 and c["programme"][d] == c["project_programme"][project]:
-        reasons.append(f"same programme: {row['programme']}")
-    if c["phase"][d] >= 0:
-        if c["phase"][d] == c["project_phase"][project]:
-            reasons.append(f"logged in {row['phase']}, this project's phase")
-        elif c["phase"][d] == _phase_code(index, p["phase"]):
-            reasons.append(f"logged in {row['phase']}, this project's next phase")
-    problems = {q.name: q for q in PROBLEMS}
-    for name in p["problems"]:
-        if row["category"] in problems[name].categories:
-            reasons.append(f"a {row['category_label']} lesson, and this project is "
-                           f"{_problem_text(name, p)}")
-            break
-    return reasons
+def _strength(index: LessonIndex, d: int,
+              weights: Sequence[tuple[int, float]]) -> dict[int, float]:
+    """The query terms (with their weights, by term id) the lesson contains, strongest
+    first (weight × its BM25 in the lesson; ties: by term id, the order of the lesson's
+    terms in the index)."""
+    scores = index.term_scores_of(d)
+    strength = {t: w * scores[t] for t, w in weights if t in scores}
+    return {t: strength[t] for t in sorted(strength, key=lambda t: -strength[t])}
 
 
-def _problem_text(name: str, project: dict[str, Any]) -> str:
-    if name == "slipped" and (project["slip_days"] or 0) > 0:
-        return f"{int(project['slip_days'])} days late"
+@dataclass(frozen=True)
+class _Asker:
+    """What the why of a project's recommendations reads of the project: its codes, its
+    problems and its open RAID items (each with its terms)."""
+
+    position: int
+    programme: int
+    phase: int
+    next_phase: int
+    problems: tuple[str, ...]
+    slip_days: float | None
+    raid: tuple[tuple[str, str, frozenset[int]], ...]  # (RAID ID, title, terms)
+
+    @classmethod
+    def of(cls, index: LessonIndex, position: int) -> _Asker:
+        rows, c, analyzer = index._plain("projects"), index.codes, index.analyzer
+        raid = tuple((rid, title, frozenset(analyzer.ids(analyzer.words_of(text),
+                                                          grow=False).tolist()))
+                     for rid, title, text in rows["raid_items"][position])
+        return cls(position, int(c["project_programme"][position]),
+                   int(c["project_phase"][position]),
+                   int(index.project_codes["following"][position]),
+                   tuple(rows["problems"][position]),
+                   _blank_none(rows["slip_days"][position]), raid)
+
+    def reasons(self, index: LessonIndex, d: int, fields: Mapping[str, Any],
+                category: Any) -> list[str]:
+        """Why the lesson suits this project: programme, phase, current problem."""
+        c = index.codes
+        reasons = []
+        if c["programme"][d] >= 0 and c["programme"][d] == self.programme:
+            reasons.append(f"same programme: {fields['programme']}")
+        phase = c["phase"][d]
+        if phase >= 0 and phase == self.phase:
+            reasons.append(f"logged in {fields['phase']}, this project's phase")
+        elif phase >= 0 and phase == self.next_phase:
+            reasons.append(f"logged in {fields['phase']}, this project's next phase")
+        for name in self.problems:
+            if category in _PROBLEMS[name].categories:
+                reasons.append(f"a {fields['category']} lesson, and this project is "
+                               f"{_problem_text(name, self.slip_days)}")
+                break
+        return reasons
+
+    def raid_reason(self, strength: Mapping[int, float], spelled: Mapping[int, str],
+                    spelling: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
+        """The open RAID item whose words the lesson matched most (named, with those words)
+        and the IDs of every such item, best first; nothing when none did. A term counts
+        whether it came into the query from the item only or from the project's row too."""
+        shared = [(-sum(strength[t] for t in strength if t in terms), n, rid, title,
+                   [t for t in strength if t in terms])
+                  for n, (rid, title, terms) in enumerate(self.raid) if terms & strength.keys()]
+        if not shared:
+            return [], ()
+        shared.sort(key=lambda item: item[:2])
+        _, _, rid, title, terms = shared[0]
+        words = ", ".join(spelled.get(t, spelling[t]) for t in terms[:4])
+        named = ": ".join(x for x in (rid, title) if x) or "(no ID or title)"
+        line = f"matches your open RAID item {named} ({words})"
+        others = [item[2] or "(no ID)" for item in shared[1:]]
+        if others:
+            line += f"; also {', '.join(others[:3])}" + (
+                f" and {len(others) - 3} more" if len(others) > 3 else "")
+        return [line], tuple(item[2] or "" for item in shared)
+
+
+_PROBLEMS = {problem.name: problem for problem in PROBLEMS}
+
+
+def _problem_text(name: str, slip_days: float | None) -> str:
+    if name == "slipped" and (slip_days or 0) > 0:
+        return f"{int(slip_days)} days late"  # type: ignore[arg-type]
     return {"slipped": "behind schedule", "behind plan": "behind plan",
             "over budget": "over budget", "stale": "overdue a status update",
             "red": "rated Red"}[name]
