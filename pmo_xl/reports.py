@@ -4,8 +4,9 @@
 into plain JSON-ready records: one per project (the roll-up's per-project figures exactly as
 `pmo-xl rollup --format json` gives them, plus the register's people, dates and narrative, the
 project's milestones, lessons and data issues, and as `columns` every cell of its row by
-header text, columns the standard does not know included; as `raid` what its report shows of
-the RAID log, `raid.project_raid`, None without a RAID sheet, and as `raid_log` the log's rows)
+header text, columns the standard does not know included, as each milestone, lesson and RAID
+row has of its own sheet's row; as `raid` what its report shows of the RAID log,
+`raid.project_raid`, None without a RAID sheet, and as `raid_log` the log's rows)
 and one for the portfolio (the roll-up's `to_dict()`, plus the exception list and the
 milestones to watch). Nothing is computed here
 that the roll-up already computes; templates only format and lay out.
@@ -314,7 +315,7 @@ class _RecordSource:
         self.changes = changes
         self.trends = None if trends is None else trends.get("projects") or {}
         self.details = _register_details(register)
-        children = {t.schema.group or t.schema.name.lower(): _ChildRows(frame)
+        children = {t.schema.group or t.schema.name.lower(): _ChildRows(t, frame)
                     for t, frame in ((register.table(name), frame)
                                      for name, frame in portfolio.children.items())
                     if t is not None}
@@ -470,8 +471,8 @@ class _ChildRows:
     """A child sheet's rows (milestones, lessons, the RAID log), their Project IDs keyed once,
     so that the rows of any projects are selected without converting the others."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
+    def __init__(self, table: Table, frame: pd.DataFrame) -> None:
+        self.table, self.frame = table, frame  # the frame's rows are the table's, in order
         # each distinct ID keyed once; blanks (None) are code -1, last
         self.codes, ids = pd.factorize(
             plain_column("project_id", frame["project_id"]).to_numpy())
@@ -480,18 +481,21 @@ class _ChildRows:
     def by_project(self, keys: set[str] | None = None) -> dict[str, list[dict]]:
         """The rows as records, grouped by their project (of the projects whose `_id_key` is
         in `keys`, when given: the other rows are not converted); dropdowns show the
-        organisation's words."""
-        frame = self.frame
+        organisation's words, and `columns` holds every cell of the row by header text, as
+        a project's does (`register_columns`)."""
+        frame, rows = self.frame, None
         if keys is not None:
-            inside = np.array([key in keys for key in self.keys], dtype=bool)
-            frame = frame[inside[self.codes]]
+            inside = np.array([key in keys for key in self.keys], dtype=bool)[self.codes]
+            frame, rows = frame[inside], np.flatnonzero(inside).tolist()
         words = {c.removesuffix("_label"): frame[c] for c in frame.columns
                  if c.endswith("_label")}
         shown = frame.assign(**words).drop(columns=[f"{k}_label" for k in words])
         if "slip_days" in shown:
             shown = shown.assign(slip_days=shown["slip_days"].astype("Int64"))
         grouped: dict[str, list[dict]] = {}
-        for record in _plain_records(shown, None):
+        cells = register_columns(self.table, rows)
+        for record, columns in zip(_plain_records(shown, None), cells, strict=True):
+            record["columns"] = columns
             grouped.setdefault(_id_key(record["project_id"]), []).append(record)
         return grouped
 
