@@ -4,7 +4,10 @@ parallel PDF rendering and one failure never stopping the rest.
 `write_reports(register_path, out_dir, ...)` reads, validates and rolls up the register once,
 renders the HTML of every selected report in this process (Jinja2 renders thousands a
 second), and hands them to `pdf.render_pdfs`, which converts `jobs` of them at once (pages
-of one browser, or WeasyPrint worker processes). Every file is written to a hidden temporary
+of one browser, or WeasyPrint worker processes). The project records behind the reports are
+built a few hundred at a time (`RECORDS_AT_ONCE`, `reports.report_records`) as their reports
+are written, so a batch of 10,000 holds one chunk's records, not every project's; the
+portfolio summary, last, has every project's figures. Every file is written to a hidden temporary
 name and renamed, so an interrupted run leaves only complete reports. `manifest.json` records the
 register's sha256, the as-of date, the template set's hash, the pmo-xl version and, per file,
 the hash of its inputs and how long it took; a re-run skips a report whose inputs hash is
@@ -26,7 +29,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,8 +44,8 @@ from .errors import OutputError, RegisterError, TemplateProblem, os_reason
 from .fileio import FolderBusy, WriteFailed, folder_lock, remove_leftovers, write_atomic
 from .formatting import money
 from .history import Snapshot, take_snapshot
-from .lessons import build_index, worth_reading
-from .metrics import rollup
+from .lessons import LessonIndex, build_index, worth_reading
+from .metrics import Rollup, plain_column, rollup
 from .pdf import PdfEngineError, check_engine, render_pdfs, resolve_engine
 from .reader import Register, read_register
 from .reports import (
@@ -52,11 +55,12 @@ from .reports import (
     PORTFOLIO_STEM,
     PORTFOLIO_TEMPLATE,
     PROJECT_TEMPLATE,
+    ReportData,
     ReportRenderer,
     natural_key,
     output_folder,
     project_listing,
-    report_data,
+    report_records,
     template_problem,
     templates_folder,
 )
@@ -82,6 +86,11 @@ WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
 RESERVED_STEMS = ("index", "manifest", PORTFOLIO_STEM)
 LOCK_WAIT_ENV = "PMO_XL_LOCK_WAIT"  # seconds a batch waits for another batch's folder
 LOCK_WAIT_SECONDS = 60.0
+# Project records built at once: a few MiB of plain values each chunk, instead of every
+# project's at once (~90 MiB at 10,000 projects), and the lesson queries scored per chunk.
+RECORDS_AT_ONCE = 250
+# What `needs_exception_report` reads of a record: roll-up figures, known before the records.
+_EXCEPTION_FIELDS = ("active", "time_status", "cost_status")
 
 
 @dataclass
@@ -210,30 +219,29 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
     listing = project_listing(portfolio_figures)
     chosen = _positions(listing, _select(register_path, listing, project_ids, all_projects))
     # The selection first, then the records: reports of a few projects convert their cells
-    # alone. The portfolio summary covers every project, so it needs every record.
+    # alone. The portfolio summary covers every project, so it needs every record, which
+    # are built RECORDS_AT_ONCE at a time as the reports are written.
     portfolio = portfolio and PORTFOLIO in kinds
-    data = report_data(register, validate(register, as_of), portfolio_figures, changes,
-                       trends(portfolio_figures.as_of) if trends is not None else None,
-                       None if portfolio or all_projects else chosen, themes=portfolio)
-    board = _Board(register, portfolio_figures, kinds)
-    board.add_lessons(data, chosen)
-    reports, invalid = _reports(data, chosen, skip_invalid, portfolio, board)
+    data = report_records(register, validate(register, as_of), portfolio_figures, changes,
+                          trends(portfolio_figures.as_of) if trends is not None else None,
+                          None if portfolio or all_projects else chosen, themes=portfolio,
+                          size=RECORDS_AT_ONCE)
+    plan = _Plan(data, chosen, skip_invalid, portfolio, _Board(register, portfolio_figures,
+                                                                 kinds))
     templates_hash = renderer.template_set_hash()
-    for report in reports:
-        report.inputs = _digest(report.kind, report.context, data.common, templates_hash)
     with _output_folder(out_dir) as previous:
         batch = _Batch(out_dir, formats, engine, force, progress, previous,
-                       len(reports) * len(formats), origin)
+                       plan.count() * len(formats), origin)
         generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
         completed = False
+        reports = plan.reports(templates_hash)
         try:
             batch.run(reports, renderer, data.common, generated, jobs)
             completed = True
         finally:
-            # The records go before the index and manifest are built, which need only each
-            # file's entry and so reuse their memory (a batch's peak is its records).
-            reports.clear()
-            data.projects.clear()
+            # The last chunk's records go before the index and manifest are built, which
+            # need only each file's entry.
+            reports.close()
             # Also after Ctrl-C or a failure: record what was done, so that a re-run skips it.
             # The manifest first: it is what marks index.html as pmo-xl's (`_own_manifest`).
             entries = batch.entries()
@@ -241,7 +249,7 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
                 _write_manifest(out_dir, origin, data.common, templates_hash, engine,
                                 entries, batch.results, generated)
                 _write_index(out_dir, renderer, data.common, generated, entries)
-    return BatchResult(out_dir, batch.results, engine, invalid)
+    return BatchResult(out_dir, batch.results, engine, plan.invalid)
 
 
 # A register saved or synced while it is read is read again, this many times in all.
@@ -304,25 +312,43 @@ def _positions(listing: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> l
     return [at for at, p in enumerate(listing) if id(p) in ids]
 
 
-def _reports(data: Any, positions: list[int], skip_invalid: bool, portfolio: bool,
-             board: _Board) -> tuple[list[_Report], list[str]]:
-    """The reports to produce (of the projects at `positions`, of the board's kinds, and the
-    portfolio summary if asked), and the IDs of the chosen projects left out for their data
-    issues."""
-    built = dict(zip(data.positions, data.projects, strict=True))
-    selected = [built[at] for at in positions]
-    invalid = [p["project_id"] for p in selected if p["issues"]] if skip_invalid else []
-    chosen = {id(p) for p in selected if not (skip_invalid and p["issues"])}
-    # Names over the whole register (`unique_stems`), whichever projects were built.
-    stems = unique_stems(data.listing, data.stems)
-    reports = [report for at, p in zip(data.positions, data.projects, strict=True)
-               if id(p) in chosen for report in board.reports(p, stems[at])]
-    if portfolio:
-        reports.append(_Report("portfolio", PORTFOLIO_STEM, PORTFOLIO_TEMPLATE,
-                               {"portfolio": data.portfolio},
-                               {"kind": "portfolio", "report": PORTFOLIO,
-                                "project_id": None}))
-    return reports, invalid
+class _Plan:
+    """The reports a batch writes: of the chosen projects (positions on the Projects sheet,
+    less those left out for their data issues, `invalid`), of the board's kinds, and the
+    portfolio summary if asked; their records built a chunk at a time (`report_records`)."""
+
+    def __init__(self, data: ReportData, chosen: list[int], skip_invalid: bool,
+                 portfolio: bool, board: _Board) -> None:
+        assert data.records is not None
+        self.data, self.records, self.portfolio, self.board = data, data.records, portfolio, board
+        left_out = {at for at in chosen if self.records.has_issues(at)} if skip_invalid else set()
+        self.invalid = [data.listing[at]["project_id"] for at in chosen if at in left_out]
+        self.chosen = [at for at in chosen if at not in left_out]
+        # Names over the whole register (`unique_stems`), whichever projects are built.
+        self.stems = unique_stems(data.listing, data.stems)
+
+    def count(self) -> int:
+        """How many reports the batch writes, known before any record is built."""
+        return self.board.count(self.chosen) + self.portfolio
+
+    def reports(self, templates_hash: str) -> Generator[_Report, None, None]:
+        """Each report with the hash of its inputs, chunk by chunk: a chunk's records are let
+        go when the next chunk is built."""
+        wanted, common = set(self.chosen), self.data.common
+        for positions, records in self.records:
+            mine = [(at, p) for at, p in zip(positions, records, strict=True) if at in wanted]
+            self.board.add_lessons(mine)
+            for at, project in mine:
+                for report in self.board.reports(project, self.stems[at]):
+                    report.inputs = _digest(report.kind, report.context, common, templates_hash)
+                    yield report
+        self.board.index = None  # the lesson index's memory is the index's and manifest's
+        if self.portfolio:
+            report = _Report("portfolio", PORTFOLIO_STEM, PORTFOLIO_TEMPLATE,
+                             {"portfolio": self.data.portfolio},
+                             {"kind": "portfolio", "report": PORTFOLIO, "project_id": None})
+            report.inputs = _digest(report.kind, report.context, common, templates_hash)
+            yield report
 
 
 def unique_stems(projects: Sequence[dict[str, Any]], stems: Sequence[str]) -> list[str]:
@@ -429,24 +455,37 @@ class _Board:
     highlight and exception reports the sections `board_reports` drafts from the record
     (its RAID figures are the record's `raid`)."""
 
-    def __init__(self, register: Register, figures: Any, kinds: Sequence[str]) -> None:
+    def __init__(self, register: Register, figures: Rollup, kinds: Sequence[str]) -> None:
         self.register = register
         self.kinds = [kind for kind in REPORT_KINDS if kind in kinds and kind in KIND_SUFFIXES]
-        self.as_of = figures.as_of
+        self.figures, self.as_of = figures, figures.as_of
+        self.index: LessonIndex | None = None
         self.settings = {"scope_tolerance": register.settings.scope_tolerance.strip(),
                          "high_risk_score": register.settings.high_risk_score}
 
-    def add_lessons(self, data: Any, chosen: Sequence[int]) -> None:
+    def count(self, chosen: Sequence[int]) -> int:
+        """How many per-project reports the projects at these positions get: the exception
+        report's test (`needs_exception_report`) on their roll-up figures, as their records
+        will carry them."""
+        count = len(chosen) * sum(kind != EXCEPTION for kind in self.kinds)
+        if EXCEPTION in self.kinds:
+            frame = self.figures.projects.iloc[list(chosen)]
+            names = [name for name in _EXCEPTION_FIELDS if name in frame]
+            columns = [plain_column(name, frame[name]).tolist() for name in names]
+            count += sum(needs_exception_report(dict(zip(names, row, strict=True)))
+                         for row in zip(*columns, strict=True))
+        return count
+
+    def add_lessons(self, records: list[tuple[int, dict[str, Any]]]) -> None:
         """`lessons_worth_reading` (the top three, with why) on the record of each chosen
-        project (positions on the Projects sheet), when the register keeps a lessons log and
-        some report of a project is asked for: the others' queries are never scored."""
-        wanted = set(chosen)
-        records = [(at, p) for at, p in zip(data.positions, data.projects, strict=True)
-                   if at in wanted]
+        project (with its position on the Projects sheet), when the register keeps a lessons
+        log and some report of a project is asked for: the others' queries are never scored.
+        One lesson index for the batch, built for its first chunk."""
         if self.register.lessons is None or not self.kinds or not records:
             return
-        index = build_index(self.register, self.as_of)
-        found = worth_reading(index, [at for at, _ in records])
+        if self.index is None:
+            self.index = build_index(self.register, self.as_of)
+        found = worth_reading(self.index, [at for at, _ in records])
         for (_, record), lessons in zip(records, found, strict=True):
             record["lessons_worth_reading"] = [_worth_reading(r) for r in lessons]
 
@@ -508,7 +547,7 @@ class _Batch:
         self.rendered: set[str] = set()  # templates that rendered at least one report
         self.pending: dict[str, list[tuple[_Report, str, str, str]]] = {}
 
-    def run(self, reports: list[_Report], renderer: ReportRenderer, common: dict[str, Any],
+    def run(self, reports: Iterable[_Report], renderer: ReportRenderer, common: dict[str, Any],
             generated: str, jobs: int) -> None:
         pdf_jobs: list[tuple[str, str]] = []
         by_name: dict[str, tuple[_Report, str]] = {}
@@ -528,8 +567,9 @@ class _Batch:
                     pdf_jobs.append((name, html))
                     by_name[name] = (report, digest)
             # Written (and handed to the PDF engine, which keeps its own reference): the page
-            # is let go now, not at the end, so the batch holds one page at a time.
-            report.html = None
+            # and its data are let go now, not at the end, so the batch holds one page at a
+            # time.
+            report.html, report.context = None, {}
         self._broken_templates()
         try:
             for name, seconds, error in render_pdfs(pdf_jobs, self.out_dir, self.engine or "",

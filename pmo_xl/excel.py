@@ -11,7 +11,9 @@ a script, and on xlwings' remote engine in the tests.
 Rules every button keeps:
 
 - **Bulk.** Each sheet is read with one call and each result block written with one call; the
-  number of Excel calls does not depend on the number of rows or findings. Cell highlights are
+  number of Excel calls does not depend on the number of rows or findings. A History <sheet>
+  sheet, which grows by every roll-up, is read in parts: its header and as-of column, then
+  only the row blocks of the roll-ups needed (`history_sheets.HistorySheet`). Cell highlights are
   marks on very hidden sheets that conditional formats turn into fills (see `layout`).
 - **Only its own cells.** Python writes to the Validation and History sheets, the Dashboard's
   roll-up area and the highlight sheets; never to the register's own cells or formats.
@@ -235,7 +237,15 @@ def _find_sheet(book: Any, names: list[str], wanted: str) -> Any | None:
 def _sheet_rows(sheet: Any) -> list[list[object]]:
     """All cells of a sheet from A1 to its last used cell, in one read."""
     last = sheet.used_range.last_cell
-    rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value or []
+    return _block(sheet, 1, last.row, 1, last.column)
+
+
+def _block(sheet: Any, first_row: int, last_row: int, first_column: int, last_column: int
+           ) -> list[list[object]]:
+    """The cells of rows first_row..last_row, columns first_column..last_column, in one
+    read."""
+    rows = sheet.range((first_row, first_column), (last_row, last_column)).options(
+        ndim=2).value or []
     # Excel hands every number over as a float; a whole number typed as an ID (1001) must read
     # as "1001", the way the file reader sees it, not "1001.0".
     return [[int(v) if v.__class__ is float and v.is_integer() else v for v in row]
@@ -476,10 +486,10 @@ def _rollup_portfolio(book: Any, status: _StatusBar) -> Outcome:
         raise ButtonProblem(f"The workbook has no '{DASHBOARD}' sheet to write the roll-up to.")
     _write_rollup(book, dashboard, portfolio, register.currency)
     snapshot = take_snapshot(register, portfolio=portfolio)
-    kept = _history_rows(book, names)
-    baseline = _previous_snapshot(book, kept, snapshot.info.as_of)
+    summary, kept = _history_sheets(book, names)
+    baseline = _previous_snapshot(book, summary, kept, snapshot.info.as_of)
     sheets = len(names)
-    recorded = _write_history(book, names, kept, snapshot)
+    recorded = _write_history(book, names, summary, kept, snapshot)
     since = _write_changes(book, names, baseline, snapshot, register.standard)
     if len(names) > sheets:
         dashboard.activate()  # a sheet Excel adds becomes the active one: back to the figures
@@ -642,15 +652,40 @@ def _history_rows(book: Any, names: list[str]) -> dict[str, list[list[object]]]:
     return {name: _sheet_rows(book.sheets[name]) for name in history_sheet_names(names)}
 
 
+def _history_sheets(book: Any, names: list[str]) -> tuple[list[list[object]], dict[str, Any]]:
+    """History's rows (one per roll-up: read whole) and the History <sheet> sheets, of which
+    only the header and as-of column are read until their rows are asked for
+    (`history_sheets.HistorySheet`): at 10,000 projects a year of weekly roll-ups is half a
+    million rows per sheet, of which a roll-up or a report needs one or a dozen roll-ups'."""
+    from .history_sheets import HistorySheet, history_sheet_names
+
+    summary: list[list[object]] = []
+    sheets: dict[str, Any] = {}
+    for name in history_sheet_names(names):
+        sheet = book.sheets[name]
+        if name.casefold() == HISTORY.casefold():
+            summary = _sheet_rows(sheet)
+            continue
+        last = sheet.used_range.last_cell
+        sheets[name] = HistorySheet.of(
+            lambda r1, r2, c1, c2, sheet=sheet: _block(sheet, r1, r2, c1, c2),
+            last.row, last.column)
+    return summary, sheets
+
+
 def _workbook_history(book: Any, rows: dict[str, list[list[object]]]) -> Any:
     from .history_sheets import read_history
 
     return read_history(_workbook_path(book), rows)
 
 
-def _previous_snapshot(book: Any, rows: dict[str, list[list[object]]], as_of: dt.date) -> Any:
-    """The latest snapshot on History before the as-of date, or None."""
-    store = _workbook_history(book, rows)
+def _previous_snapshot(book: Any, summary: list[list[object]], sheets: dict[str, Any],
+                       as_of: dt.date) -> Any:
+    """The latest snapshot on History before the as-of date, or None: only its rows are
+    read (`history_sheets.needed_rows`)."""
+    from .history_sheets import needed_rows
+
+    store = _workbook_history(book, needed_rows(summary, sheets, as_of))
     if store is None:
         return None
     with store:
@@ -658,29 +693,28 @@ def _previous_snapshot(book: Any, rows: dict[str, list[list[object]]], as_of: dt
         return store.load(found.as_of) if found is not None else None
 
 
-def _write_history(book: Any, names: list[str], rows: dict[str, list[list[object]]],
-                   snapshot: Any) -> str:
-    """Record the snapshot on History and the History <sheet> sheets, replacing one of the
-    same as-of date and writing from its first row on only. Returns the alert's sentence."""
+def _write_history(book: Any, names: list[str], summary: list[list[object]],
+                   sheets: dict[str, Any], snapshot: Any) -> str:
+    """Record the snapshot on History and the History <sheet> sheets (`sheets`, as
+    `_history_sheets` gives them), replacing one of the same as-of date and writing from its
+    first row on only. Returns the alert's sentence."""
     from .history_sheets import fitting, is_legacy
 
-    folded = {name.casefold(): body for name, body in rows.items()}
-    summary = folded.get(HISTORY.casefold(), [])
     moved: set[str] = set()  # sheets whose rows are not on them yet
     if summary and is_legacy(summary[0]):
-        rows, summary, moved = _upgraded_legacy(rows, summary)
-        folded = {name.casefold(): body for name, body in rows.items()}
+        sheets, summary, moved = _upgraded_legacy(sheets, summary)
+    folded = {name.casefold(): sheet for name, sheet in sheets.items()}
     day = snapshot.info.as_of
     dropped: set[dt.date] = set()
     for sheet, frame in snapshot.sheets.items():
-        body = folded.get(snapshot_sheet(sheet).casefold(), [])[1:]
-        days, per_day = _days(body)
+        old = folded.get(snapshot_sheet(sheet).casefold())
+        days = old.days if old is not None else []
+        per_day = _per_day(days)
         dropped |= fitting(days, len(frame) - per_day.get(day, 0), per_day)
     for sheet, frame in snapshot.sheets.items():
         title = snapshot_sheet(sheet)
-        _write_snapshot_sheet(_ensure_sheet(book, names, title),
-                              folded.get(title.casefold(), []), frame, day, dropped,
-                              title in moved)
+        _write_snapshot_sheet(_ensure_sheet(book, names, title), folded.get(title.casefold()),
+                              frame, day, dropped, title in moved)
     held = _write_summary(_ensure_sheet(book, names, HISTORY), summary, snapshot, dropped)
     sentence = f"History holds {held} roll-up{'s' * (held != 1)}."
     if dropped:
@@ -689,45 +723,49 @@ def _write_history(book: Any, names: list[str], rows: dict[str, list[list[object
     return sentence
 
 
-def _days(body: list[list[object]]) -> tuple[list[dt.date | None], dict[dt.date, int]]:
+def _days(body: list[list[object]]) -> list[dt.date | None]:
     from .history_sheets import day_of
 
-    days = [day_of(row[0]) if row else None for row in body]
+    return [day_of(row[0]) if row else None for row in body]
+
+
+def _per_day(days: list[dt.date | None]) -> dict[dt.date, int]:
     per_day: dict[dt.date, int] = {}
     for day in days:
         if day is not None:
             per_day[day] = per_day.get(day, 0) + 1
-    return days, per_day
+    return per_day
 
 
-def _write_snapshot_sheet(sheet: Any, old: list[list[object]], frame: Any, day: dt.date,
+def _write_snapshot_sheet(sheet: Any, old: Any, frame: Any, day: dt.date,
                           dropped: set[dt.date], whole: bool = False) -> None:
     """One sheet's snapshot rows: the header (new fields added at its end), then the rows
-    from where this roll-up's go (later roll-ups' rows move down after them). When roll-ups
-    are dropped, someone has put rows out of date order, or `old` is not on the sheet yet
-    (`whole`), every row is written."""
+    from where this roll-up's go (later roll-ups' rows, read, move down after them). When
+    roll-ups are dropped, someone has put rows out of date order, or `old` (a
+    `HistorySheet`, None for a new sheet) is not on the sheet yet (`whole`), every row is
+    read and written."""
     from .history_sheets import placement, snapshot_header, snapshot_rows
 
-    header = snapshot_header(frame, old[0] if old else [])
+    had = old.header if old is not None else []
+    header = snapshot_header(frame, had)
     width = len(header)
-    body = old[1:]
-    while body and all(v is None for v in body[-1]):
-        body.pop()
-    days = _days(body)[0]
+    days = old.days[:old.filled()] if old is not None else []
     ordered = all(d is not None for d in days) and days == sorted(days)  # type: ignore[type-var]
     whole = whole or bool(dropped) or not ordered
     if whole:
-        body = [row for row, d in zip(body, days, strict=True)
-                if d is not None and d not in dropped]
-        body.sort(key=lambda row: _days([row])[0][0])  # type: ignore[arg-type,return-value]
-        days = _days(body)[0]
-    start, stop = placement(days, day)
-    first = 0 if whole else start
-    block = [*(_fitted(row, width) for row in body[first:start]),
-             *snapshot_rows(frame, day, header),
-             *(_fitted(row, width) for row in body[stop:])]
+        body = [row for row, d in zip(old.body(0, len(days)) if old is not None else [], days,
+                                      strict=True) if d is not None and d not in dropped]
+        body.sort(key=lambda row: _days([row])[0])  # type: ignore[arg-type,return-value]
+        start, stop = placement(_days(body), day)
+        first, before, after = 0, body[:start], body[stop:]
+    else:  # the rows before this roll-up's stay as they are, unread
+        start, stop = placement(days, day)
+        first, before = start, []
+        after = old.body(stop, len(days)) if old is not None else []
+    block = [*(_fitted(row, width) for row in before), *snapshot_rows(frame, day, header),
+             *(_fitted(row, width) for row in after)]
     _write(sheet, 1, 1, [header])
-    _clear(sheet, first + 2, 1, max(width, len(old[0]) if old else 0))
+    _clear(sheet, first + 2, 1, max(width, len(had)))
     _write(sheet, first + 2, 1, block)
 
 
@@ -735,18 +773,18 @@ def _fitted(row: list[object], width: int) -> list[object]:
     return (row + [None] * width)[:width]
 
 
-def _upgraded_legacy(rows: dict[str, list[list[object]]], summary: list[list[object]]
-                     ) -> tuple[dict[str, list[list[object]]], list[list[object]], set[str]]:
+def _upgraded_legacy(sheets: dict[str, Any], summary: list[list[object]]
+                     ) -> tuple[dict[str, Any], list[list[object]], set[str]]:
     """History as pmo-xl 0.1.0 kept it, one row per project per roll-up: those rows become
     History Projects' (unless that sheet exists) and History gets one row per roll-up."""
-    from .history_sheets import legacy_snapshot_rows, legacy_summary
+    from .history_sheets import HistorySheet, legacy_snapshot_rows, legacy_summary
 
     projects = snapshot_sheet("Projects")
-    rows = dict(rows)
-    if any(name.casefold() == projects.casefold() for name in rows):
-        return rows, legacy_summary(summary), set()
-    rows[projects] = legacy_snapshot_rows(summary)
-    return rows, legacy_summary(summary), {projects}
+    sheets = dict(sheets)
+    if any(name.casefold() == projects.casefold() for name in sheets):
+        return sheets, legacy_summary(summary), set()
+    sheets[projects] = HistorySheet.listed(legacy_snapshot_rows(summary))
+    return sheets, legacy_summary(summary), {projects}
 
 
 def _write_changes(book: Any, names: list[str], baseline: Any, snapshot: Any,
@@ -897,15 +935,19 @@ def _report_kinds(register: Any) -> list[str]:
 def _history_options(book: Any, register: Any) -> dict[str, Any]:
     """The reports' baseline and trends from the History sheets: what changed since the
     latest roll-up before the as-of date, as `pmo-xl report --since previous` says it."""
+    from .history_sheets import TREND_SNAPSHOTS, needed_rows
     from .metrics import resolve_as_of
 
-    store = _workbook_history(book, _history_rows(book, _sheet_names(book)))
+    as_of = resolve_as_of(register)
+    # Only the baseline's rows and the trends' figures are read (`needed_rows`).
+    summary, sheets = _history_sheets(book, _sheet_names(book))
+    store = _workbook_history(book, needed_rows(summary, sheets, as_of, TREND_SNAPSHOTS))
     if store is None:
         return {}
-    as_of = resolve_as_of(register)
     found = store.before(as_of)
     baseline = store.load(found.as_of) if found is not None else None
-    trends = {"portfolio": store.trend(as_of), "projects": store.project_trends(as_of)}
+    trends = {"portfolio": store.trend(as_of, TREND_SNAPSHOTS),
+              "projects": store.project_trends(as_of, TREND_SNAPSHOTS)}
     store.close()
     return {"baseline": None if baseline is None else (lambda _register, _day: baseline),
             "trends": lambda _day: trends}

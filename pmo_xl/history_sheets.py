@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -245,4 +246,110 @@ def legacy_summary(history: Rows) -> list[list[object]]:
         counts = [sum(1 for v in open_rags if v == name) for name in RAG]
         rows.append([day, None, "0.1.0", len(by_day[day]), *counts,
                      len(open_rags) - sum(counts), None, None])
+    return rows
+
+
+# --- reading the sheets in parts (the buttons, through Excel) --------------------------------
+
+# (first row, last row, first column, last column), 1-based and inclusive -> those cells' rows
+ReadBlock = Callable[[int, int, int, int], list[list[object]]]
+TREND_SNAPSHOTS = 12  # the snapshots a report's trends show (`History.trend`'s default)
+# What `History.project_trends` reads of History Projects' rows (with as_of, column A).
+PROJECT_TREND_FIELDS = ("project_id", "overall_rag", "cpi", "spi")
+
+
+@dataclass
+class HistorySheet:
+    """A History <sheet> sheet read in parts, as the buttons read it through Excel: its
+    header and as-of column (A) first, then only the row blocks asked for, each block one
+    read (`read`) of a range, never cell by cell. Body row 0 is the row under the header."""
+
+    read: ReadBlock
+    columns: int  # of the used range from A1 (as wide as the header row is read)
+    header: list[object]
+    days: list[dt.date | None]  # each body row's as-of date, to the used range's last row
+
+    @classmethod
+    def of(cls, read: ReadBlock, rows: int, columns: int) -> HistorySheet:
+        """The sheet whose used range from A1 is `rows` × `columns`: two reads."""
+        header = read(1, 1, 1, columns)[0] if rows and columns else []
+        days = [day_of(row[0]) for row in read(2, rows, 1, 1)] if rows > 1 else []
+        return cls(read, columns, list(header), days)
+
+    @classmethod
+    def listed(cls, rows: Rows) -> HistorySheet:
+        """A sheet's rows already in memory (header first), e.g. a legacy History's."""
+        width = max((len(row) for row in rows), default=0)
+        full = [[*row, *[None] * (width - len(row))] for row in rows]
+        return cls.of(lambda r1, r2, c1, c2: [row[c1 - 1:c2] for row in full[r1 - 1:r2]],
+                      len(full), width)
+
+    def body(self, start: int, stop: int) -> list[list[object]]:
+        """Body rows [start, stop), every column, in one read."""
+        return self.read(start + 2, stop + 1, 1, self.columns) if stop > start else []
+
+    def filled(self) -> int:
+        """How many body rows there are up to the last that is not blank: Excel's used
+        range may run past it. Only rows without a date are looked into."""
+        dated = max((i + 1 for i, day in enumerate(self.days) if day is not None), default=0)
+        end = len(self.days)
+        tail = self.body(dated, end)
+        while end > dated and all(v is None for v in tail[end - dated - 1]):
+            end -= 1
+        return end
+
+    def as_of_first(self) -> bool:
+        """Whether column A holds the as-of dates, as pmo-xl writes the sheet."""
+        return bool(self.header) and str(self.header[0]) == AS_OF
+
+    def rows_of(self, days: Iterable[dt.date], fields: Sequence[str] | None = None
+                ) -> list[list[object]]:
+        """The body rows of these dates in the sheet's order; with `fields`, only those
+        columns (and A, the as-of date) are read, the others blank. One read per column read,
+        over the rows from the first to the last of those dates (rows of other dates between
+        them, out of date order, are read and left out)."""
+        wanted = set(days)
+        at = [i for i, day in enumerate(self.days) if day in wanted]
+        if not at:
+            return []
+        first, last = at[0], at[-1] + 1
+        if fields is None:
+            block = self.body(first, last)
+        else:
+            block = [[None] * self.columns for _ in range(last - first)]
+            names = [str(name) for name in self.header]
+            for c in sorted({0, *(names.index(f) for f in fields if f in names)}):
+                for row, [value] in zip(block, self.read(first + 2, last + 1, c + 1, c + 1),
+                                        strict=True):
+                    row[c] = value
+        return [block[i - first] for i in at]
+
+
+def needed_rows(summary: Rows, sheets: Mapping[str, HistorySheet], as_of: dt.date,
+                trend: int = 0) -> dict[str, Rows]:
+    """What `read_history` needs of the History sheets for the baseline before `as_of` (the
+    latest snapshot before it on History Projects) and, with `trend`, the trends of the
+    latest `trend` snapshots up to it: History's own rows (one per roll-up) as they are; of
+    each History <sheet> sheet its header and the rows of the baseline; of History Projects
+    also the trend's columns of those snapshots' rows. The store `read_history` then builds
+    holds those snapshots alone, whose baseline and trends are those of the whole history."""
+    projects = next((sheet for name, sheet in sheets.items()
+                     if name.casefold() == f"{SNAPSHOT_SHEET_PREFIX}Projects".casefold()), None)
+    if projects is None or not projects.as_of_first():  # a legacy History, or a sheet
+        # whose dates are not in column A: every row
+        return {HISTORY: summary, **{name: [sheet.header, *sheet.body(0, len(sheet.days))]
+                                     for name, sheet in sheets.items()}}
+    known = sorted({day for day in projects.days if day is not None})
+    baseline = [day for day in known if day < as_of][-1:]
+    trending = [day for day in known if day <= as_of][-trend:] if trend else []
+    rows: dict[str, Rows] = {HISTORY: summary}
+    for name, sheet in sheets.items():
+        if not sheet.as_of_first():  # its dates are not in column A: all of it
+            rows[name] = [sheet.header, *sheet.body(0, len(sheet.days))]
+            continue
+        # Each date's rows stay in the sheet's order: the store groups them by date.
+        rows[name] = [sheet.header, *sheet.rows_of(baseline)]
+        if sheet is projects:
+            rows[name] += sheet.rows_of([d for d in trending if d not in baseline],
+                                        PROJECT_TREND_FIELDS)
     return rows

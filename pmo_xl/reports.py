@@ -4,8 +4,9 @@
 into plain JSON-ready records: one per project (the roll-up's per-project figures exactly as
 `pmo-xl rollup --format json` gives them, plus the register's people, dates and narrative, the
 project's milestones, lessons and data issues, and as `columns` every cell of its row by
-header text, columns the standard does not know included; as `raid` what its report shows of
-the RAID log, `raid.project_raid`, None without a RAID sheet, and as `raid_log` the log's rows)
+header text, columns the standard does not know included, as each milestone, lesson and RAID
+row has of its own sheet's row; as `raid` what its report shows of the RAID log,
+`raid.project_raid`, None without a RAID sheet, and as `raid_log` the log's rows)
 and one for the portfolio (the roll-up's `to_dict()`, plus the exception list and the
 milestones to watch). Nothing is computed here
 that the roll-up already computes; templates only format and lay out.
@@ -29,7 +30,7 @@ import mimetypes
 import re
 import traceback
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -203,7 +204,8 @@ def _setting_place(register: Register, setting: str, value: str) -> str:
 class ReportData:
     """Everything the reports of one register show, as JSON-ready records: `projects` those
     of the projects at `positions` (every project's, unless `report_data` was given `only`),
-    `listing` and `stems` every project's ID, name and row and its report's file stem."""
+    `listing` and `stems` every project's ID, name and row and its report's file stem. From
+    `report_records`, `projects` is empty and `records` builds them, some at a time."""
 
     common: dict[str, Any]
     projects: list[dict[str, Any]]
@@ -211,6 +213,7 @@ class ReportData:
     stems: list[str] = field(default_factory=list)  # file name stem of each project's report
     listing: list[dict[str, Any]] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)
+    records: ProjectRecords | None = None
 
 
 def project_listing(portfolio: Rollup) -> list[dict[str, Any]]:
@@ -233,6 +236,20 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup,
     convert the whole register (the portfolio summary then covers those projects only).
     `themes`: whether to find the lessons log's recurring themes, which only the portfolio
     summary shows (seconds on a large log; default: unless `only` is given)."""
+    data = report_records(register, validation, portfolio, changes, trends, only, themes)
+    assert data.records is not None
+    data.projects = [record for _at, records in data.records for record in records]
+    return data
+
+
+def report_records(register: Register, validation: Validation, portfolio: Rollup,
+                   changes: Changes | None = None, trends: dict[str, Any] | None = None,
+                   only: Sequence[int] | None = None, themes: bool | None = None,
+                   size: int | None = None) -> ReportData:
+    """`report_data` with the project records left to `records`, which yields them `size`
+    projects at a time (all at once by default), so that a batch of 10,000 reports holds
+    one chunk's records at a time, not every project's. The portfolio summary's milestones
+    to watch and red projects cover every project it yields: complete once it is exhausted."""
     listing = project_listing(portfolio)
     positions = list(range(len(listing)) if only is None else only)
     summary = portfolio.to_dict(per_project=False)
@@ -244,36 +261,92 @@ def report_data(register: Register, validation: Validation, portfolio: Rollup,
               "data_quality": summary["data_quality"],
               "raid": {"high_risk_score": register.settings.high_risk_score,
                        "decisions_ahead_days": DECISIONS_AHEAD_DAYS}}
-    chosen = None if only is None else positions
-    records = portfolio.per_project(chosen)
-    details = _plain_records(_register_details(register).iloc[positions], None)
-    columns = register_columns(register.projects, chosen)
-    keys = None if only is None else {_id_key(listing[at]["project_id"]) for at in positions}
-    children = {t.schema.group or t.schema.name.lower(): _rows_by_project(frame, keys)
-                for t, frame in ((register.table(name), frame)
-                                 for name, frame in portfolio.children.items())
-                if t is not None}
-    # The RAID sheet's rows are the log ("raid_log"); "raid" is what the report shows of it.
-    if "raid" in children:
-        children["raid_log"] = children.pop("raid")
-    raid = project_raid(portfolio.raid, portfolio.projects.iloc[positions])
-    issues = _issues_by_project(register, validation)
-    projects = []
-    for record, detail, cells, figures in zip(records, details, columns, raid, strict=True):
-        key = _id_key(record["project_id"])
-        projects.append({**record, **detail, "columns": cells,
-                         **{group: rows.get(key, []) for group, rows in children.items()},
-                         "raid": figures, "issues": issues.get(record["row"], [])})
-    if changes is not None:
-        _add_changes(common, projects, summary, changes)
+    if changes is not None:  # the baseline is an input of every report: redone when it changes
+        common["baseline"] = {"as_of": changes.since.isoformat(), "source": changes.baseline}
+        summary["since"] = portfolio_since(changes)
     if trends is not None:
-        _add_trends(projects, summary, trends)
-    summary["watch_milestones"] = _watch_milestones(projects)
+        summary["trend"] = _trend(trends.get("portfolio"))
+    summary["watch_milestones"] = []  # filled in as the records are built, in this key order
     wanted = only is None if themes is None else themes
     summary["lesson_themes"] = lesson_themes(register, portfolio.as_of) if wanted else None
-    summary["red_projects"] = [p["project_id"] for p in projects
-                               if p["overall_rag"] == "Red" and p["phase"] != CLOSED]
-    return ReportData(common, projects, summary, report_stems(listing), listing, positions)
+    summary["red_projects"] = []
+    records = ProjectRecords(_RecordSource(register, validation, portfolio, listing, changes,
+                                           trends), positions, summary, size, whole=only is None)
+    return ReportData(common, [], summary, report_stems(listing), listing, positions, records)
+
+
+class ProjectRecords:
+    """The records of the projects at `positions`, built `size` at a time as they are asked
+    for: iterating yields each chunk's positions and records, in the register's order, and
+    adds each chunk's milestones to watch and red projects to the portfolio summary."""
+
+    def __init__(self, source: _RecordSource, positions: list[int], summary: dict[str, Any],
+                 size: int | None, whole: bool) -> None:
+        self.source, self.positions, self.summary = source, positions, summary
+        self.size = max(1, size or len(positions))
+        self.whole = whole  # every project: converted without selecting rows first
+
+    def has_issues(self, position: int) -> bool:
+        """Whether the project at this position has data issues (its record's `issues`),
+        known before its record is built."""
+        return bool(self.source.issues.get(self.source.listing[position]["row"]))
+
+    def __iter__(self) -> Iterator[tuple[list[int], list[dict[str, Any]]]]:
+        watch: list[dict[str, Any]] = []
+        for start in range(0, len(self.positions), self.size):
+            chunk = self.positions[start:start + self.size]
+            every = self.whole and len(chunk) == len(self.source.listing)
+            records = self.source.build(None if every else chunk)
+            watch += _watched_milestones(records)
+            self.summary["red_projects"] += [p["project_id"] for p in records
+                                             if p["overall_rag"] == "Red" and p["phase"] != CLOSED]
+            yield chunk, records
+        self.summary["watch_milestones"] = _watch_milestones(watch)
+
+
+class _RecordSource:
+    """What every project record is built from, prepared once per register: the records of
+    any projects are then built from it (`build`), converting their cells alone."""
+
+    def __init__(self, register: Register, validation: Validation, portfolio: Rollup,
+                 listing: list[dict[str, Any]], changes: Changes | None,
+                 trends: dict[str, Any] | None) -> None:
+        self.register, self.portfolio, self.listing = register, portfolio, listing
+        self.changes = changes
+        self.trends = None if trends is None else trends.get("projects") or {}
+        self.details = _register_details(register)
+        children = {t.schema.group or t.schema.name.lower(): _ChildRows(t, frame)
+                    for t, frame in ((register.table(name), frame)
+                                     for name, frame in portfolio.children.items())
+                    if t is not None}
+        # The RAID sheet's rows are the log ("raid_log"); "raid" is what the report shows of it.
+        if "raid" in children:
+            children["raid_log"] = children.pop("raid")
+        self.children = children
+        self.issues = _issues_by_project(register, validation)
+
+    def build(self, positions: list[int] | None) -> list[dict[str, Any]]:
+        """The records of the projects at these positions (None: every project's)."""
+        at = list(range(len(self.listing))) if positions is None else positions
+        records = self.portfolio.per_project(positions)
+        details = _plain_records(self.details.iloc[at], None)
+        columns = register_columns(self.register.projects, positions)
+        keys = None if positions is None else {_id_key(self.listing[i]["project_id"])
+                                               for i in at}
+        children = {group: rows.by_project(keys) for group, rows in self.children.items()}
+        raid = project_raid(self.portfolio.raid, self.portfolio.projects.iloc[at])
+        projects = []
+        for record, detail, cells, figures in zip(records, details, columns, raid, strict=True):
+            key = _id_key(record["project_id"])
+            projects.append({**record, **detail, "columns": cells,
+                             **{group: rows.get(key, []) for group, rows in children.items()},
+                             "raid": figures, "issues": self.issues.get(record["row"], [])})
+        for project in projects:
+            if self.changes is not None:
+                project["since"] = project_since(self.changes, project["project_id"])
+            if self.trends is not None:
+                project["trend"] = _trend(self.trends.get(str(project["project_id"])))
+        return projects
 
 
 LESSON_THEMES_SHOWN = 8  # the portfolio summary's largest recurring themes
@@ -292,27 +365,13 @@ def lesson_themes(register: Register, as_of: dt.date) -> list[dict[str, Any]] | 
     return [t.to_dict() for t in found[:LESSON_THEMES_SHOWN]]
 
 
-def _add_changes(common: dict[str, Any], projects: list[dict[str, Any]],
-                 summary: dict[str, Any], changes: Changes) -> None:
-    """The baseline is an input of every report: a report is redone when it changes."""
-    common["baseline"] = {"as_of": changes.since.isoformat(), "source": changes.baseline}
-    for project in projects:
-        project["since"] = project_since(changes, project["project_id"])
-    summary["since"] = portfolio_since(changes)
-
-
 TREND_MIN_SNAPSHOTS = 3  # fewer points make no trend worth a chart
 
 
-def _add_trends(projects: list[dict[str, Any]], summary: dict[str, Any],
-                trends: dict[str, Any]) -> None:
-    """The history's trends, where there are enough snapshots to draw one."""
-    portfolio = trends.get("portfolio") or []
-    summary["trend"] = portfolio if len(portfolio) >= TREND_MIN_SNAPSHOTS else None
-    series = trends.get("projects") or {}
-    for project in projects:
-        points = series.get(str(project["project_id"])) or []
-        project["trend"] = points if len(points) >= TREND_MIN_SNAPSHOTS else None
+def _trend(points: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """The history's trend, where there are enough snapshots to draw one."""
+    points = points or []
+    return points if len(points) >= TREND_MIN_SNAPSHOTS else None
 
 
 def _register_details(register: Register) -> pd.DataFrame:
@@ -386,11 +445,15 @@ def exceptions(portfolio: Rollup) -> list[dict[str, Any]]:
     return portfolio.exceptions()
 
 
-def _watch_milestones(projects: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Milestones overdue or due within the roll-up's due-soon window, soonest first."""
-    watch = [{**m, "project_id": p["project_id"], "project_name": p["project_name"]}
-             for p in projects for m in p.get("milestones", []) if m["overdue"] or m["due_soon"]]
-    return sorted(watch, key=lambda m: (m["expected_date"] or "", m["project_id"] or ""))
+def _watched_milestones(projects: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """These projects' milestones overdue or due within the roll-up's due-soon window."""
+    return [{**m, "project_id": p["project_id"], "project_name": p["project_name"]}
+            for p in projects for m in p.get("milestones", []) if m["overdue"] or m["due_soon"]]
+
+
+def _watch_milestones(watched: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The milestones to watch, soonest first (a stable sort: register order within a day)."""
+    return sorted(watched, key=lambda m: (m["expected_date"] or "", m["project_id"] or ""))
 
 
 def _id_key(project_id: object) -> str:
@@ -404,23 +467,37 @@ def _plain_records(frame: pd.DataFrame, fields: Iterable[str] | None) -> list[di
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
-def _rows_by_project(frame: pd.DataFrame,
-                     keys: set[str] | None = None) -> dict[str, list[dict]]:
-    """A child sheet's rows as records, grouped by their project (of the projects whose
-    `_id_key` is in `keys`, when given: the other rows are not converted); dropdowns show the
-    organisation's words."""
-    if keys is not None:  # each distinct ID keyed once; blanks (None) are code -1, last
-        codes, ids = pd.factorize(plain_column("project_id", frame["project_id"]).to_numpy())
-        inside = np.array([_id_key(i) in keys for i in [*ids, None]], dtype=bool)
-        frame = frame[inside[codes]]
-    words = {c.removesuffix("_label"): frame[c] for c in frame.columns if c.endswith("_label")}
-    shown = frame.assign(**words).drop(columns=[f"{k}_label" for k in words])
-    if "slip_days" in shown:
-        shown = shown.assign(slip_days=shown["slip_days"].astype("Int64"))
-    grouped: dict[str, list[dict]] = {}
-    for record in _plain_records(shown, None):
-        grouped.setdefault(_id_key(record["project_id"]), []).append(record)
-    return grouped
+class _ChildRows:
+    """A child sheet's rows (milestones, lessons, the RAID log), their Project IDs keyed once,
+    so that the rows of any projects are selected without converting the others."""
+
+    def __init__(self, table: Table, frame: pd.DataFrame) -> None:
+        self.table, self.frame = table, frame  # the frame's rows are the table's, in order
+        # each distinct ID keyed once; blanks (None) are code -1, last
+        self.codes, ids = pd.factorize(
+            plain_column("project_id", frame["project_id"]).to_numpy())
+        self.keys = [_id_key(i) for i in [*ids, None]]
+
+    def by_project(self, keys: set[str] | None = None) -> dict[str, list[dict]]:
+        """The rows as records, grouped by their project (of the projects whose `_id_key` is
+        in `keys`, when given: the other rows are not converted); dropdowns show the
+        organisation's words, and `columns` holds every cell of the row by header text, as
+        a project's does (`register_columns`)."""
+        frame, rows = self.frame, None
+        if keys is not None:
+            inside = np.array([key in keys for key in self.keys], dtype=bool)[self.codes]
+            frame, rows = frame[inside], np.flatnonzero(inside).tolist()
+        words = {c.removesuffix("_label"): frame[c] for c in frame.columns
+                 if c.endswith("_label")}
+        shown = frame.assign(**words).drop(columns=[f"{k}_label" for k in words])
+        if "slip_days" in shown:
+            shown = shown.assign(slip_days=shown["slip_days"].astype("Int64"))
+        grouped: dict[str, list[dict]] = {}
+        cells = register_columns(self.table, rows)
+        for record, columns in zip(_plain_records(shown, None), cells, strict=True):
+            record["columns"] = columns
+            grouped.setdefault(_id_key(record["project_id"]), []).append(record)
+        return grouped
 
 
 def _issues_by_project(register: Register, validation: Validation) -> dict[int, list[dict]]:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from registers import AS_OF
 from test_excel import edit, press, set_setting
@@ -226,3 +228,99 @@ def test_placement_and_the_excel_row_limit() -> None:
     per_day = {AS_OF: 500_000, LATER: 500_000}
     assert fitting([AS_OF] * 1_000_000, 48_576, per_day) == {AS_OF}
     assert fitting([AS_OF] * 1_000_000, 48_575, per_day) == set()
+
+
+def reads_while(monkeypatch: pytest.MonkeyPatch, path: Path, button: str,
+                **options: Any) -> tuple[Any, dict[str, list[tuple[int, int, int, int]]]]:
+    """Press the button, recording every range whose values the remote engine's book hands
+    over: per sheet, (first row, last row, first column, last column)."""
+    from xlwings.pro import _xlremote
+
+    handed: dict[str, list[tuple[int, int, int, int]]] = {}
+    value = _xlremote.Range.raw_value
+
+    def counted(cells: Any) -> Any:
+        rows, columns = cells.shape
+        handed.setdefault(cells.sheet.name, []).append(
+            (cells.row, cells.row + rows - 1, cells.column, cells.column + columns - 1))
+        return value.fget(cells)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_xlremote.Range, "raw_value", property(counted, value.fset))
+        pressed = press(path, button, **options)
+    return pressed, handed
+
+
+def rows_of(book: Any, sheet: str, day: dt.date) -> set[int]:
+    """The rows of a History <sheet> sheet of the roll-up as of that day."""
+    return {cell.row for cell in book[sheet]["A"] if cell.value == day.isoformat()}
+
+
+def rows_read(ranges: list[tuple[int, int, int, int]], columns: set[int]) -> set[int]:
+    """The rows of which any column outside `columns` was read."""
+    return {row for r1, r2, c1, c2 in ranges for row in range(r1, r2 + 1)
+            if set(range(c1, c2 + 1)) - columns}
+
+
+def test_the_buttons_read_only_the_baseline_and_trend_rows_of_the_history_sheets(
+        register: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four weekly roll-ups on the History sheets; the fifth roll-up and a report read of each
+    History <sheet> sheet its header and as-of column, then the rows of the baseline (the
+    latest roll-up before the as-of date) alone, and for the report's trends, of History
+    Projects' earlier roll-ups only the trend's columns: never the whole sheet."""
+    from pmo_xl import excel
+
+    monkeypatch.setattr(excel, "open_report", lambda _path: None)
+    path = register
+    for week in range(4):
+        dated = edit(path, register.with_name(f"week{week}.xlsm"),
+                     set_setting("Report Date", AS_OF + dt.timedelta(days=7 * week)))
+        path = press(dated, "rollup_portfolio", name=f"week{week}").after
+    fifth = edit(path, register.with_name("week4.xlsm"),
+                 set_setting("Report Date", AS_OF + dt.timedelta(days=28)))
+    book = openpyxl.load_workbook(fifth)
+    header = [c.value for c in book["History Projects"][1]]
+    baseline = {sheet: rows_of(book, sheet, AS_OF + dt.timedelta(days=21))  # the fourth's
+                for sheet in ("History Projects", "History Milestones", "History Lessons")}
+
+    rolled, handed = reads_while(monkeypatch, fifth, "rollup_portfolio", name="week4")
+    assert "Changes since 21-Oct-2026" in rolled.alert["prompt"]
+    for sheet in ("History Projects", "History Milestones", "History Lessons"):
+        # Beyond column A (the dates), the header and the baseline's rows only.
+        assert rows_read(handed[sheet], {1}) - {1} == baseline[sheet], sheet
+    read = sum((r2 - r1 + 1) * (c2 - c1 + 1) for r1, r2, c1, c2 in handed["History Projects"])
+    whole = book["History Projects"].max_row * len(header)
+    assert read < whole / 2, (read, whole)
+    # The same changes as the command line finds on the same sheets, which it reads whole.
+    done = pmo_xl("changes", rolled.after, "--since", "previous", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    changes = rows(rolled.book(), "Changes")
+    table = changes[changes.index(CHANGES_HEADER) + 1:]
+    assert [(row[0], row[3], row[4], row[5]) for row in table if row[6] != "warning"] == [
+        (p["project_id"], c["field"], c["from"], c["to"])
+        for p in json.loads(done.stdout)["projects"] for c in p["changes"]]
+
+    reported, handed = reads_while(monkeypatch, fifth, "generate_report",
+                                   active_sheet="Projects", selection="C2", name="report")
+    assert reported.alert["mode"] == "info", reported.alert
+    trend = {1, *(header.index(name) + 1 for name in ("project_id", "overall_rag", "cpi",
+                                                        "spi"))}
+    assert rows_read(handed["History Projects"], trend) - {1} == baseline["History Projects"]
+    earlier = set(range(2, min(baseline["History Projects"])))
+    assert rows_read(handed["History Projects"], {1}) - {1} >= earlier  # their trend columns
+    for sheet in ("History Milestones", "History Lessons"):
+        assert rows_read(handed[sheet], {1}) - {1} == baseline[sheet], sheet
+    # The report the command line writes from the same sheets, read whole: the same page.
+    cli = fifth.with_name("cli")
+    done = pmo_xl("report", fifth, "--project", "PRJ-0001", "--since", "previous", "--format",
+                  "html", "--out", cli, "--kind", "status")
+    assert done.returncode == 0, done.stderr
+    [ours] = fifth.parent.glob("Reports/PRJ-0001-*.html")
+    [theirs] = cli.glob("PRJ-0001-*.html")
+    assert "over the last 4 snapshots" in ours.read_text("utf-8")
+    assert generated(ours) == generated(theirs)
+
+
+def generated(page: Path) -> str:
+    """A report's HTML without the minute it was generated."""
+    return re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} [A-Z+\-0-9]*", "", page.read_text("utf-8"))

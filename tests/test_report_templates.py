@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 from jinja2 import TemplateNotFound
-from registers import VALID_MILESTONE, project, register
+from registers import (
+    VALID_LESSON,
+    VALID_MILESTONE,
+    VALID_RAID,
+    grid,
+    project,
+    register,
+    settings_rows,
+    write_workbook,
+)
 from test_reports import _require_engine  # one rule: skip locally, fail in CI
 
 from pmo_xl.batch import write_reports
@@ -155,6 +164,44 @@ def test_templates_get_every_register_column_by_its_header(tmp_path: Path) -> No
     [second] = (tmp_path / "out").glob("PRJ-002-*.html")
     assert ("[Benefits Owner=None][Benefit Value=12.5][Gate Date=None]"
             in second.read_text(encoding="utf-8"))
+
+
+# A user's project template that prints each child row's own columns, by header text.
+_CHILD_COLUMNS = """{% extends "bundled:project.html.j2" %}{% block kind %}
+{% for m in project.milestones %}<M {{ m.columns["Milestone"] }}|{{ m.columns["Gate Owner"] }}|\
+{{ m.columns["Baseline Date"] }}|{{ m.columns | length }}>{% endfor %}
+{% for r in project.raid_log %}<R {{ r.columns["RAID ID"] }}|{{ r.columns["Probability"] }}>\
+{% endfor %}{% for l in project.lessons %}<L {{ l.columns["Lesson ID"] }}>{% endfor %}
+{% endblock %}"""
+
+
+def test_templates_get_every_column_of_each_child_sheets_row(tmp_path: Path) -> None:
+    """Milestones, RAID and lessons rows carry `columns` like the project's: a PMO's own
+    column on Milestones, which the standard does not know, shows in its own template."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "project.html.j2").write_text(_CHILD_COLUMNS, encoding="utf-8")
+    milestones = [{**VALID_MILESTONE, "Gate Owner": "Dee <Ops>"},
+                  {**VALID_MILESTONE, "Milestone": "Handover", "Gate Owner": None},
+                  {**VALID_MILESTONE, "Project ID": "PRJ-002", "Milestone": "Design",
+                   "Gate Owner": "Eve"}]
+    path = write_workbook(tmp_path / "Register.xlsx", {
+        "Projects": grid([project(), project(**{"Project ID": "PRJ-002",
+                                                "Project Name": "Second"})]),
+        "Milestones": grid(milestones, [*VALID_MILESTONE, "Gate Owner"]),
+        "Lessons": grid([VALID_LESSON], list(VALID_LESSON)),
+        "RAID": grid([VALID_RAID], list(VALID_RAID)), "Settings": settings_rows()})
+    out = tmp_path / "out"
+    assert main(["report", str(path), "--out", str(out), "--format", "html", "--all",
+                 "--templates", str(templates)]) == 0
+    first = _project_html(out)
+    # Each row its own cells only, in the sheet's order, the PMO's column after the
+    # standard's, escaped as text; dates as ISO dates, blanks as None, whole numbers as int.
+    assert ("<M Go-live|Dee &lt;Ops&gt;|2026-12-01|6><M Handover|None|2026-12-01|6>"
+            in first)
+    assert "<M Design" not in first and "<R R-1|3>" in first and "<L LL-1>" in first
+    [second] = out.glob("PRJ-002-*.html")
+    assert "<M Design|Eve|2026-12-01|6>" in second.read_text(encoding="utf-8")
 
 
 def _pages(path: Path) -> list[str]:
