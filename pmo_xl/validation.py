@@ -181,10 +181,9 @@ class _Findings:
     def frame(self) -> pd.DataFrame:
         """The findings as one DataFrame, sorted by sheet, row, column and rule."""
         c = self.columns
-        rank = {rule_id: n for n, rule_id in enumerate(sorted(set(c["rule"])))}
-        order = np.lexsort((np.array([rank[r] for r in c["rule"]], dtype=int),
-                            np.array(c["_col"], dtype=int), np.array(c["row"], dtype=int),
-                            np.array(c["_sheet"], dtype=int)))  # the last key sorts first
+        # Each key by its rank among its values: a column letter of a notice's cell may
+        # number beyond 64 bits, and the rules are text.
+        order = np.lexsort([_ranks(c[key]) for key in ("rule", "_col", "row", "_sheet")])
         # One block of objects: columns built one by one as text would cost more than this.
         block = np.empty((len(order), len(FINDING_FIELDS)), dtype=object)
         for i, name in enumerate(FINDING_FIELDS):
@@ -192,6 +191,12 @@ class _Findings:
         frame = pd.DataFrame(block[order], columns=list(FINDING_FIELDS), dtype=object)
         frame["row"] = frame["row"].astype(int)
         return frame
+
+
+def _ranks(values: list) -> np.ndarray:
+    """Each value's rank among the distinct values, for a numpy sort key."""
+    rank = {value: n for n, value in enumerate(sorted(set(values)))}
+    return np.array([rank[value] for value in values], dtype=np.int64)
 
 
 def _flags(mask: pd.Series | np.ndarray) -> np.ndarray:
