@@ -14,7 +14,10 @@ file that any SQLite tool, pandas or Power BI (through ODBC) can open:
   table, its earlier snapshots without figures);
 * one table per sheet (`projects`, `milestones`, `lessons`, ...: `sheets` maps them to the
   standard's sheet names), one row per register row per snapshot, a column per field; a
-  field a later standard adds becomes a new column (earlier snapshots hold NULL there).
+  field a later standard adds becomes a new column (earlier snapshots hold NULL there);
+* `columnar`: the same rows once more, each (as-of date, sheet) as one compressed Arrow
+  blob, which export, load and trends read (schema 3; `history_columnar` says why and how;
+  a snapshot recorded before schema 3 is read from its row tables).
 
 Every snapshot is written in one transaction in WAL mode, so a killed process or a full disk
 leaves the earlier history intact, and two processes recording different dates both land.
@@ -37,10 +40,11 @@ import pandas as pd
 
 from . import __version__
 from .errors import RegisterError
+from .history_columnar import Chunk, TidyTable, chunk_of_blob, chunk_of_rows, encode
 from .metrics import Rollup, child_frame, plain_column, project_metrics, resolve_as_of, rollup
 from .reader import Register
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 HISTORY_SUFFIX = ".history.sqlite"
 BUSY_TIMEOUT_S = 30  # a second process recording at the same moment waits this long
 
@@ -165,6 +169,9 @@ class History:
                        ":register_sha256, :pmo_xl_version, :projects)", info)
             for sheet, frame in snapshot.sheets.items():
                 _insert_rows(db, sheet, day, frame)
+                copy = encode(frame)
+                if copy is not None:  # else read from the row table (a column mixes kinds)
+                    db.execute("INSERT INTO columnar VALUES (?, ?, ?)", (day, sheet, copy))
             db.executemany("INSERT INTO portfolio VALUES (?, ?, ?)",
                            [(day, k, v) for k, v in snapshot.portfolio.items()])
 
@@ -191,10 +198,9 @@ class History:
             raise RegisterError(self.path, f"no snapshot as of {as_of.isoformat()}: `pmo-xl "
                                            "history list` shows the dates it holds")
         sheets = {}
-        for sheet, table in self._query("SELECT sheet, table_name FROM sheets"):
+        for sheet in self._tables():
             wanted = None if fields is None or sheet not in fields else fields[sheet]
-            sheets[sheet] = self._frame(table, "WHERE as_of = ?", (as_of.isoformat(),),
-                                        wanted)
+            sheets[sheet] = self.tidy(sheet, [as_of.isoformat()], wanted).plain()
         return Snapshot(info, sheets)
 
     def trend(self, until: dt.date, last: int = 12) -> list[dict[str, object]]:
@@ -211,25 +217,58 @@ class History:
     def project_trends(self, until: dt.date, last: int = 12) -> dict[str, list[dict]]:
         """Per project, its Overall RAG, CPI and SPI in the latest `last` snapshots."""
         days = [s.as_of.isoformat() for s in self.snapshots() if s.as_of <= until][-last:]
-        table = dict(self._query("SELECT sheet, table_name FROM sheets")).get("Projects")
-        if not days or table is None:
+        if not days or "Projects" not in self._tables():
             return {}
-        marks = ", ".join("?" * len(days))
-        names = ("as_of", "project_id", "overall_rag", "cpi", "spi")
-        rows = self._query(f"SELECT {', '.join(map(_quote, names))} FROM {_quote(str(table))} "
-                           f"WHERE as_of IN ({marks}) ORDER BY as_of, rowid", tuple(days))
+        names = ("project_id", "overall_rag", "cpi", "spi")
+        tidy = self.tidy("Projects", days, names)
+        blank = np.full(len(tidy), None, dtype=object)
+        columns = [tidy.plain_column(n) if n in tidy.names else blank for n in ("as_of", *names)]
         series: dict[str, list[dict]] = {}
-        for day, pid, rag, cpi, spi in rows:
+        for day, pid, rag, cpi, spi in zip(*columns, strict=True):
             series.setdefault(str(pid), []).append(
                 {"as_of": day, "overall_rag": rag, "cpi": cpi, "spi": spi})
         return series
 
     def export(self, sheet: str = "Projects") -> pd.DataFrame:
-        """One tidy table of a sheet over every snapshot: as_of first, then every field."""
-        table = dict(self._query("SELECT sheet, table_name FROM sheets")).get(sheet)
+        """One tidy table of a sheet over every snapshot: as_of first, then every field, as
+        plain values (`export_table` gives it typed and as CSV too)."""
+        return self.export_table(sheet).plain()
+
+    def export_table(self, sheet: str = "Projects") -> TidyTable:
+        """A sheet over every snapshot, oldest first, read from the columnar copies."""
+        return self.tidy(sheet, [s.as_of.isoformat() for s in self.snapshots()])
+
+    def tidy(self, sheet: str, days: list[str], fields: Iterable[str] | None = None
+             ) -> TidyTable:
+        """A sheet's rows of the given snapshots (as_of first, then every field or those of
+        `fields` the store has), each from its columnar copy or, lacking one, its rows."""
+        table = self._tables().get(sheet)
         if table is None:
-            return pd.DataFrame({"as_of": []})
-        return self._frame(table, "ORDER BY as_of, rowid", ())
+            return TidyTable(["as_of"], [])
+        try:
+            names = self._columns(table, fields)
+            flags = {row[0] for row in self._db.execute(
+                "SELECT field FROM flags WHERE table_name = ?", (table,))}
+            marks = ", ".join("?" * len(days))
+            copies = dict(self._db.execute(
+                f"SELECT as_of, data FROM columnar WHERE sheet = ? AND as_of IN ({marks})",
+                (sheet, *days)).fetchall())
+        except sqlite3.Error as error:
+            raise _store_error(self.path, error) from None
+        return TidyTable(names, [self._chunk(table, day, copies.get(day), names, flags)
+                                 for day in days])
+
+    def _chunk(self, table: str, day: str, copy: bytes | None, names: list[str],
+               flags: set[str]) -> Chunk:
+        if copy is not None:
+            return chunk_of_blob(day, copy, names, flags)
+        return chunk_of_rows(day, self._frame(table, "WHERE as_of = ? ORDER BY rowid", (day,),
+                                              names))
+
+    def _tables(self) -> dict[str, str]:
+        """The table of each sheet the store holds, by the standard's sheet name."""
+        return {str(sheet): str(table) for sheet, table in
+                self._query("SELECT sheet, table_name FROM sheets")}
 
     def _frame(self, table: str, where: str, params: tuple[object, ...],
                fields: Iterable[str] | None = None) -> pd.DataFrame:
@@ -316,9 +355,16 @@ def _add_portfolio_v2(db: sqlite3.Connection) -> None:
                "figure))")
 
 
+def _add_columnar_v3(db: sqlite3.Connection) -> None:
+    # Earlier snapshots get no copy: they are read from their row tables, as before.
+    db.execute("CREATE TABLE columnar (as_of TEXT NOT NULL REFERENCES snapshots(as_of) ON "
+               "DELETE CASCADE, sheet TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY "
+               "(as_of, sheet))")
+
+
 # Version n's entry turns a store of version n - 1 into version n.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1,
-                                                                2: _add_portfolio_v2}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _create_v1, 2: _add_portfolio_v2, 3: _add_columnar_v3}
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
