@@ -83,6 +83,26 @@ def test_each_sheet_of_each_snapshot_has_one_copy_any_arrow_reader_opens(
         assert table.to_pylist() == snapshot.sheets[sheet].to_dict("records")
 
 
+def test_the_row_tables_hold_each_cell_with_its_sql_type(weeks: tuple[Path, Path],
+                                                        tmp_path: Path) -> None:
+    """Blanks are NULL (bound as NaN, which SQLite stores as NULL), flags 0/1, numbers and
+    text as themselves: what any SQL tool sees."""
+    store = tmp_path / "h.sqlite"
+    snapshot = take_snapshot(read_register(weeks[1]))
+    with History(store) as history:
+        history.record(snapshot)
+        tables = history._tables()
+    sql_type = {type(None): "null", str: "text", int: "integer", bool: "integer",
+                float: "real"}
+    with sqlite3.connect(store) as db:
+        for sheet, frame in snapshot.sheets.items():
+            for name in frame.columns:
+                stored = db.execute(f'SELECT typeof("{name}"), "{name}" FROM '
+                                    f'"{tables[sheet]}" ORDER BY rowid').fetchall()
+                assert [t for t, _ in stored] == [sql_type[type(v)] for v in frame[name]]
+                assert [v for _, v in stored] == frame[name].tolist(), name  # True == 1
+
+
 def test_export_and_load_from_copies_equal_the_row_tables(weeks: tuple[Path, Path],
                                                           tmp_path: Path) -> None:
     with History(tmp_path / "h.sqlite") as history:
