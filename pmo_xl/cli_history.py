@@ -130,25 +130,12 @@ def _export(table: Any, fmt: str, out: Path) -> None:
         data = table.csv()
     else:
         buffer = io.BytesIO()
-        _typed(table.typed()).to_parquet(buffer, index=False)
+        table.typed().to_parquet(buffer, index=False)
         data = buffer.getvalue()
     try:
         write_atomic(out, data)
     except OSError as error:
         raise OutputError(out, f"cannot be written: {os_reason(error)}") from None
-
-
-def _typed(table: Any) -> Any:
-    """Parquet wants one type per column: numbers and flags keep theirs, the rest is text."""
-    import pandas as pd
-
-    typed = {}
-    for name, values in table.items():
-        converted = values.infer_objects()
-        if converted.dtype == object:
-            converted = values.astype("string")
-        typed[name] = converted
-    return pd.DataFrame(typed)
 
 
 def changes_command(args: argparse.Namespace, read: Any, print_json: Any) -> int:

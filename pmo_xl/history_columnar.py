@@ -93,13 +93,16 @@ def chunk_of_blob(as_of: str, blob: bytes, names: Collection[str], flags: Collec
                   ) -> Chunk:
     """A snapshot's columnar copy, only the named columns decompressed."""
     source = pa.py_buffer(blob)
-    schema = pa.ipc.open_file(source).schema
-    wanted = [i for i, name in enumerate(schema.names) if name in names]
-    options = pa.ipc.IpcReadOptions(included_fields=wanted)
-    table = pa.ipc.open_file(source, options=options).read_all()
-    columns = {name: _flag(column.combine_chunks()) if name in flags
-               else column.combine_chunks()
-               for name, column in zip(table.column_names, table.columns, strict=True)}
+    reader = pa.ipc.open_file(source)
+    wanted = [i for i, name in enumerate(reader.schema.names) if name in names]
+    if len(wanted) < len(reader.schema.names):
+        options = pa.ipc.IpcReadOptions(included_fields=wanted)
+        reader = pa.ipc.open_file(source, options=options)
+    table = reader.read_all()
+    columns = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        values = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+        columns[name] = _flag(values) if name in flags else values
     return Chunk(as_of, table.num_rows, columns)
 
 
@@ -147,8 +150,9 @@ class TidyTable:
         return np.concatenate(pieces) if pieces else np.empty(0, dtype=object)
 
     def typed(self) -> pd.DataFrame:
-        """Columns of one type each where every snapshot's has one (whole numbers among
-        fractions as fractions), else plain values: what pandas infers of the plain table."""
+        """One type per column, as the Parquet export has always had them: numbers and
+        flags keep theirs (whole numbers among fractions become fractions, whole numbers
+        with blanks too), the rest is text ("True"/"False" for flags with blanks)."""
         return pd.DataFrame({name: self._typed_column(name) for name in self.names},
                             index=pd.RangeIndex(len(self)), columns=self.names)
 
@@ -161,8 +165,14 @@ class TidyTable:
             if len(kinds) <= 1:
                 kind = kinds.pop() if kinds else pa.null()
                 column = pa.chunked_array([piece.cast(kind) for piece in pieces], kind)
+                if pa.types.is_null(kind):  # blank throughout: text
+                    return _text(pa.nulls(len(column), pa.string()))
+                if pa.types.is_boolean(kind) and column.null_count:
+                    return _text(pc.if_else(column, "True", "False"))
                 return column.to_pandas()
-        return pd.Series(self.plain_column(name), dtype=object)
+        # What pandas infers of plain values; objects of mixed kinds are written as text.
+        inferred = pd.Series(self.plain_column(name), dtype=object).infer_objects()
+        return inferred.astype("string") if inferred.dtype == object else inferred
 
     def csv(self) -> bytes:
         """The table as CSV, UTF-8: what pandas' `to_csv(index=False)` writes of `plain()`
@@ -182,6 +192,11 @@ class TidyTable:
         offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
         start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
         return lines.buffers()[2].to_pybytes()[start:stop]
+
+
+def _text(values: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """Text as pandas' "string" type holds it (what `astype("string")` gives)."""
+    return pd.Series(pd.array(values, dtype=pd.StringDtype("pyarrow")))
 
 
 def plain_values(piece: Piece) -> np.ndarray:
