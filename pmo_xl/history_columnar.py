@@ -177,21 +177,42 @@ class TidyTable:
     def csv(self) -> bytes:
         """The table as CSV, UTF-8: what pandas' `to_csv(index=False)` writes of `plain()`
         (blanks empty, flags True/False, numbers as Python prints them, text quoted only when
-        it holds a comma, a quote or a line break), written snapshot by snapshot in C."""
+        it holds a comma, a quote or a line break), written column by column in C."""
         header = io.StringIO()
         csv.writer(header, lineterminator="\n").writerow(self.names)
-        parts = [header.getvalue().encode("utf-8")]
-        parts += [self._csv_lines(chunk) for chunk in self.chunks if chunk.rows]
+        parts: list[bytes | memoryview] = [header.getvalue().encode("utf-8")]
+        columns = [self._csv_column(name) for name in self.names]
+        start = 0
+        for chunk in self.chunks:  # a snapshot at a time: no text array beyond 2 GB
+            if chunk.rows:
+                parts.append(_lines([column.slice(start, chunk.rows) for column in columns]))
+                start += chunk.rows
         return b"".join(parts)
 
-    def _csv_lines(self, chunk: Chunk) -> bytes:
-        cells = [csv_cells(chunk.piece(name)) for name in self.names]
-        rows = pc.binary_join_element_wise(*cells, ",", null_handling="replace",
-                                           null_replacement="")
-        lines = pc.binary_join_element_wise(rows, "", "\n")  # each row, then a line break
-        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
-        start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
-        return lines.buffers()[2].to_pybytes()[start:stop]
+    def _csv_column(self, name: str) -> pa.Array:
+        """A column's cells as CSV text over every snapshot: at once when the snapshots hold
+        one kind there, else snapshot by snapshot (5 stays "5" among fractions)."""
+        pieces = [chunk.piece(name) for chunk in self.chunks]
+        kinds = {piece.type if isinstance(piece, pa.Array) else None for piece in pieces}
+        kinds.discard(pa.null())
+        if len(kinds) == 1 and None not in kinds:
+            kind = kinds.pop()
+            texts = csv_cells(pa.concat_arrays([piece.cast(kind) for piece in pieces]))
+        else:
+            texts = pa.concat_arrays([csv_cells(piece) for piece in pieces] or
+                                     [pa.array([], pa.string())])
+        # Blanks as empty text now: joining cells without nulls to look for is twice as fast.
+        return pc.fill_null(texts, "")
+
+
+def _lines(cells: Sequence[pa.Array]) -> memoryview:
+    """Rows of CSV cells (no nulls) joined into lines: the bytes of the text buffer, not a
+    copy."""
+    last = pc.binary_join_element_wise(cells[-1], "\n", "")
+    lines = pc.binary_join_element_wise(*cells[:-1], last, ",")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
+    start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return memoryview(lines.buffers()[2])[start:stop]
 
 
 def _text(values: pa.Array | pa.ChunkedArray) -> pd.Series:
@@ -231,7 +252,10 @@ def csv_cells(piece: Piece) -> pa.Array:
     if pa.types.is_boolean(kind):
         return pc.if_else(piece, "True", "False")
     if pa.types.is_floating(kind):
-        return float_texts(piece)
+        # Each distinct number written once: over weeks of snapshots budgets, costs and
+        # ratios repeat (at 52 weeks of 10k projects, 3,000 distinct budgets in 520,000).
+        distinct = pc.dictionary_encode(piece)
+        return float_texts(distinct.dictionary).take(distinct.indices)
     return pc.cast(piece, pa.string())
 
 
