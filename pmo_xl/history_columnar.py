@@ -141,6 +141,8 @@ class TidyTable:
 
     def plain(self) -> pd.DataFrame:
         """Plain Python values (text, int, float, bool; None for blanks), object columns."""
+        if not self.chunks:
+            return _empty(self.names)
         return pd.DataFrame({name: pd.Series(self.plain_column(name), dtype=object)
                              for name in self.names}, index=pd.RangeIndex(len(self)),
                             columns=self.names)
@@ -153,6 +155,8 @@ class TidyTable:
         """One type per column, as the Parquet export has always had them: numbers and
         flags keep theirs (whole numbers among fractions become fractions, whole numbers
         with blanks too), the rest is text ("True"/"False" for flags with blanks)."""
+        if not self.chunks:
+            return _empty(self.names)
         return pd.DataFrame({name: self._typed_column(name) for name in self.names},
                             index=pd.RangeIndex(len(self)), columns=self.names)
 
@@ -213,6 +217,12 @@ def _lines(cells: Sequence[pa.Array]) -> memoryview:
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
     start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
     return memoryview(lines.buffers()[2])[start:stop]
+
+
+def _empty(names: Sequence[str]) -> pd.DataFrame:
+    """No snapshot: empty columns as pandas makes them (the export of a sheet the store
+    does not hold has always been so)."""
+    return pd.DataFrame({name: [] for name in names})
 
 
 def _text(values: pa.Array | pa.ChunkedArray) -> pd.Series:

@@ -121,11 +121,18 @@ def test_export_and_load_from_copies_equal_the_row_tables(weeks: tuple[Path, Pat
             history.record(take_snapshot(read_register(path)))
         for sheet in SHEETS:
             _assert_exports_match_rows(history, sheet)
+        assert "RAID" not in history._tables()  # these registers keep no RAID log
+        absent = history.export_table("RAID")
         loaded = history.load(WEEK_1)
         for sheet in SHEETS:
             rows = _rows_export(history, sheet)
             _assert_same_cells(loaded.sheets[sheet],
                                rows[rows["as_of"] == WEEK_1.isoformat()].reset_index(drop=True))
+    before = pd.DataFrame({"as_of": []})  # what export gave of a sheet the store lacks
+    pd.testing.assert_frame_equal(absent.plain(), before)
+    got, want = _parquet(absent.typed()), _parquet(_typed(before))
+    assert got.schema.equals(want.schema, check_metadata=True) and got.equals(want)
+    assert absent.csv() == before.to_csv(index=False).encode("utf-8")
 
 
 def _snapshot(day: dt.date, frame: pd.DataFrame) -> Snapshot:
