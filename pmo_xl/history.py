@@ -200,14 +200,15 @@ class History:
         """The snapshot of that date; with `fields`, of each sheet named there only those
         columns (and as_of; the ones the store has), of the other sheets every column. A
         comparison reads a few of a snapshot's columns: the rest is not fetched."""
-        info = self.info(as_of)
-        if info is None:
-            raise RegisterError(self.path, f"no snapshot as of {as_of.isoformat()}: `pmo-xl "
-                                           "history list` shows the dates it holds")
-        sheets = {}
-        for sheet in self._tables():
-            wanted = None if fields is None or sheet not in fields else fields[sheet]
-            sheets[sheet] = self.tidy(sheet, [as_of.isoformat()], wanted).plain()
+        with self._reading():
+            info = self.info(as_of)
+            if info is None:
+                raise RegisterError(self.path, f"no snapshot as of {as_of.isoformat()}: "
+                                               "`pmo-xl history list` shows the dates it holds")
+            sheets = {}
+            for sheet in self._tables():
+                wanted = None if fields is None or sheet not in fields else fields[sheet]
+                sheets[sheet] = self.tidy(sheet, [as_of.isoformat()], wanted).plain()
         return Snapshot(info, sheets)
 
     def trend(self, until: dt.date, last: int = 12) -> list[dict[str, object]]:
@@ -223,11 +224,12 @@ class History:
 
     def project_trends(self, until: dt.date, last: int = 12) -> dict[str, list[dict]]:
         """Per project, its Overall RAG, CPI and SPI in the latest `last` snapshots."""
-        days = [s.as_of.isoformat() for s in self.snapshots() if s.as_of <= until][-last:]
-        if not days or "Projects" not in self._tables():
-            return {}
         names = ("project_id", "overall_rag", "cpi", "spi")
-        tidy = self.tidy("Projects", days, names)
+        with self._reading():
+            days = [s.as_of.isoformat() for s in self.snapshots() if s.as_of <= until][-last:]
+            if not days or "Projects" not in self._tables():
+                return {}
+            tidy = self.tidy("Projects", days, names)
         blank = np.full(len(tidy), None, dtype=object)
         columns = [tidy.plain_column(n) if n in tidy.names else blank for n in ("as_of", *names)]
         series: dict[str, list[dict]] = {}
@@ -243,15 +245,21 @@ class History:
 
     def export_table(self, sheet: str = "Projects") -> TidyTable:
         """A sheet over every snapshot, oldest first, read from the columnar copies."""
-        return self.tidy(sheet, [s.as_of.isoformat() for s in self.snapshots()])
+        with self._reading():
+            return self.tidy(sheet, [s.as_of.isoformat() for s in self.snapshots()])
 
     def tidy(self, sheet: str, days: list[str], fields: Iterable[str] | None = None
              ) -> TidyTable:
         """A sheet's rows of the given snapshots (as_of first, then every field or those of
         `fields` the store has), each from its columnar copy or, lacking one, its rows."""
-        table = self._tables().get(sheet)
-        if table is None:
-            return TidyTable(["as_of"], [])
+        with self._reading():
+            table = self._tables().get(sheet)
+            if table is None:
+                return TidyTable(["as_of"], [])
+            return self._tidy(table, sheet, days, fields)
+
+    def _tidy(self, table: str, sheet: str, days: list[str], fields: Iterable[str] | None
+              ) -> TidyTable:
         try:
             names = self._columns(table, fields)
             flags = {row[0] for row in self._db.execute(
@@ -306,6 +314,22 @@ class History:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as error:
             raise _store_error(self.path, error) from None
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """One read transaction around several queries: the store as it was at the first,
+        whatever another process records meanwhile (a WAL reader keeps its snapshot)."""
+        if self._db.in_transaction:
+            yield
+            return
+        try:
+            self._db.execute("BEGIN")
+        except sqlite3.Error as error:
+            raise _store_error(self.path, error) from None
+        try:
+            yield
+        finally:
+            self._db.rollback()  # it only read
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
