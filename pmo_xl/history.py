@@ -23,7 +23,7 @@ Every snapshot is written in one transaction in WAL mode, so a killed process or
 leaves the earlier history intact, and two processes recording different dates both land.
 `PRAGMA user_version` holds the schema version; `_MIGRATIONS` upgrade older stores.
 
-Writing the row tables is most of a snapshot's cost (10k projects: ~1.1M cells, ~0.9 s), and
+Writing the row tables is most of a snapshot's cost (10k projects: ~1.1M cells, 0.6–0.9 s), and
 nearly all of that is the sqlite3 module binding each cell (SQLite's own share is ~0.2 s).
 Blanks are bound as NaN (see `_bound`). Measured and left aside (2026-12-01): one JSON text
 per sheet inserted with `json_each` and `->>` (3.4 s instead of 1.0 s: SQLite 3.40 parses
