@@ -102,7 +102,7 @@ def history_command(args: argparse.Namespace, print_json: Any) -> int:
     with History(history_path(args), create=False) as history:
         if args.action == "list":
             return _list(history, args, print_json)
-        table = history.export(args.table)
+        table = history.export_table(args.table)
     _export(table, args.format, args.out)
     print(f"Wrote {len(table)} rows of {args.table} to {args.out}.")
     return 0
@@ -121,32 +121,21 @@ def _list(history: Any, args: argparse.Namespace, print_json: Any) -> int:
 
 
 def _export(table: Any, fmt: str, out: Path) -> None:
+    """The tidy table (a `history_columnar.TidyTable`) written as CSV or Parquet."""
     import io
 
     from .fileio import write_atomic
 
-    buffer = io.BytesIO()
     if fmt == "csv":
-        buffer.write(table.to_csv(index=False).encode("utf-8"))
+        data = table.csv()
     else:
-        _typed(table).to_parquet(buffer, index=False)
+        buffer = io.BytesIO()
+        table.typed().to_parquet(buffer, index=False)
+        data = buffer.getvalue()
     try:
-        write_atomic(out, buffer.getvalue())
+        write_atomic(out, data)
     except OSError as error:
         raise OutputError(out, f"cannot be written: {os_reason(error)}") from None
-
-
-def _typed(table: Any) -> Any:
-    """Parquet wants one type per column: numbers and flags keep theirs, the rest is text."""
-    import pandas as pd
-
-    typed = {}
-    for name, values in table.items():
-        converted = values.infer_objects()
-        if converted.dtype == object:
-            converted = values.astype("string")
-        typed[name] = converted
-    return pd.DataFrame(typed)
 
 
 def changes_command(args: argparse.Namespace, read: Any, print_json: Any) -> int:

@@ -14,11 +14,21 @@ file that any SQLite tool, pandas or Power BI (through ODBC) can open:
   table, its earlier snapshots without figures);
 * one table per sheet (`projects`, `milestones`, `lessons`, ...: `sheets` maps them to the
   standard's sheet names), one row per register row per snapshot, a column per field; a
-  field a later standard adds becomes a new column (earlier snapshots hold NULL there).
+  field a later standard adds becomes a new column (earlier snapshots hold NULL there);
+* `columnar`: the same rows once more, each (as-of date, sheet) as one compressed Arrow
+  blob, which export, load and trends read (schema 3; `history_columnar` says why and how;
+  a snapshot recorded before schema 3 is read from its row tables).
 
 Every snapshot is written in one transaction in WAL mode, so a killed process or a full disk
 leaves the earlier history intact, and two processes recording different dates both land.
 `PRAGMA user_version` holds the schema version; `_MIGRATIONS` upgrade older stores.
+
+Writing the row tables is most of a snapshot's cost (10k projects: ~1.1M cells, 0.6–0.9 s), and
+nearly all of that is the sqlite3 module binding each cell (SQLite's own share is ~0.2 s).
+Blanks are bound as NaN (see `_bound`). Measured and left aside (2026-12-01): one JSON text
+per sheet inserted with `json_each` and `->>` (3.4 s instead of 1.0 s: SQLite 3.40 parses
+each row's JSON again for every field), and `PRAGMA synchronous = NORMAL` (no difference
+beyond the noise, so commits keep their fsync).
 """
 
 from __future__ import annotations
@@ -37,10 +47,11 @@ import pandas as pd
 
 from . import __version__
 from .errors import RegisterError
+from .history_columnar import Chunk, TidyTable, chunk_of_blob, chunk_of_rows, encode
 from .metrics import Rollup, child_frame, plain_column, project_metrics, resolve_as_of, rollup
 from .reader import Register
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 HISTORY_SUFFIX = ".history.sqlite"
 BUSY_TIMEOUT_S = 30  # a second process recording at the same moment waits this long
 
@@ -165,6 +176,9 @@ class History:
                        ":register_sha256, :pmo_xl_version, :projects)", info)
             for sheet, frame in snapshot.sheets.items():
                 _insert_rows(db, sheet, day, frame)
+                copy = encode(frame)
+                if copy is not None:  # else read from the row table (a column mixes kinds)
+                    db.execute("INSERT INTO columnar VALUES (?, ?, ?)", (day, sheet, copy))
             db.executemany("INSERT INTO portfolio VALUES (?, ?, ?)",
                            [(day, k, v) for k, v in snapshot.portfolio.items()])
 
@@ -186,15 +200,15 @@ class History:
         """The snapshot of that date; with `fields`, of each sheet named there only those
         columns (and as_of; the ones the store has), of the other sheets every column. A
         comparison reads a few of a snapshot's columns: the rest is not fetched."""
-        info = self.info(as_of)
-        if info is None:
-            raise RegisterError(self.path, f"no snapshot as of {as_of.isoformat()}: `pmo-xl "
-                                           "history list` shows the dates it holds")
-        sheets = {}
-        for sheet, table in self._query("SELECT sheet, table_name FROM sheets"):
-            wanted = None if fields is None or sheet not in fields else fields[sheet]
-            sheets[sheet] = self._frame(table, "WHERE as_of = ?", (as_of.isoformat(),),
-                                        wanted)
+        with self._reading():
+            info = self.info(as_of)
+            if info is None:
+                raise RegisterError(self.path, f"no snapshot as of {as_of.isoformat()}: "
+                                               "`pmo-xl history list` shows the dates it holds")
+            sheets = {}
+            for sheet in self._tables():
+                wanted = None if fields is None or sheet not in fields else fields[sheet]
+                sheets[sheet] = self.tidy(sheet, [as_of.isoformat()], wanted).plain()
         return Snapshot(info, sheets)
 
     def trend(self, until: dt.date, last: int = 12) -> list[dict[str, object]]:
@@ -210,26 +224,66 @@ class History:
 
     def project_trends(self, until: dt.date, last: int = 12) -> dict[str, list[dict]]:
         """Per project, its Overall RAG, CPI and SPI in the latest `last` snapshots."""
-        days = [s.as_of.isoformat() for s in self.snapshots() if s.as_of <= until][-last:]
-        table = dict(self._query("SELECT sheet, table_name FROM sheets")).get("Projects")
-        if not days or table is None:
-            return {}
-        marks = ", ".join("?" * len(days))
-        names = ("as_of", "project_id", "overall_rag", "cpi", "spi")
-        rows = self._query(f"SELECT {', '.join(map(_quote, names))} FROM {_quote(str(table))} "
-                           f"WHERE as_of IN ({marks}) ORDER BY as_of, rowid", tuple(days))
+        names = ("project_id", "overall_rag", "cpi", "spi")
+        with self._reading():
+            days = [s.as_of.isoformat() for s in self.snapshots() if s.as_of <= until][-last:]
+            if not days or "Projects" not in self._tables():
+                return {}
+            tidy = self.tidy("Projects", days, names)
+        blank = np.full(len(tidy), None, dtype=object)
+        columns = [tidy.plain_column(n) if n in tidy.names else blank for n in ("as_of", *names)]
         series: dict[str, list[dict]] = {}
-        for day, pid, rag, cpi, spi in rows:
+        for day, pid, rag, cpi, spi in zip(*columns, strict=True):
             series.setdefault(str(pid), []).append(
                 {"as_of": day, "overall_rag": rag, "cpi": cpi, "spi": spi})
         return series
 
     def export(self, sheet: str = "Projects") -> pd.DataFrame:
-        """One tidy table of a sheet over every snapshot: as_of first, then every field."""
-        table = dict(self._query("SELECT sheet, table_name FROM sheets")).get(sheet)
-        if table is None:
-            return pd.DataFrame({"as_of": []})
-        return self._frame(table, "ORDER BY as_of, rowid", ())
+        """One tidy table of a sheet over every snapshot: as_of first, then every field, as
+        plain values (`export_table` gives it typed and as CSV too)."""
+        return self.export_table(sheet).plain()
+
+    def export_table(self, sheet: str = "Projects") -> TidyTable:
+        """A sheet over every snapshot, oldest first, read from the columnar copies."""
+        with self._reading():
+            return self.tidy(sheet, [s.as_of.isoformat() for s in self.snapshots()])
+
+    def tidy(self, sheet: str, days: list[str], fields: Iterable[str] | None = None
+             ) -> TidyTable:
+        """A sheet's rows of the given snapshots (as_of first, then every field or those of
+        `fields` the store has), each from its columnar copy or, lacking one, its rows."""
+        with self._reading():
+            table = self._tables().get(sheet)
+            if table is None:
+                return TidyTable(["as_of"], [])
+            return self._tidy(table, sheet, days, fields)
+
+    def _tidy(self, table: str, sheet: str, days: list[str], fields: Iterable[str] | None
+              ) -> TidyTable:
+        try:
+            names = self._columns(table, fields)
+            flags = {row[0] for row in self._db.execute(
+                "SELECT field FROM flags WHERE table_name = ?", (table,))}
+            marks = ", ".join("?" * len(days))
+            copies = dict(self._db.execute(
+                f"SELECT as_of, data FROM columnar WHERE sheet = ? AND as_of IN ({marks})",
+                (sheet, *days)).fetchall())
+        except sqlite3.Error as error:
+            raise _store_error(self.path, error) from None
+        return TidyTable(names, [self._chunk(table, day, copies.get(day), names, flags)
+                                 for day in days])
+
+    def _chunk(self, table: str, day: str, copy: bytes | None, names: list[str],
+               flags: set[str]) -> Chunk:
+        if copy is not None:
+            return chunk_of_blob(day, copy, names, flags)
+        return chunk_of_rows(day, self._frame(table, "WHERE as_of = ? ORDER BY rowid", (day,),
+                                              names))
+
+    def _tables(self) -> dict[str, str]:
+        """The table of each sheet the store holds, by the standard's sheet name."""
+        return {str(sheet): str(table) for sheet, table in
+                self._query("SELECT sheet, table_name FROM sheets")}
 
     def _frame(self, table: str, where: str, params: tuple[object, ...],
                fields: Iterable[str] | None = None) -> pd.DataFrame:
@@ -260,6 +314,22 @@ class History:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as error:
             raise _store_error(self.path, error) from None
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """One read transaction around several queries: the store as it was at the first,
+        whatever another process records meanwhile (a WAL reader keeps its snapshot)."""
+        if self._db.in_transaction:
+            yield
+            return
+        try:
+            self._db.execute("BEGIN")
+        except sqlite3.Error as error:
+            raise _store_error(self.path, error) from None
+        try:
+            yield
+        finally:
+            self._db.rollback()  # it only read
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -316,9 +386,16 @@ def _add_portfolio_v2(db: sqlite3.Connection) -> None:
                "figure))")
 
 
+def _add_columnar_v3(db: sqlite3.Connection) -> None:
+    # Earlier snapshots get no copy: they are read from their row tables, as before.
+    db.execute("CREATE TABLE columnar (as_of TEXT NOT NULL REFERENCES snapshots(as_of) ON "
+               "DELETE CASCADE, sheet TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY "
+               "(as_of, sheet))")
+
+
 # Version n's entry turns a store of version n - 1 into version n.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1,
-                                                                2: _add_portfolio_v2}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _create_v1, 2: _add_portfolio_v2, 3: _add_columnar_v3}
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
@@ -349,22 +426,36 @@ def _insert_rows(db: sqlite3.Connection, sheet: str, day: str, frame: pd.DataFra
     for name in frame.columns:
         if name not in have:
             db.execute(f"ALTER TABLE {_quote(table)} ADD COLUMN {_quote(name)}")
-    columns = [frame[name].tolist() for name in frame.columns]
-    flagged = [isinstance(_first(values), bool) for values in columns]
+    columns = {name: frame[name].to_numpy(dtype=object) for name in frame.columns}
+    flagged = [name for name, values in columns.items() if isinstance(_first(values), bool)]
     db.executemany("INSERT OR IGNORE INTO flags VALUES (?, ?)",
-                   [(table, name) for name, flag in zip(frame.columns, flagged, strict=True)
-                    if flag])
-    # SQLite keeps booleans as 0/1 either way; handed over as ints they skip the sqlite3
-    # module's adapter lookup, which every bool (not exactly an int) costs.
-    columns = [_as_ints(values) if flag else values
-               for values, flag in zip(columns, flagged, strict=True)]
-    names = ["as_of", *frame.columns]
+                   [(table, name) for name in flagged])
+    # A column blank throughout is left out: its cells are NULL all the same.
+    cells = {name: _bound(values, name in flagged) for name, values in columns.items()
+             if _first(values) is not None}
+    names = ["as_of", *cells]
     marks = ", ".join("?" * len(names))
     sql = (f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, names))}) "
            f"VALUES ({marks})")
     # Rows zipped from the column lists, the date as a column of its own: no tuple per row
     # is built twice.
-    db.executemany(sql, zip(repeat(day, len(frame)), *columns, strict=True))
+    db.executemany(sql, zip(repeat(day, len(frame)), *cells.values(), strict=True))
+
+
+def _bound(values: np.ndarray, flags: bool) -> list[object]:
+    """A column's values as handed to SQLite. The sqlite3 module binds ints, floats and text
+    at once but looks for an adapter for every other object, None and bools included, at
+    ~0.9 us a cell, ten times an int. So flags go as 1 and 0 (SQLite keeps them so anyway)
+    and blanks as NaN, which SQLite stores as NULL."""
+    if flags:
+        return [1 if v is True else 0 if v is False else _NULL if v is None else v
+                for v in values]
+    values = values.copy()
+    values[pd.isna(values)] = _NULL
+    return values.tolist()
+
+
+_NULL = float("nan")  # bound as NULL by SQLite (sqlite3_bind_double stores NaN as NULL)
 
 
 def _flags(stored: np.ndarray) -> np.ndarray:
@@ -376,11 +467,7 @@ def _flags(stored: np.ndarray) -> np.ndarray:
     return flags
 
 
-def _as_ints(flags: list[object]) -> list[object]:
-    return [1 if value is True else 0 if value is False else value for value in flags]
-
-
-def _first(values: list[object]) -> object:
+def _first(values: Iterable[object]) -> object:
     """The first non-blank value (a column's values are all of one kind)."""
     return next((value for value in values if value is not None), None)
 

@@ -322,13 +322,14 @@ def test_a_store_of_schema_1_is_migrated(weeks: tuple[Path, Path], tmp_path: Pat
         history.record(take_snapshot(read_register(first)))
     with sqlite3.connect(store) as db:  # back to schema 1: no portfolio figures
         db.execute("DROP TABLE portfolio")
+        db.execute("DROP TABLE columnar")
         db.execute("PRAGMA user_version = 1")
     with History(store) as history:
         history.record(take_snapshot(read_register(second)))
         assert len(history.load(WEEK_1).projects) == 5  # the earlier snapshot, intact
         trend = history.trend(WEEK_2)
     with sqlite3.connect(store) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert [t["as_of"] for t in trend] == ["2026-09-23", "2026-09-30"]
     # Active and Green on 30 Sep: PRJ-002, PRJ-005, PRJ-006 (PRJ-003 has closed).
     assert trend[0]["cpi"] is None and trend[1]["green"] == 3
