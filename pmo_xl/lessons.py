@@ -474,6 +474,21 @@ class LessonIndex:
         return self._own.get(int(self.codes["project_project"][position]),
                              np.zeros(0, dtype=np.int64))
 
+    @property
+    def wordings(self) -> np.ndarray:
+        """Per lesson, a code of its wording (its Lesson and Recommendation, white space and
+        case folded: `_wording`), equal for lessons worded alike; each distinct text is
+        reduced once, and no lesson's row is read."""
+        if "_wordings" not in self.__dict__:
+            codes = []
+            for key in ("lesson", "recommendation"):
+                found, uniques = pd.factorize(self.lessons[key], use_na_sentinel=False)
+                reduced = pd.factorize(pd.Series([_wording(u) for u in uniques], dtype=object))[0]
+                codes.append(reduced[found].astype(np.int64) if len(found) else found)
+            width = int(codes[1].max(initial=0)) + 1
+            self.__dict__["_wordings"] = codes[0] * width + codes[1]
+        return self.__dict__["_wordings"]
+
     def project_position(self, project_id: str) -> int:
         """The project's row among `projects`; UnknownProject when the register has none."""
         if not self._positions:
@@ -1288,22 +1303,26 @@ def worth_reading(index: LessonIndex, positions: Sequence[int],
     selected project's query scored once, the others never built. A box has no room for
     the same lesson twice: a lesson worded like a better one (the same Lesson and
     Recommendation, logged by another project) or like one the project logged itself is
-    left out for the next."""
+    left out for the next. Wordings are compared as codes (`LessonIndex.wordings`), and only
+    the kept lessons are made Recommendations: a batch of 10k projects then reads no row of
+    the lessons it does not show."""
+    index.prepare_queries(positions)
+    queries = [index.query(int(p)) for p in positions]
+    ranked = _ranked(index, queries, [int(p) for p in positions], top * DUPLICATE_SLACK)
+    wordings = index.wordings
     found = []
-    ranked = _recommend_positions(index, positions, top * DUPLICATE_SLACK)
-    for position, candidates in zip(positions, ranked, strict=True):
-        seen = {_wording(index.lesson(int(d))) for d in index.own_lessons(int(position))}
+    for position, query, candidates in zip(positions, queries, ranked, strict=True):
+        seen = set(wordings[index.own_lessons(int(position))].tolist())
         kept = []
-        for candidate in candidates:
-            wording = _wording(vars(candidate))
+        for d, score in candidates:
+            wording = int(wordings[d])
             if wording not in seen and len(kept) < top:
-                kept.append(candidate)
+                kept.append((d, score))
             seen.add(wording)
-        found.append(kept)
+        found.append(_recommendations(index, kept, query, int(position)))
     return found
 
 
-def _wording(lesson: Mapping[str, Any]) -> tuple[str, str]:
-    """A lesson's Lesson and Recommendation, reduced for comparing wordings."""
-    return tuple(" ".join(str(lesson.get(key) or "").split()).casefold()
-                 for key in ("lesson", "recommendation"))  # type: ignore[return-value]
+def _wording(value: Any) -> str:
+    """A lesson's Lesson or Recommendation, reduced for comparing wordings."""
+    return " ".join(str(_blank_none(value) or "").split()).casefold()
