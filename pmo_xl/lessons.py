@@ -322,7 +322,7 @@ class LessonIndex:
     _queries: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict,
                                                                repr=False)
     _positions: dict[str, int] = field(default_factory=dict, repr=False)  # first row per ID
-    _columns: dict[str, dict[str, list[Any]]] = field(default_factory=dict, repr=False)
+    _columns: dict[str, dict[str, Sequence[Any]]] = field(default_factory=dict, repr=False)
     _own: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # project -> lessons
     _rows: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
     _spelled: dict[int, dict[int, str]] = field(default_factory=dict, repr=False)
@@ -399,7 +399,7 @@ class LessonIndex:
                 found.setdefault(self.analyzer.words[word], word)
         return found
 
-    def _plain(self, name: str) -> dict[str, list[Any]]:
+    def _plain(self, name: str) -> dict[str, Sequence[Any]]:
         if name not in self._columns:
             frame = self.lessons if name == "lessons" else self.projects
             self._columns[name] = {key: _plain_values(values) for key, values in frame.items()}
@@ -500,12 +500,32 @@ class LessonIndex:
         return found
 
 
-def _plain_values(values: pd.Series) -> list[Any]:
+def _plain_values(values: pd.Series) -> Sequence[Any]:
     """A column as Python values; dates as datetime (None when blank), converted by numpy
-    (pandas makes a Timestamp of each: 0.2 s for a log of 100k lessons)."""
+    (pandas makes a Timestamp of each: 0.2 s for a log of 100k lessons); a text column kept
+    in Arrow and read a value at a time (`_ArrowTexts`)."""
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return values.to_numpy("datetime64[us]").tolist()
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return _ArrowTexts(values)
     return values.tolist()
+
+
+class _ArrowTexts(Sequence[Any]):
+    """A text column that stays in Arrow, each value made a str when it is read: the texts of
+    30k lessons as Python strs take ~20 MiB, and a batch reads those of the few lessons it
+    recommends. A missing value reads as the column's own (`tolist` gives the same)."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self._texts = pa.array(values, from_pandas=True)
+        self._missing = values.dtype.na_value
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __getitem__(self, at: Any) -> Any:
+        found = self._texts[at].as_py()
+        return self._missing if found is None else found
 
 
 def _lesson_reasons(row: Mapping[str, Any], date: dt.date | None, as_of: dt.date) -> list[str]:
