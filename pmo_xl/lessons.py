@@ -322,7 +322,7 @@ class LessonIndex:
     _queries: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict,
                                                                repr=False)
     _positions: dict[str, int] = field(default_factory=dict, repr=False)  # first row per ID
-    _columns: dict[str, dict[str, list[Any]]] = field(default_factory=dict, repr=False)
+    _columns: dict[str, dict[str, Sequence[Any]]] = field(default_factory=dict, repr=False)
     _own: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # project -> lessons
     _rows: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
     _spelled: dict[int, dict[int, str]] = field(default_factory=dict, repr=False)
@@ -399,7 +399,7 @@ class LessonIndex:
                 found.setdefault(self.analyzer.words[word], word)
         return found
 
-    def _plain(self, name: str) -> dict[str, list[Any]]:
+    def _plain(self, name: str) -> dict[str, Sequence[Any]]:
         if name not in self._columns:
             frame = self.lessons if name == "lessons" else self.projects
             self._columns[name] = {key: _plain_values(values) for key, values in frame.items()}
@@ -474,6 +474,21 @@ class LessonIndex:
         return self._own.get(int(self.codes["project_project"][position]),
                              np.zeros(0, dtype=np.int64))
 
+    @property
+    def wordings(self) -> np.ndarray:
+        """Per lesson, a code of its wording (its Lesson and Recommendation, white space and
+        case folded: `_wording`), equal for lessons worded alike; each distinct text is
+        reduced once, and no lesson's row is read."""
+        if "_wordings" not in self.__dict__:
+            codes = []
+            for key in ("lesson", "recommendation"):
+                found, uniques = pd.factorize(self.lessons[key], use_na_sentinel=False)
+                reduced = pd.factorize(pd.Series([_wording(u) for u in uniques], dtype=object))[0]
+                codes.append(reduced[found].astype(np.int64) if len(found) else found)
+            width = int(codes[1].max(initial=0)) + 1
+            self.__dict__["_wordings"] = codes[0] * width + codes[1]
+        return self.__dict__["_wordings"]
+
     def project_position(self, project_id: str) -> int:
         """The project's row among `projects`; UnknownProject when the register has none."""
         if not self._positions:
@@ -485,12 +500,32 @@ class LessonIndex:
         return found
 
 
-def _plain_values(values: pd.Series) -> list[Any]:
+def _plain_values(values: pd.Series) -> Sequence[Any]:
     """A column as Python values; dates as datetime (None when blank), converted by numpy
-    (pandas makes a Timestamp of each: 0.2 s for a log of 100k lessons)."""
+    (pandas makes a Timestamp of each: 0.2 s for a log of 100k lessons); a text column kept
+    in Arrow and read a value at a time (`_ArrowTexts`)."""
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return values.to_numpy("datetime64[us]").tolist()
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return _ArrowTexts(values)
     return values.tolist()
+
+
+class _ArrowTexts(Sequence[Any]):
+    """A text column that stays in Arrow, each value made a str when it is read: the texts of
+    30k lessons as Python strs take ~20 MiB, and a batch reads those of the few lessons it
+    recommends. A missing value reads as the column's own (`tolist` gives the same)."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self._texts = pa.array(values, from_pandas=True)
+        self._missing = values.dtype.na_value
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __getitem__(self, at: Any) -> Any:
+        found = self._texts[at].as_py()
+        return self._missing if found is None else found
 
 
 def _lesson_reasons(row: Mapping[str, Any], date: dt.date | None, as_of: dt.date) -> list[str]:
@@ -534,7 +569,11 @@ def build_index(register: Register, as_of: dt.date | None = None,
     analyzer = Analyzer()
     with gc_paused():  # tokenising allocates ~1M small objects, none in a cycle
         owner, ids, lengths = analyzer.fields([lessons[key] for key in LESSON_TEXT])
-    columns = _bm25_columns(owner, ids, lengths, len(analyzer.spelling))
+    width = max(len(analyzer.spelling), 1)
+    pairs = owner * width + ids  # (lesson, term) of every token, as one key
+    del owner, ids  # a token array each: 8 bytes a word of the log, not needed past here
+    columns = _bm25_columns(pairs, lengths, len(analyzer.spelling))
+    del pairs
     codes, lookups = _codes(lessons, projects)
     return LessonIndex(day, lessons, projects, analyzer, *columns,
                        prior=_prior(lessons, day), codes=codes, lookups=lookups)
@@ -548,27 +587,38 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.notna(), "").astype(str)
 
 
+def _objects(values: pd.Series) -> pd.Series:
+    """A column as Python objects (as `astype(object)`), one str per distinct text: a log
+    repeats its types, impacts and IDs, and the index keeps these columns for the batch
+    (as `metrics._shared_texts`)."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        return values.astype(object)
+    codes, texts = pd.factorize(values)  # blanks are code -1: the column's own blank, last
+    shown = np.append(texts.to_numpy(dtype=object), values.dtype.na_value)
+    return pd.Series(shown[codes], index=values.index, name=values.name, dtype=object)
+
+
 def _lesson_frame(register: Register, history: Any) -> pd.DataFrame:
     table = register.lessons
     assert table is not None
     v = table.values
     projects = register.projects.values
-    programme = pd.Series(projects["programme"].to_numpy(object),
+    programme = pd.Series(_objects(projects["programme"]).to_numpy(),
                           index=projects["project_id"].to_numpy(object))
     programme = programme[programme.index.notna()]
     programme = programme[~programme.index.duplicated()]  # a repeated ID: its first row
     frame = pd.DataFrame({
-        "lesson_id": v["lesson_id"].astype(object).where(v["lesson_id"].notna(), None),
-        "project_id": v["project_id"].astype(object).where(v["project_id"].notna(), None),
+        "lesson_id": _objects(v["lesson_id"]).where(v["lesson_id"].notna(), None),
+        "project_id": _objects(v["project_id"]).where(v["project_id"].notna(), None),
         "date_logged": pd.to_datetime(v["date_logged"]),
-        "category": v["category"].astype(object), "category_label": _text(
+        "category": _objects(v["category"]), "category_label": _text(
             table.label("category")),
-        "type": v["type"].astype(object), "impact": v["impact"].astype(object),
-        "action_status": v["action_status"].astype(object),
+        "type": _objects(v["type"]), "impact": _objects(v["impact"]),
+        "action_status": _objects(v["action_status"]),
         "lesson": _text(v["lesson"]), "description": _text(v["description"]),
         "recommendation": _text(v["recommendation"]), "row": table.rows.to_numpy(),
     }).reset_index(drop=True)
-    found = frame["project_id"].map(programme).astype(object)
+    found = _objects(frame["project_id"].map(programme))
     frame["programme"] = found.where(found.notna() & frame["project_id"].notna(), None)
     frame["phase"] = _phases_logged(frame, history)
     frame["position"] = np.arange(len(frame))
@@ -605,14 +655,15 @@ def _project_frame(register: Register, day: dt.date) -> pd.DataFrame:
     metrics = project_metrics(register, day)
     figures = metrics.assign(schedule_rag=v["schedule_rag"], cost_rag=v["cost_rag"])
     frame = pd.DataFrame({key: _text(v[key]) for key in QUERY_FIELDS})
-    frame.insert(0, "project_id", v["project_id"].astype(object).where(
+    frame.insert(0, "project_id", _objects(v["project_id"]).where(
         v["project_id"].notna(), None))
-    frame["programme_value"] = v["programme"].astype(object).where(v["programme"].notna(), None)
-    frame["phase"] = v["phase"].astype(object).where(v["phase"].notna(), None)
+    frame["programme_value"] = _objects(v["programme"]).where(v["programme"].notna(), None)
+    frame["phase"] = _objects(v["phase"]).where(v["phase"].notna(), None)
     flags = {problem.name: problem.test(figures).fillna(False).astype(bool).to_numpy()
              for problem in PROBLEMS}
-    frame["problems"] = [tuple(p.name for p in PROBLEMS if flags[p.name][i])
-                         for i in range(len(frame))]
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per combination
+    frame["problems"] = [shared.setdefault(found, found) for found in (
+        tuple(p.name for p in PROBLEMS if flags[p.name][i]) for i in range(len(frame)))]
     frame["slip_days"] = metrics["slip_days"].to_numpy()
     texts, items = _open_raid_items(register, day, v["project_id"])
     frame["raid"] = texts
@@ -648,42 +699,63 @@ def _open_raid_items(register: Register, day: dt.date,
             [listed.get(pid, ()) if isinstance(pid, str) else () for pid in ids])
 
 
-def _bm25_columns(owner: np.ndarray, ids: np.ndarray, lengths: np.ndarray,
+def _bm25_columns(pairs: np.ndarray, lengths: np.ndarray,
                   terms: int) -> tuple[np.ndarray, ...]:
     """Lucene BM25 of every (term, lesson) pair, as sparse columns by term, and each
-    lesson's distinct terms with their scores (CSR by lesson).
+    lesson's distinct terms with their scores (CSR by lesson); `pairs`: lesson × max(terms,
+    1) + term of every token.
 
     Both layouts come from plain integer sorts (no argsort, no Python): the (lesson, term)
-    pairs once for their counts, then the same pairs packed term-first with their count."""
+    pairs once for their counts, then the same pairs packed term-first with their count.
+    Each intermediate array is let go as soon as it is used, and the packed keys are built
+    and sorted in place: the build's peak is a few arrays of the log's pairs, not a dozen."""
     docs, width = len(lengths), max(terms, 1)
-    keys, tf = np.unique(owner * width + ids, return_counts=True)
+    keys, tf = np.unique(pairs, return_counts=True)
     doc_of, term_of = np.divmod(keys, width)
+    del keys
     df = np.bincount(term_of, minlength=terms)
     idf = np.log1p((docs - df + 0.5) / (df + 0.5))
     average = lengths.mean() if docs and lengths.mean() > 0 else 1.0
     scores = _lucene(idf[term_of], tf, lengths[doc_of], average)
+    doc_indptr = np.concatenate([[0], np.cumsum(np.bincount(doc_of, minlength=docs))])
     most = int(tf.max(initial=0)) + 1
     if width * max(docs, 1) * most < 2 ** 62:
-        packed = np.sort((term_of * docs + doc_of) * most + tf)
+        packed = term_of * docs
+        packed += doc_of
+        packed *= most
+        packed += tf
+        del doc_of, tf
+        packed.sort()
         by_term, by_tf = np.divmod(packed, most)
-        column_doc, column_term = by_term % docs, by_term // docs
-        column_scores = _lucene(idf[column_term], by_tf, lengths[column_doc], average)
+        del packed
+        column_doc = by_term % docs
+        by_term //= docs  # now each posting's term
+        column_scores = _lucene(idf[by_term], by_tf, lengths[column_doc], average)
+        del by_term, by_tf
     else:  # beyond 2^62 (never at a million lessons): sort the pairs by term instead
         order = np.argsort(term_of, kind="stable")
         column_doc, column_scores = doc_of[order], scores[order]
     term_indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-    doc_indptr = np.concatenate([[0], np.cumsum(np.bincount(doc_of, minlength=docs))])
     # the columns as the scorer reads them: lesson positions as numpy's index type and
     # scores as float64 (the float32 values, exactly), so that summing a query converts
     # nothing per posting
-    return (term_indptr, column_doc.astype(np.intp), column_scores.astype(np.float64),
-            doc_indptr.astype(np.int64), term_of, scores, idf)
+    return (term_indptr, column_doc.astype(np.intp, copy=False),
+            column_scores.astype(np.float64), doc_indptr.astype(np.int64, copy=False),
+            term_of, scores, idf)
 
 
 def _lucene(idf: np.ndarray, tf: np.ndarray, length: np.ndarray, average: float) -> np.ndarray:
-    """Lucene's BM25 of a term in a lesson (float32, as the index stores it)."""
-    norm = K1 * (1 - B + B * length / average)
-    return (idf * tf / (tf + norm)).astype(np.float32)
+    """Lucene's BM25 of a term in a lesson (float32, as the index stores it): idf × tf /
+    (tf + k1 × (1 - b + b × length / average)), worked in place on two arrays (the same
+    operations in the same order, so the same bits)."""
+    norm = B * length
+    norm /= average
+    norm += 1 - B
+    norm *= K1
+    norm += tf
+    found = idf * tf
+    found /= norm
+    return found.astype(np.float32)
 
 
 def _codes(lessons: pd.DataFrame, projects: pd.DataFrame) -> tuple[dict[str, np.ndarray],
@@ -1288,22 +1360,26 @@ def worth_reading(index: LessonIndex, positions: Sequence[int],
     selected project's query scored once, the others never built. A box has no room for
     the same lesson twice: a lesson worded like a better one (the same Lesson and
     Recommendation, logged by another project) or like one the project logged itself is
-    left out for the next."""
+    left out for the next. Wordings are compared as codes (`LessonIndex.wordings`), and only
+    the kept lessons are made Recommendations: a batch of 10k projects then reads no row of
+    the lessons it does not show."""
+    index.prepare_queries(positions)
+    queries = [index.query(int(p)) for p in positions]
+    ranked = _ranked(index, queries, [int(p) for p in positions], top * DUPLICATE_SLACK)
+    wordings = index.wordings
     found = []
-    ranked = _recommend_positions(index, positions, top * DUPLICATE_SLACK)
-    for position, candidates in zip(positions, ranked, strict=True):
-        seen = {_wording(index.lesson(int(d))) for d in index.own_lessons(int(position))}
+    for position, query, candidates in zip(positions, queries, ranked, strict=True):
+        seen = set(wordings[index.own_lessons(int(position))].tolist())
         kept = []
-        for candidate in candidates:
-            wording = _wording(vars(candidate))
+        for d, score in candidates:
+            wording = int(wordings[d])
             if wording not in seen and len(kept) < top:
-                kept.append(candidate)
+                kept.append((d, score))
             seen.add(wording)
-        found.append(kept)
+        found.append(_recommendations(index, kept, query, int(position)))
     return found
 
 
-def _wording(lesson: Mapping[str, Any]) -> tuple[str, str]:
-    """A lesson's Lesson and Recommendation, reduced for comparing wordings."""
-    return tuple(" ".join(str(lesson.get(key) or "").split()).casefold()
-                 for key in ("lesson", "recommendation"))  # type: ignore[return-value]
+def _wording(value: Any) -> str:
+    """A lesson's Lesson or Recommendation, reduced for comparing wordings."""
+    return " ".join(str(_blank_none(value) or "").split()).casefold()
