@@ -86,8 +86,8 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
     v, dates = table.values, usable_dates(table)
     day = {key: tolerances.ticks(dates[key]) for key in (
         "start_date", "baseline_finish", "forecast_finish", "actual_finish", "status_date")}
-    today = float(np.datetime64(as_of, "us").view(np.int64))
-    bac, done = _floats(v["budget"]), _floats(v["percent_complete"])
+    today = tolerances.day_tick(as_of)
+    bac, done = tolerances.floats(v["budget"]), tolerances.floats(v["percent_complete"])
     duration = tolerances.days_between(day["baseline_finish"], day["start_date"])
     elapsed = tolerances.days_between(today, day["start_date"])
     with np.errstate(all="ignore"):
@@ -99,7 +99,7 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
         pv, ev = bac * planned, bac * done
         ac = _actual_cost(table)
         cpi, spi = _divide(ev, ac), _divide(ev, pv)
-        eac = _forecast_cost(table, _floats(v["forecast_cost"]), bac, cpi)
+        eac = _forecast_cost(table, tolerances.floats(v["forecast_cost"]), bac, cpi)
         remaining_budget = bac - ac
         tcpi = (bac - ev) / _known(remaining_budget > 0, remaining_budget)
     finish = _first_known(day["actual_finish"], day["forecast_finish"], day["baseline_finish"])
@@ -129,10 +129,6 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
         **_finite_all(figures),
         "row": table.rows,
         **_tolerances(register, day, eac, ac, as_of)}, index=table.rows.index)
-
-
-def _floats(values: pd.Series) -> np.ndarray:
-    return values.to_numpy(dtype=float, na_value=np.nan)
 
 
 def _known(usable: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -187,7 +183,7 @@ def _tolerances(register: Register, day: dict[str, np.ndarray], eac: np.ndarray,
                                                day["actual_finish"], days, as_of, share)
     cost_share = tolerances.override(table.values["cost_tolerance"], settings.cost_tolerance,
                                      index, tolerances.MAX_COST_TOLERANCE).to_numpy()
-    cost, cost_figures = tolerances.cost_ranks(_floats(table.values["budget"]), eac, ac,
+    cost, cost_figures = tolerances.cost_ranks(tolerances.floats(table.values["budget"]), eac, ac,
                                                cost_share, share)
     # The statuses as object Series: a frame built from object arrays would make them text.
     return {**_finite_all(time_figures), "time_status": tolerances.shown(time, index),
@@ -214,7 +210,7 @@ def _actual_cost(table: Table) -> np.ndarray:
     parsed = table.parsed["actual_cost"]
     if not table.has("actual_cost"):
         return np.full(len(table.rows), np.nan)
-    return np.where(parsed.blank.to_numpy(dtype=bool), 0.0, _floats(parsed.values))
+    return np.where(parsed.blank.to_numpy(dtype=bool), 0.0, tolerances.floats(parsed.values))
 
 
 def _active(table: Table, dates: pd.DataFrame, today: pd.Timestamp) -> pd.Series:
@@ -245,7 +241,7 @@ def milestone_metrics(milestones: Table, as_of: dt.date) -> pd.DataFrame:
     v = usable_dates(milestones)
     baseline, forecast, actual = (tolerances.ticks(v[key]) for key in (
         "baseline_date", "forecast_date", "actual_date"))
-    today = float(np.datetime64(as_of, "us").view(np.int64))
+    today = tolerances.day_tick(as_of)
     expected = _first_known(forecast, baseline)
     done = ~np.isnan(actual)
     overdue = ~done & (expected < today)

@@ -89,7 +89,13 @@ def _used(deviation: np.ndarray, tolerance: np.ndarray) -> np.ndarray:
                     np.maximum(share, 0.0))
 
 
-def _floats(values: pd.Series | np.ndarray) -> np.ndarray:
+def day_tick(day: dt.date) -> float:
+    """A date as `ticks` has it."""
+    return float(np.datetime64(day, "us").view(np.int64))
+
+
+def floats(values: pd.Series | np.ndarray) -> np.ndarray:
+    """A column as float64 (NaN for blanks)."""
     if isinstance(values, pd.Series):
         return values.to_numpy(dtype=float, na_value=np.nan)
     return np.asarray(values, dtype=float)
@@ -101,7 +107,7 @@ def time_tolerance(baseline_finish: pd.Series, forecast_finish: pd.Series,
     """Time: the deviation of the effective finish (actual, else forecast) from the
     baseline finish, in days, against the tolerance in days."""
     ranks, columns = time_ranks(ticks(baseline_finish), ticks(forecast_finish),
-                                ticks(actual_finish), _floats(tolerance_days), as_of,
+                                ticks(actual_finish), floats(tolerance_days), as_of,
                                 at_risk_share)
     return pd.DataFrame({**columns, "time_status": shown(ranks, baseline_finish.index)},
                         index=baseline_finish.index)
@@ -117,7 +123,7 @@ def time_ranks(baseline: np.ndarray, forecast: np.ndarray, actual: np.ndarray,
     with np.errstate(all="ignore"):
         late_finish = actual > limit  # NaN (a blank) compares False
         # Still open past baseline + tolerance: exceeded, whatever the forecast says.
-        today = float(np.datetime64(as_of, "us").view(np.int64))
+        today = day_tick(as_of)
         overdue = np.isnan(actual) & (today > limit)
     used = _used(deviation, tolerance_days)
     return status_ranks(used, late_finish | overdue, at_risk_share), {
@@ -129,8 +135,8 @@ def cost_tolerance(budget: pd.Series, forecast_cost: pd.Series, actual_cost: pd.
                    tolerance: pd.Series, at_risk_share: float) -> pd.DataFrame:
     """Cost: the deviation of the forecast cost (EAC) from the budget (BAC), as an amount and
     a share of the budget, against the tolerance (a share of the budget)."""
-    ranks, columns = cost_ranks(_floats(budget), _floats(forecast_cost), _floats(actual_cost),
-                                _floats(tolerance), at_risk_share)
+    ranks, columns = cost_ranks(floats(budget), floats(forecast_cost), floats(actual_cost),
+                                floats(tolerance), at_risk_share)
     return pd.DataFrame({**columns, "cost_status": shown(ranks, budget.index)},
                         index=budget.index)
 
@@ -165,7 +171,7 @@ def override(values: pd.Series | None, default: float, index: pd.Index,
     Settings' tolerance."""
     if values is None:
         return pd.Series(float(default), index=index)
-    own = _floats(values) if pd.api.types.is_numeric_dtype(values) else (
+    own = floats(values) if pd.api.types.is_numeric_dtype(values) else (
         pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
     with np.errstate(all="ignore"):
         usable = (own >= 0) & (own <= maximum)
