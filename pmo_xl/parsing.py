@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .limits import DEFAULT_MAXIMUM_AMOUNT
 from .schema import Column, Kind, normalise_word
@@ -87,6 +89,8 @@ def _false(index: pd.Index) -> pd.Series:
 
 def parse_text(raw: pd.Series) -> Parsed:
     """Text cells, trimmed; numbers keep their displayed form (1001, not 1001.0)."""
+    if _is_text(raw) and raw.dtype.storage == "pyarrow":
+        return _arrow_text(raw)
     if _is_text(raw):
         values = raw.str.strip()
         blank = (values.isna() | (values == "")).astype(bool)
@@ -95,6 +99,18 @@ def parse_text(raw: pd.Series) -> Parsed:
     blank = blank_mask(obj)
     values = obj.map(_number_text, na_action="ignore").astype(str).str.strip().where(~blank)
     return Parsed(values.astype(object), blank, _false(raw.index))
+
+
+def _arrow_text(raw: pd.Series) -> Parsed:
+    """`parse_text` of Arrow-backed strings in pyarrow's kernels (the reader's text columns):
+    a quarter of the time pandas' string methods take."""
+    trimmed = pc.utf8_trim_whitespace(pa.array(raw.array))
+    empty = pc.equal(trimmed, "")
+    if pc.any(empty).as_py():
+        trimmed = pc.if_else(empty, pa.scalar(None, trimmed.type), trimmed)
+    blank = pd.Series(np.asarray(pc.is_null(trimmed)), index=raw.index, name=raw.name)
+    values = pd.Series(trimmed, index=raw.index, dtype=raw.dtype, name=raw.name)
+    return Parsed(values, blank, _false(raw.index))
 
 
 _WHOLE_TEXT_MAX = 1e15  # beyond, a float's digits are noise: 1E+308 is not 309 digits

@@ -286,30 +286,40 @@ def _resolve_settings(source: _Source, sheet: str | None, profile: Any,
     if sheet is not None:
         values = _read_settings(source.sheet(sheet).rows, sheet, notices)
     if profile is not None:
-        for key, raw in profile.settings().items():
-            setting = next(s for s in SETTINGS if s.key == key)
-            value, reason = _parse_setting(setting, raw, str(values.get("date_order", "auto")))
+        given = [(next(s for s in SETTINGS if s.key == key), raw)
+                 for key, raw in profile.settings().items()]
+        date_order = str(values.get("date_order", "auto"))
+        for (setting, _), (value, reason) in zip(
+                given, _parse_settings(given, date_order), strict=True):
             if reason:
                 profile.refuse(f"[settings] {reason}")
             if value is not None:
-                values[key] = value
+                values[setting.key] = value
     return Settings(**{k: v for k, v in values.items() if v is not None})
 
 
 def _read_settings(rows: Sequence[Sequence[object]], sheet: str,
                    notices: list[Notice]) -> dict[str, object]:
-    """Settings are Setting | Value pairs anywhere in the sheet's first columns."""
+    """Settings are Setting | Value pairs anywhere in the sheet's first columns: the first
+    readable one of each wins. Dates are read in the sheet's Date Order, wherever it is."""
     by_name = {normalise_header(s.name): s for s in SETTINGS}
+    cells = {(r, c): setting for r, row in enumerate(rows) for c, text in enumerate(row[:-1])
+             if isinstance(text, str) and (setting := by_name.get(normalise_header(text)))}
+    orders = [_enum_setting(s, rows[r][c + 1])[0] for (r, c), s in cells.items()
+              if s.key == "date_order"]
+    date_order = str(next((order for order in orders if order), "auto"))
+    read = dict(zip(cells, _parse_settings(
+        [(setting, rows[r][c + 1]) for (r, c), setting in cells.items()], date_order),
+        strict=True))
     values: dict[str, object] = {}
     for r, row in enumerate(rows):
-        for c, text in enumerate(row[:-1]):
-            setting = by_name.get(normalise_header(text)) if isinstance(text, str) else None
+        for c in range(len(row) - 1):
+            setting = cells.get((r, c))
             if setting is None or setting.key in values:
                 continue
-            cell = cell_ref(sheet, column_letter(c + 1), r + 1)
-            value, reason = _parse_setting(setting, row[c + 1],
-                                           str(values.get("date_order", "auto")))
+            value, reason = read[(r, c)]
             if reason:
+                cell = cell_ref(sheet, column_letter(c + 1), r + 1)
                 notices.append(Notice(sheet, r + 1, setting.name, cell, "bad-setting", reason))
             else:
                 values[setting.key] = value
@@ -317,18 +327,33 @@ def _read_settings(rows: Sequence[Sequence[object]], sheet: str,
     return values
 
 
-def _parse_setting(setting: Any, raw: object, date_order: str) -> tuple[object, str]:
-    if isinstance(raw, dt.date) and setting.kind is Kind.DATE:
-        return (raw.date() if isinstance(raw, dt.datetime) else raw), ""
-    column = Column(setting.name, setting.key, setting.kind)
-    if setting.kind is Kind.ENUM:
-        return _enum_setting(setting, raw)
+def _parse_settings(items: Sequence[tuple[Any, object]],
+                    date_order: str) -> list[tuple[object, str]]:
+    """Each (setting, cell) read as (value, reason it was refused), the cells of one kind
+    parsed together: one column parse per kind rather than one per setting."""
     rules = CellRules(date_order if date_order in ("DMY", "MDY") else "auto")
-    parsed = parse_column(pd.Series([raw], dtype=object), column, rules)
-    if bool(parsed.blank.iloc[0]):
+    results: list[tuple[object, str]] = [(None, "")] * len(items)
+    by_kind: dict[Kind, list[int]] = {}
+    for i, (setting, raw) in enumerate(items):
+        if setting.kind is Kind.ENUM:
+            results[i] = _enum_setting(setting, raw)
+        elif isinstance(raw, dt.date) and setting.kind is Kind.DATE:
+            results[i] = (raw.date() if isinstance(raw, dt.datetime) else raw), ""
+        else:
+            by_kind.setdefault(setting.kind, []).append(i)
+    for kind, at in by_kind.items():
+        cells = pd.Series([items[i][1] for i in at], dtype=object)
+        parsed = parse_column(cells, Column(kind.name, kind.name, kind), rules)
+        for position, i in enumerate(at):
+            results[i] = _setting_value(items[i][0], items[i][1], parsed, position)
+    return results
+
+
+def _setting_value(setting: Any, raw: object, parsed: Any, at: int) -> tuple[object, str]:
+    if bool(parsed.blank.iloc[at]):
         return None, ""
-    value = parsed.values.iloc[0]
-    if bool(parsed.bad.iloc[0]) or (setting.kind is Kind.DATE and pd.isna(value)):
+    value = parsed.values.iloc[at]
+    if bool(parsed.bad.iloc[at]) or (setting.kind is Kind.DATE and pd.isna(value)):
         expected = {Kind.DATE: "a date", Kind.INTEGER: "a whole number",
                     Kind.PERCENT: "a percentage"}.get(setting.kind, "text")
         return None, f"{setting.name} '{raw}' is not {expected}"
