@@ -59,11 +59,14 @@ def pieces(stream: IO[bytes]) -> Iterable[bytes]:
         yield carry
 
 
-def scan_extent(stream: IO[bytes]) -> Extent:
+def scan_extent(stream: IO[bytes], also: Callable[[bytes], None] | None = None) -> Extent:
     """An upper bound of how far the sheet reaches: the largest row and column of any
-    reference r="..." (cells and rows, blank or not)."""
+    reference r="..." (cells and rows, blank or not). `also` sees each piece of the bytes,
+    for a caller that looks for something else in the same pass."""
     last_row = last_column = 0
     for piece in pieces(stream):
+        if also is not None:
+            also(piece)
         row, column = _piece_reach(piece)
         last_row, last_column = max(last_row, row), max(last_column, column)
     return Extent(last_row, last_column)

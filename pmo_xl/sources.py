@@ -145,19 +145,9 @@ class RegisterFile:
             return self._csv_sheet
         if self._book is None:
             raise RegisterError(self.path, f"sheet '{name}' cannot be read: the file is closed")
-        scan = None
+        data = self._cells(name)
         if self.kind in ("xlsx", "xlsm"):
-            # calamine's parse releases the GIL, so while a core is free the package scan
-            # costs no wall-clock time (run after the parse it would add ~10 %).
-            scan = _Background(lambda: self._row_marks(name))
-        try:
-            data = self._cells(name)
-        except BaseException:
-            if scan is not None:
-                scan.wait()
-            raise
-        data.hidden_rows, data.table_totals_rows = (
-            scan.result() if scan is not None else (frozenset(), frozenset()))
+            data.hidden_rows, data.table_totals_rows = self._row_marks(name)
         return data
 
     def _cells(self, name: str) -> SheetData:
@@ -185,17 +175,7 @@ class RegisterFile:
             part = self._sheet_part(archive, name)
             if part is None:
                 return None
-            if self._scans is None:  # the other sheets' scans, while calamine parses this one
-                assert self._sheet_parts is not None
-                # Not the buttons' own sheets: History may hold far more cells than the register.
-                others = [p for p in (_member(archive, q) for sheet, q in
-                                      self._sheet_parts.items() if not is_output_sheet(sheet))
-                          if p is not None and p != part]
-                self._scans = _ScansAhead(self.path, others)
-            reach = self._scans.get(part)
-            if reach is None:
-                with archive.open(part) as stream:
-                    reach = scan_extent(stream)
+            reach = self._part_scan(archive, part).reach
             if reach.cells <= MAX_SHEET_CELLS:
                 return None  # the common case: one cheap pass over the bytes
             with archive.open(part) as stream:
@@ -205,6 +185,24 @@ class RegisterFile:
         if len(extent.rows) * extent.last_column <= MAX_SHEET_CELLS:
             return extent
         raise RegisterError(self.path, _too_large(name, extent))
+
+    def _part_scan(self, archive: zipfile.ZipFile, part: str) -> _PartScan:
+        """The worksheet part's one pass over its bytes. The first call scans every sheet in
+        a background thread, this one first: while calamine parses a sheet (it releases the
+        GIL), the next sheets' scans cost no wall-clock time."""
+        if self._scans is None:
+            assert self._sheet_parts is not None
+            # Not the buttons' own sheets: History may hold far more cells than the register.
+            others = [p for p in (_member(archive, q) for sheet, q in
+                                  self._sheet_parts.items() if not is_output_sheet(sheet))
+                      if p is not None and p != part]
+            self._scans = _ScansAhead(self.path, [part, *others])
+        found = self._scans.get(part)
+        if found is None:  # not scanned there (or failed there: failing here says why)
+            with archive.open(part) as stream:
+                found = _scan_part(stream)
+            self._scans.keep(part, found)
+        return found
 
     def _check_xlsb_extent(self, name: str) -> None:
         """A binary sheet whose values would make calamine lay out more cells than any
@@ -274,11 +272,10 @@ class RegisterFile:
             part = self._sheet_part(archive, name)
             if part is None:
                 return frozenset(), frozenset()
-            with archive.open(part) as stream:
-                hidden = _hidden_rows(stream)
+            hidden = self._part_scan(archive, part).hidden
             if hidden is None:  # some row tags carry no number: count them all
                 with archive.open(part) as stream:
-                    hidden = _hidden_rows(stream, count_rows=True) or frozenset()
+                    hidden = _counted_hidden_rows(stream)
             return hidden, _totals_rows(archive, part)
 
 
@@ -765,39 +762,14 @@ def _open_as_kind(path: Path, kind: str) -> None:
         CalamineWorkbook.from_path(str(alias)).close()
 
 
-class _Background:
-    """A function running in a thread; result() waits and re-raises what it raised."""
-
-    def __init__(self, function: Callable[[], Any]) -> None:
-        self._outcome: tuple[bool, Any] = (False, None)
-        self._thread = threading.Thread(target=self._run, args=(function,), daemon=True)
-        self._thread.start()
-
-    def _run(self, function: Callable[[], Any]) -> None:
-        try:
-            self._outcome = (True, function())
-        except BaseException as exc:  # handed to the caller's thread by result()
-            self._outcome = (False, exc)
-
-    def wait(self) -> None:
-        self._thread.join()
-
-    def result(self) -> Any:
-        self._thread.join()
-        done, value = self._outcome
-        if not done:
-            raise value
-        return value
-
-
 class _ScansAhead:
-    """`scan_extent` of worksheet parts, one after the other in a background thread: while
+    """`_scan_part` of worksheet parts, one after the other in a background thread: while
     calamine parses one sheet (it releases the GIL), the next sheets' scans cost no wall time.
     A part whose scan failed is scanned again by the caller, so its error is reported there."""
 
     def __init__(self, path: Path, parts: list[str]) -> None:
         self._path = path
-        self._found: dict[str, Extent | None] = {}
+        self._found: dict[str, _PartScan | None] = {}
         self._ready = {part: threading.Event() for part in parts}
         threading.Thread(target=self._run, args=(parts,), daemon=True).start()
 
@@ -807,7 +779,7 @@ class _ScansAhead:
                 for part in parts:
                     try:
                         with archive.open(part) as stream:
-                            self._found[part] = scan_extent(stream)
+                            self._found[part] = _scan_part(stream)
                     except Exception:  # noqa: BLE001 - the caller scans it again and says why
                         self._found[part] = None
                     self._ready[part].set()
@@ -817,13 +789,16 @@ class _ScansAhead:
             for event in self._ready.values():
                 event.set()
 
-    def get(self, part: str) -> Extent | None:
-        """The part's scan, waiting for it; None when not scanned here."""
+    def get(self, part: str) -> _PartScan | None:
+        """The part's scan, waiting for it; None when not scanned (or it failed)."""
         ready = self._ready.get(part)
-        if ready is None:
-            return None
-        ready.wait()
+        if ready is not None:
+            ready.wait()
         return self._found.get(part)
+
+    def keep(self, part: str, scan: _PartScan) -> None:
+        """A scan made elsewhere, for the part's next `get`."""
+        self._found[part] = scan
 
 
 # --- Row marks from the .xlsx package ------------------------------------------------------
@@ -888,29 +863,51 @@ def _member(archive: zipfile.ZipFile, name: str | None) -> str | None:
         return next((n for n in archive.namelist() if n.casefold() == folded), None)
 
 
-def _hidden_rows(stream: IO[bytes], count_rows: bool = False) -> frozenset[int] | None:
-    """1-based rows whose <row> start tag says hidden="1", from start tags alone.
+@dataclass(frozen=True, slots=True)
+class _PartScan:
+    """What one pass over a worksheet part's bytes finds: how far its references reach, and
+    its hidden rows (None when a hidden row tag has no number: they must be counted)."""
 
-    The fast path only looks where the word "hidden" occurs and reads those rows' r attribute;
-    it gives None when one has none (the spec allows that: it is then the row after the
-    previous row tag), and `count_rows` numbers every row tag instead.
-    """
+    reach: Extent
+    hidden: frozenset[int] | None
+
+
+def _scan_part(stream: IO[bytes]) -> _PartScan:
+    """The part's reach and hidden rows in one pass: the bytes are inflated once."""
+    hidden: set[int] = set()
+    numbered = True
+
+    def mark(piece: bytes) -> None:
+        nonlocal numbered
+        numbered = numbered and _hidden_in_piece(piece, hidden)
+
+    reach = scan_extent(stream, mark)
+    return _PartScan(reach, frozenset(hidden) if numbered else None)
+
+
+def _hidden_in_piece(piece: bytes, hidden: set[int]) -> bool:
+    """Add the piece's hidden rows to `hidden`; False when one has no number."""
+    for tag in _hidden_row_tags(piece):
+        if not _HIDDEN.search(tag[1]):
+            continue
+        number = _ROW_NUMBER.search(tag[1])
+        if number is None:
+            return False
+        hidden.add(int(number[1]))
+    return True
+
+
+def _counted_hidden_rows(stream: IO[bytes]) -> frozenset[int]:
+    """1-based rows whose <row> start tag says hidden="1", every row tag counted: a row tag
+    without a number is the row after the previous one (the spec allows that)."""
     hidden: set[int] = set()
     last = 0
     for piece in pieces(stream):
-        tags = _ROW_TAG.finditer(piece) if count_rows else _hidden_row_tags(piece)
-        for tag in tags:
+        for tag in _ROW_TAG.finditer(piece):
             number = _ROW_NUMBER.search(tag[1])
-            if count_rows:
-                last = int(number[1]) if number else last + 1
-            if not _HIDDEN.search(tag[1]):
-                continue
-            if count_rows:
+            last = int(number[1]) if number else last + 1
+            if _HIDDEN.search(tag[1]):
                 hidden.add(last)
-            elif number is None:
-                return None
-            else:
-                hidden.add(int(number[1]))
     return frozenset(hidden)
 
 
