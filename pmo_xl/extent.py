@@ -28,8 +28,9 @@ import numpy as np
 
 _CHUNK = 4 * 1024 * 1024
 _R, _EQ, _QUOTE, _A, _Z, _ZERO, _NINE = (ord(c) for c in 'r="AZ09')
-_SPACES = tuple(ord(c) for c in " \t\r\n")
 MAX_REF_DIGITS = 7  # row 1,048,576
+_HIGH = np.uint64(0x8080808080808080)
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
 
 
 @dataclass(frozen=True)
@@ -72,36 +73,71 @@ def scan_extent(stream: IO[bytes], also: Callable[[bytes], None] | None = None) 
     return Extent(last_row, last_column)
 
 
+def _spread(byte: int) -> np.uint64:
+    return np.uint64(int.from_bytes(bytes([byte]) * 8, "big"))
+
+
+def _words_at(a: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The 8 bytes from each offset as a big-endian number (so that comparing two compares
+    their bytes as text); past the end of the piece its last byte repeats."""
+    n = len(a)
+    whole = np.ndarray((n - 7,), ">u8", a, 0, (1,))  # unaligned views of the same bytes
+    near = at > n - 8
+    if not near.any():
+        return whole[at].astype(np.uint64)
+    tail = np.concatenate([a[n - 8:], np.full(16, a[-1], np.uint8)])
+    words = np.empty(len(at), np.uint64)
+    words[~near] = whole[at[~near]]
+    words[near] = np.ndarray((17,), ">u8", tail, 0, (1,))[at[near] - (n - 8)]
+    return words
+
+
+def _leading(words: np.ndarray, low: int, high: int) -> np.ndarray:
+    """How many of each word's bytes, from the first, lie in low..high: eight bytes
+    compared at once (each byte's high bit says; no borrow crosses a byte)."""
+    at_least = ((words | _HIGH) - _spread(low)) & _HIGH
+    at_most = ((_spread(high) | _HIGH) - (words & _LOW7)) & _HIGH
+    outside = ~(at_least & at_most & ~words) & _HIGH  # the high bit of each byte outside
+    count = np.full(len(words), 8, np.int64)
+    some = outside != 0
+    # The first byte outside holds the highest set bit; float64 keeps its position exactly.
+    top = np.floor(np.log2(outside[some].astype(np.float64))).astype(np.int64)
+    count[some] = (63 - top) // 8
+    return count
+
+
+def _largest(words: np.ndarray, width: np.ndarray) -> bytes:
+    """The greatest of the words' first `width` bytes, among those of the greatest width."""
+    most = int(width.max())
+    if most == 0:
+        return b""
+    top = (words[width == most] >> np.uint64(8 * (8 - most))).max()
+    return int(top).to_bytes(most, "big")
+
+
 def _piece_reach(piece: bytes) -> tuple[int, int]:
     a = np.frombuffer(piece, np.uint8)
-    if len(a) < 8:
+    n = len(a)
+    if n < 8:
         return 0, 0
-    # Every '=' (one compare over the piece), then those of ' r="' among them.
-    equals = np.flatnonzero(a[2:-1] == _EQ) + 2
-    equals = equals[(a[equals - 1] == _R) & (a[equals + 1] == _QUOTE)]
-    hits = equals[np.isin(a[equals - 2], _SPACES)] + 2  # each reference's first character
-    if not len(hits):
+    # Each ' r="': the r's (one compare over the piece), then the few bytes around them.
+    r = np.flatnonzero(a[1:n - 2] == _R) + 1
+    before = a[r - 1]
+    r = r[(a[r + 1] == _EQ) & (a[r + 2] == _QUOTE) & (
+        (before == 32) | (before == 9) | (before == 10) | (before == 13))]
+    if not len(r):
         return 0, 0
-
-    def at(offset: int) -> np.ndarray:
-        return a[np.minimum(hits + offset, len(a) - 1)].astype(np.int64)
-
-    letters = np.zeros(len(hits), np.int64)
-    column = np.zeros(len(hits), np.int64)
-    for k in range(3):
-        char = at(k)
-        more = (letters == k) & (char >= _A) & (char <= _Z)
-        column = np.where(more, column * 26 + char - _A + 1, column)
-        letters += more
-    row = np.zeros(len(hits), np.int64)
-    going = np.ones(len(hits), bool)
-    for k in range(MAX_REF_DIGITS + 1):
-        char = a[np.minimum(hits + letters + k, len(a) - 1)].astype(np.int64)
-        going &= (char >= _ZERO) & (char <= _NINE)
-        row = np.where(going, row * 10 + char - _ZERO, row)
+    first = _words_at(a, r + 3)  # each reference: its letters, then its digits
+    letters = np.minimum(_leading(first, _A, _Z), 3)
+    second = _words_at(a, r + 3 + letters)
+    digits = _leading(second, _ZERO, _NINE)
     # A reference longer than Excel's is damaged: it counts as reaching the end.
-    row = np.where(going, 1 << 40, row)
-    return int(row.max()), int(column.max())
+    damaged = bool((digits > MAX_REF_DIGITS).any())
+    row = 1 << 40 if damaged else int(_largest(second, digits) or b"0")
+    column = 0
+    for char in _largest(first, letters):
+        column = column * 26 + char - _A + 1
+    return row, column
 
 
 _TAG = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")

@@ -631,3 +631,56 @@ def test_property_damaged_workbooks_give_one_register_error(
     except RegisterError as error:
         assert error.problem and "\n" not in error.problem
     assert capfd.readouterr().err == ""  # no panic message from calamine
+
+
+def _reach_by_hand(piece: bytes) -> tuple[int, int]:
+    """What `_piece_reach` must find, one reference at a time: after each ' r="' up to 3
+    letters, then digits (8 or more: a damaged reference, reaching the end); past the end of
+    the piece its last byte repeats."""
+    if len(piece) < 8:
+        return 0, 0
+    padded = piece + piece[-1:] * 16
+    last_row = last_column = 0
+    for at in range(1, len(piece) - 2):
+        if piece[at:at + 3] != b'r="' or piece[at - 1] not in b" \t\r\n":
+            continue
+        ref = padded[at + 3:at + 3 + 11]
+        letters = 0
+        while letters < 3 and 65 <= ref[letters] <= 90:
+            letters += 1
+        digits = 0
+        while digits < 8 and 48 <= ref[letters + digits] <= 57:
+            digits += 1
+        column = 0
+        for char in ref[:letters]:
+            column = column * 26 + char - 64
+        row = 1 << 40 if digits == 8 else int(ref[letters:letters + digits] or b"0")
+        last_row, last_column = max(last_row, row), max(last_column, column)
+    return last_row, last_column
+
+
+@settings(max_examples=int(os.environ.get("PMO_XL_HYPOTHESIS_EXAMPLES", "40")) * 10,
+          deadline=None)
+@given(st.lists(st.one_of(st.sampled_from([b' r="', b'\tr="', b'<c r="', b'"', b"r", b"="]),
+                          st.binary(max_size=4),
+                          st.text("AZBY09815 ", max_size=12).map(str.encode)),
+                max_size=30).map(b"".join))
+def test_property_sheet_reach_is_every_references_furthest(piece: bytes) -> None:
+    from pmo_xl.extent import _piece_reach
+
+    assert _piece_reach(piece) == _reach_by_hand(piece)
+
+
+def test_sheet_reach_of_a_written_register(tmp_path: Path) -> None:
+    path = tmp_path / "reach.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Projects")
+    for row in range(0, 12_000, 7):
+        sheet.write(row, row % 40, "x")
+    sheet.write(10_345, 701, 1)  # ZZ10346
+    book.close()
+    from pmo_xl.extent import scan_extent
+
+    with zipfile.ZipFile(path) as archive, archive.open("xl/worksheets/sheet1.xml") as stream:
+        reach = scan_extent(stream)
+    assert (reach.last_row, reach.last_column) == (11_999, 702)
