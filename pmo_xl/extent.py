@@ -131,13 +131,12 @@ def _piece_reach(piece: bytes) -> tuple[int, int]:
     letters = np.minimum(_leading(first, _A, _Z), 3)
     second = _words_at(a, r + 3 + letters)
     digits = _leading(second, _ZERO, _NINE)
-    # A reference longer than Excel's is damaged: it counts as reaching the end.
-    damaged = bool((digits > MAX_REF_DIGITS).any())
-    row = 1 << 40 if damaged else int(_largest(second, digits) or b"0")
-    column = 0
-    for char in _largest(first, letters):
-        column = column * 26 + char - _A + 1
-    return row, column
+    if (digits > MAX_REF_DIGITS).any():  # longer than Excel's: damaged, reaching the end
+        return 1 << 40, _column_number(_largest(first, letters))
+    zeros = np.minimum(_leading(second, _ZERO, _ZERO), digits)
+    if zeros.any():  # not Excel's: compare the digits after them
+        second, digits = _words_at(a, r + 3 + letters + zeros), digits - zeros
+    return int(_largest(second, digits) or b"0"), _column_number(_largest(first, letters))
 
 
 _TAG = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
