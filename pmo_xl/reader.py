@@ -689,8 +689,10 @@ def _column(cells: np.ndarray) -> pd.Series:
         typed = None
     if typed is not None and pa.types.is_string(typed.type):
         trimmed = pc.utf8_trim_whitespace(typed)
-        blank = pc.fill_null(pc.equal(trimmed, ""), False)
-        return pd.Series(pc.if_else(blank, pa.scalar(None, pa.string()), trimmed).to_pandas())
+        blank = pc.equal(trimmed, "")  # only cells of spaces: "" is None already
+        if pc.any(blank).as_py():
+            trimmed = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed)
+        return pd.Series(trimmed.to_pandas())
     if typed is not None and pa.types.is_date(typed.type):
         try:  # date cells: the parsers' datetime fast path
             typed = typed.cast(pa.timestamp("us"))
