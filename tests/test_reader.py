@@ -151,6 +151,21 @@ def test_bad_settings_become_findings_and_defaults_apply(tmp_path: Path) -> None
     assert "'monthly' is not a whole number" in findings[0].message
 
 
+def test_settings_read_in_the_sheets_date_order_and_the_first_readable_one_wins(
+        tmp_path: Path) -> None:
+    path = write_workbook(tmp_path / "r.xlsx", {
+        "Projects": grid([VALID_PROJECT]),
+        "Settings": [["Setting", "Value"], ["Report Date", "03/04/2026"],
+                     ["Stale After Days", "monthly"], ["Stale After Days", 14],
+                     ["Stale After Days", 60], ["Date Order", "MDY"]]})
+    reg = read_register(path)
+    # Date Order applies to the dates above it too; the unreadable Stale After Days is a
+    # finding and the next one in the sheet is used.
+    assert reg.settings.report_date == dt.date(2026, 3, 4)
+    assert reg.settings.stale_after_days == 14
+    assert [f.cell for f in validate(reg) if f.rule == "bad-setting"] == ["Settings!B3"]
+
+
 def test_numeric_ids_and_whitespace_text_are_read_as_people_see_them(tmp_path: Path) -> None:
     path = register(tmp_path / "r.xlsx", [project(**{"Project ID": 1001, "Sponsor": "   "})])
     reg = read_register(path)
