@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .parsing import Parsed
+from .parsing import Parsed, type_masks
 
 DATE_ORDERS = ("auto", "DMY", "MDY")
 FLAGS = ("approximate", "order_conflict", "implausible")
@@ -224,15 +224,16 @@ def _serial_days(numbers: np.ndarray) -> np.ndarray:
 def _mixed_into(out: _Days, cells: np.ndarray, order: str, fallback: str,
                 end_of_period: bool) -> tuple[np.ndarray, dict[str, object]]:
     """A column of several kinds: each kind converted on its own, then merged by mask."""
-    kinds = pd.Series(cells, dtype=object).map(type)
+    is_native, is_number, is_text = type_masks(
+        cells, (dt.date, dt.datetime, pd.Timestamp, np.datetime64), _NUMBER_TYPES, (str,))
     blank = _missing(cells)
-    native = kinds.isin((dt.date, dt.datetime, pd.Timestamp, np.datetime64)).to_numpy() & ~blank
+    native = is_native & ~blank
     if native.any():
         out.days[native] = _native_days(cells[native])
-    numbers = kinds.isin(_NUMBER_TYPES).to_numpy() & ~blank
+    numbers = is_number & ~blank
     if numbers.any():
         out.days[numbers] = _serial_days(_floats(cells[numbers]))
-    text = kinds.isin((str,)).to_numpy() & ~blank
+    text = is_text & ~blank
     note = _order_note(None, {"DMY": 0, "MDY": 0}, "", fallback)
     if text.any():
         blank_text, note = _text_into(out, cells, text, order, fallback, end_of_period)

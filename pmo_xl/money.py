@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .parsing import Parsed
+from .parsing import Parsed, type_masks
 
 MONEY_UNITS = {"units": 1.0, "thousands": 1e3, "millions": 1e6, "billions": 1e9}
 FLAGS = ("negative", "other_currency")
@@ -189,12 +189,12 @@ def _finish(index: pd.Index, values: np.ndarray, blank: np.ndarray, other: np.nd
 def _mixed_into(values: np.ndarray, other: np.ndarray, cells: np.ndarray, scale: float,
                 currency: str | None) -> tuple[np.ndarray, dict[str, object]]:
     """A column of several kinds: number cells and text converted each on their own."""
-    kinds = pd.Series(cells, dtype=object).map(type)
+    is_number, is_text = type_masks(cells, _NUMBER_TYPES, (str,))
     blank = _missing(cells)
-    numbers = kinds.isin(_NUMBER_TYPES).to_numpy() & ~blank
+    numbers = is_number & ~blank
     if numbers.any():
         values[numbers] = _scaled(_floats(cells[numbers]), scale)
-    text = kinds.isin((str,)).to_numpy() & ~blank
+    text = is_text & ~blank
     note: dict[str, object] = {"scale": scale, "currencies": {}, "decimal_mark": None}
     if text.any():
         blank_text, note = _text_into(values, other, cells, text, scale, currency)

@@ -12,6 +12,7 @@ those masks into findings; nothing here knows about rows, cells or messages.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,28 +60,32 @@ def _is_numeric(raw: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw)
 
 
-def blank_mask(raw: pd.Series, types: pd.Series | None = None) -> pd.Series:
-    """True where a cell is empty or holds only whitespace (`types`: the cells' types, when
-    the caller has them already)."""
+def type_masks(cells: np.ndarray, *groups: tuple[type, ...]) -> list[np.ndarray]:
+    """For each group of types, which cells are exactly of one of them (so bool is not int):
+    one pass over the cells' types in C, then numpy."""
+    code = {kind: i for i, group in enumerate(groups, 1) for kind in group}
+    codes = np.fromiter(map(code.get, map(type, cells), itertools.repeat(0)), np.int8,
+                        count=len(cells))
+    return [codes == i for i in range(1, len(groups) + 1)]
+
+
+def blank_mask(raw: pd.Series, is_text: np.ndarray | None = None) -> pd.Series:
+    """True where a cell is empty or holds only whitespace (`is_text`: which cells are text,
+    when the caller knows it already)."""
     if _is_numeric(raw):
         return raw.isna()
     if _is_text(raw):
         return (raw.isna() | (raw.str.strip() == "")).astype(bool)
     obj = raw.astype(object)
     blank = obj.isna()
-    is_text = (types if types is not None else _cell_types(obj)).isin((str,))
+    if is_text is None:
+        [is_text] = type_masks(obj.to_numpy(), (str,))
     if is_text.any():
         blank[is_text] = obj[is_text].str.strip() == ""
     return blank
 
 
-def _cell_types(raw: pd.Series) -> pd.Series:
-    return raw.astype(object).map(type)
-
-
-def _numbers(raw: pd.Series, types: pd.Series) -> pd.Series:
-    """Mask of real numeric cells (bool is excluded: TRUE is not a number in a register)."""
-    return types.isin((int, float, np.float64, np.int64)) & raw.astype(object).notna()
+_PLAIN_NUMBERS = (int, float, np.float64, np.int64)  # bool is not: TRUE is not a number
 
 
 def _false(index: pd.Index) -> pd.Series:
@@ -160,13 +165,13 @@ def parse_percent(raw: pd.Series) -> Parsed:
         blank = number.isna()
         return _percent(number, blank, number.isna() & ~blank, signed)
     obj = raw.astype(object)
-    blank = blank_mask(obj)
-    types = _cell_types(obj)
+    is_number, is_text = type_masks(obj.to_numpy(), _PLAIN_NUMBERS, (str,))
+    blank = blank_mask(obj, is_text)
     number = pd.Series(np.nan, index=raw.index, dtype=float)
-    numbers = _numbers(obj, types) & ~blank
-    number[numbers] = pd.to_numeric(obj[numbers]).astype(float)
+    numbers = is_number & ~blank.to_numpy()
+    number[numbers] = _as_floats(obj[numbers])
 
-    text = types.isin((str,)) & ~blank
+    text = pd.Series(is_text, index=raw.index) & ~blank
     if text.any():
         stripped = obj[text].str.replace(r"\s", "", regex=True)
         has_sign = stripped.str.endswith("%")
@@ -174,6 +179,13 @@ def parse_percent(raw: pd.Series) -> Parsed:
         number[text] = figures.where(~has_sign, figures / 100)
         signed[text] = has_sign
     return _percent(number, blank, number.isna() & ~blank, signed)
+
+
+def _as_floats(cells: pd.Series) -> np.ndarray:
+    try:
+        return cells.to_numpy().astype(float)
+    except (OverflowError, TypeError, ValueError):  # a Python int beyond float range
+        return pd.to_numeric(cells).astype(float).to_numpy()
 
 
 def _percent(number: pd.Series, blank: pd.Series, bad: pd.Series, signed: pd.Series) -> Parsed:
