@@ -732,7 +732,10 @@ def _totals_rows(raw: pd.DataFrame, body: Sequence[Sequence[object]], first_row:
 def _total_labels(cells: pd.Series) -> np.ndarray:
     """Which cells say Total, Grand Total, Subtotal or Sum (pyarrow's regex engine, the whole
     column at once)."""
-    text = pa.array(cells.astype(str).where(cells.notna(), None), type=pa.string())
+    if isinstance(cells.dtype, pd.StringDtype) and cells.dtype.storage == "pyarrow":
+        text = pa.array(cells.array)  # the reader's text columns: Arrow already
+    else:
+        text = pa.array(cells.astype(str).where(cells.notna(), None), type=pa.string())
     said = pc.fill_null(pc.match_substring_regex(text, _TOTAL_RE2, ignore_case=True), False)
     return np.asarray(said)
 
