@@ -18,7 +18,7 @@ import datetime as dt
 import difflib
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -562,27 +562,11 @@ FIELD_NAMES = {"overall_rag": "Overall RAG", "schedule_rag": "Schedule RAG",
 
 def sentence(change: Change) -> str:
     """The change in plain words, e.g. "Forecast finish moved 21 days later, to 2027-03-14"."""
+    special = _SPECIAL.get(change.field)
+    if special is not None:  # only its own sentence is written: thousands of changes
+        return special(change)
     name = FIELD_NAMES.get(change.field, change.field.replace("_", " ").capitalize())
     f, before, after, delta = change.field, change.before, change.after, change.delta
-    special = {
-        "closed": f"Closed (phase {before} → {after})",
-        "reopened": f"Re-opened (phase {before} → {after})",
-        "stale": f"Status {change.note}",
-        "exception": f"The project {change.note}",
-        "spent": f"Spent {delta:,.2f} in the period (actual cost {after:,.2f})"
-                 if isinstance(delta, float) else "",
-        "milestone_completed": f"Milestone {change.note} completed on {after}",
-        "milestone_slipped": f"Milestone {change.note} slipped {_days_text(delta)}, to {after}",
-        "milestone_overdue": f"Milestone {change.note} is now overdue",
-        "lesson_added": f"Lesson {after} logged: {change.note}",
-        "raid_opened": f"{change.note} opened",
-        "raid_closed": f"{change.note} closed",
-        "raid_escalated": f"{change.note} escalated",
-        "risk_score_rose": f"{change.note}: score rose from {before} to {after}",
-        "risk_became_issue": f"{change.note} became an issue",
-    }
-    if f in special:
-        return special[f]
     if f in TEXT_FIELDS or f == "status_date" and change.note:
         return f"{name} changed" if f in TEXT_FIELDS else change.note.capitalize()
     if isinstance(delta, int) and f in ("finish", *DATE_FIELDS):
@@ -591,7 +575,7 @@ def sentence(change: Change) -> str:
         return f"{name} set to {_value(after)}"
     if after is None and before is not None:
         return f"{name} cleared (was {_value(before)})"
-    if f in dict(AMOUNT_FIELDS) and delta is not None:
+    if f in _AMOUNT_NAMES and delta is not None:
         return f"{name} {'up' if delta > 0 else 'down'} {abs(delta):,.2f}" + (
             f" ({change.note})" if change.note else "") + f", to {after:,.2f}"
     if f == "percent_complete":
@@ -599,6 +583,35 @@ def sentence(change: Change) -> str:
     if f in ("cpi", "spi"):
         return f"{name} {_ratio(before)} → {_ratio(after)}"
     return f"{name} {_value(before)} → {_value(after)}"
+
+
+_AMOUNT_NAMES = frozenset(name for name, _ in AMOUNT_FIELDS)
+
+
+def _spent(change: Change) -> str:
+    if not isinstance(change.delta, float):
+        return ""
+    return f"Spent {change.delta:,.2f} in the period (actual cost {change.after:,.2f})"
+
+
+# The sentences of the changes that are not a field's value moving, by field.
+_SPECIAL: dict[str, Callable[[Change], str]] = {
+    "closed": lambda c: f"Closed (phase {c.before} → {c.after})",
+    "reopened": lambda c: f"Re-opened (phase {c.before} → {c.after})",
+    "stale": lambda c: f"Status {c.note}",
+    "exception": lambda c: f"The project {c.note}",
+    "spent": _spent,
+    "milestone_completed": lambda c: f"Milestone {c.note} completed on {c.after}",
+    "milestone_slipped": lambda c: f"Milestone {c.note} slipped {_days_text(c.delta)}, to "
+                                   f"{c.after}",
+    "milestone_overdue": lambda c: f"Milestone {c.note} is now overdue",
+    "lesson_added": lambda c: f"Lesson {c.after} logged: {c.note}",
+    "raid_opened": lambda c: f"{c.note} opened",
+    "raid_closed": lambda c: f"{c.note} closed",
+    "raid_escalated": lambda c: f"{c.note} escalated",
+    "risk_score_rose": lambda c: f"{c.note}: score rose from {c.before} to {c.after}",
+    "risk_became_issue": lambda c: f"{c.note} became an issue",
+}
 
 
 def _percent(value: object) -> str:

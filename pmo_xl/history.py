@@ -125,9 +125,12 @@ def default_history_path(register_path: Path) -> Path:
 
 
 def take_snapshot(register: Register, as_of: dt.date | None = None, *,
-                  sha256: str = "", portfolio: Rollup | None = None) -> Snapshot:
+                  sha256: str = "", portfolio: Rollup | None = None,
+                  fields: Mapping[str, Iterable[str]] | None = None) -> Snapshot:
     """The register's snapshot as of the given (or resolved) date; `portfolio` is its
-    roll-up when the caller has it already (as of the same date)."""
+    roll-up when the caller has it already (as of the same date). With `fields`, of each
+    sheet named there only those columns (the ones it has), as `History.load` reads them: a
+    comparison reads a few of a snapshot's columns, the rest need not be converted."""
     day = portfolio.as_of if portfolio is not None else resolve_as_of(register, as_of)
     if portfolio is None:
         portfolio = rollup(register, day)
@@ -142,6 +145,9 @@ def take_snapshot(register: Register, as_of: dt.date | None = None, *,
         frames[table.schema.name] = portfolio.children[table.schema.name]
     sheets, arrays = {}, {}
     for name, frame in frames.items():
+        if fields is not None and name in fields:
+            wanted = set(fields[name])
+            frame = frame[[column for column in frame.columns if column in wanted]]
         sheets[name], arrays[name] = _plain_frame(frame)
     info = SnapshotInfo(day, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                         str(register.path), sha256, __version__, len(projects))
