@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from .history import Snapshot
 from .schema import CLOSED
@@ -441,10 +442,10 @@ def _milestones(result: Changes, baseline: Snapshot, current: Snapshot) -> None:
     done = _column(b, "actual_date").notna() & _column(a, "actual_date").isna()
     fresh = new.loc[new.index.difference(old.index, sort=False)]
     period = _within(_column(fresh, "actual_date"), result.since, result.as_of)
-    slipped = _days(a, b, "forecast_date").fillna(0) > 0
+    days = _days(a, b, "forecast_date")
+    slipped = days.fillna(0) > 0
     overdue = (_column(b, "overdue").fillna(False).astype(bool)
                & ~_column(a, "overdue").fillna(False).astype(bool))
-    days = _days(a, b, "forecast_date")
     for key in b.index[done]:
         result.changes.append(Change(key[0], "milestone_completed", None,
                                      b.at[key, "actual_date"], note=key[1]))
@@ -464,8 +465,16 @@ def _milestones(result: Changes, baseline: Snapshot, current: Snapshot) -> None:
 
 
 def _keyed(frame: pd.DataFrame | None, keys: tuple[str, ...]) -> pd.DataFrame | None:
+    """The rows keyed by their key columns as text (a blank key left out; a duplicate
+    key's first row wins)."""
     if frame is None or any(k not in frame for k in keys):
         return None
+    if all(infer_dtype(frame[k], skipna=False) == "string" for k in keys):
+        # Keys all text (as the register's are): their text is them, so the duplicates are
+        # found on the index's codes, not by hashing the cells again (half the time).
+        index = pd.MultiIndex.from_arrays([frame[k].astype(str) for k in keys])
+        first = ~index.duplicated()
+        return frame[first].set_axis(index[first])
     kept = frame.dropna(subset=list(keys))
     kept = kept[~kept.duplicated(subset=list(keys))]
     index = pd.MultiIndex.from_arrays([kept[k].astype(str) for k in keys])
