@@ -154,7 +154,9 @@ def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Change
     result.added = after.index[before.index.get_indexer(after.index) < 0].tolist()
     result.removed = before.index[after.index.get_indexer(before.index) < 0].tolist()
     both = after.index.intersection(before.index, sort=False)
-    old, new = before.loc[both], after.loc[both]
+    # One index object for both: each comparison of their columns then aligns them at
+    # once, instead of checking 10k IDs equal.
+    old, new = before.loc[both].set_axis(both), after.loc[both].set_axis(both)
     ranks = _rag_ranks(standard)
     found = result.changes
     found += _stage_changes(old, new)
@@ -178,7 +180,8 @@ def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Change
     for name in TEXT_FIELDS:
         found += _text_changes(old, new, name)
     # A baseline that did not record a field (an older snapshot) says nothing about it.
-    found[:] = [c for c in found if _SOURCES.get(c.field, c.field) in old.columns]
+    recorded = set(old.columns)
+    found[:] = [c for c in found if _SOURCES.get(c.field, c.field) in recorded]
     result.warnings = _copy_paste_updates(old, new)
     result.rag_matrix = _rag_matrix(old, new)
     result.previous = BaselineFigures(old)
@@ -244,8 +247,11 @@ def _by_id(projects: pd.DataFrame) -> pd.DataFrame:
     if "project_id" not in projects or projects.empty:
         return pd.DataFrame(index=pd.Index([], dtype=object))
     kept = projects[projects["project_id"].notna()]
-    kept = kept[~kept["project_id"].astype(str).duplicated()]
-    return kept.set_index(kept["project_id"].astype(str), drop=False)
+    # Python strings in an object index: the comparison goes through them one by one when
+    # it builds its records, which an Arrow-backed index would give out one at a time.
+    ids = pd.Index(_texts(kept["project_id"]), dtype=object, name="project_id")
+    first = ~ids.duplicated()
+    return kept[first].set_axis(ids[first])
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -264,9 +270,9 @@ def _differs(a: pd.Series, b: pd.Series) -> pd.Series:
 def _picked(rows: pd.Series, *columns: pd.Series) -> list[tuple[Any, ...]]:
     """(project id, each column's value) of the rows marked: one selection per column,
     not one lookup per row."""
-    index = rows.index[rows.to_numpy(dtype=bool)]
-    picked = [column[rows.to_numpy(dtype=bool)].tolist() for column in columns]
-    return list(zip(index, *picked, strict=True))
+    marked = rows.to_numpy(dtype=bool)
+    picked = [column[marked].tolist() for column in columns]
+    return list(zip(rows.index[marked], *picked, strict=True))
 
 
 def _moved(old: pd.DataFrame, new: pd.DataFrame, source: str, name: str,
@@ -479,6 +485,13 @@ def _keyed(frame: pd.DataFrame | None, keys: tuple[str, ...]) -> pd.DataFrame | 
     kept = kept[~kept.duplicated(subset=list(keys))]
     index = pd.MultiIndex.from_arrays([kept[k].astype(str) for k in keys])
     return kept.set_axis(index)
+
+
+def _texts(values: pd.Series) -> pd.Series | np.ndarray:
+    """Key values as text: a column of Python strings as it is, any other through str."""
+    if infer_dtype(values, skipna=False) == "string":
+        return values.to_numpy(dtype=object)
+    return values.astype(str)
 
 
 def _within(dates: pd.Series, since: dt.date, as_of: dt.date) -> pd.Series:
