@@ -136,7 +136,8 @@ def snapshot_after_reading(store: Path, runs: int) -> None:
         taken: list[Snapshot] = []
         parts["take"].append(clocked(lambda: taken.append(take_snapshot(register, AS_OF))))
         parts["rows"].append(clocked(lambda: _rows_only(store, taken[0])))
-        parts["copy"].append(clocked(lambda: [encode(f) for f in taken[0].sheets.values()]))
+        parts["copy"].append(clocked(lambda: [encode(f, taken[0].arrays.get(s))
+                                              for s, f in taken[0].sheets.items()]))
 
     whole = medians(runs, take_and_record)
     for _ in range(runs):
@@ -157,7 +158,7 @@ def _rows_only(store: Path, snapshot: Snapshot) -> None:
         db.execute("INSERT INTO snapshots (as_of, taken_at) VALUES (?, '')",
                    (AS_OF.isoformat(),))
         for sheet, frame in snapshot.sheets.items():
-            _insert_rows(db, sheet, AS_OF.isoformat(), frame)
+            _insert_rows(db, sheet, AS_OF.isoformat(), frame, snapshot.arrays.get(sheet))
         db.rollback()
 
 

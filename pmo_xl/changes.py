@@ -18,12 +18,13 @@ import datetime as dt
 import difflib
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from .history import Snapshot
 from .schema import CLOSED
@@ -153,7 +154,9 @@ def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Change
     result.added = after.index[before.index.get_indexer(after.index) < 0].tolist()
     result.removed = before.index[after.index.get_indexer(before.index) < 0].tolist()
     both = after.index.intersection(before.index, sort=False)
-    old, new = before.loc[both], after.loc[both]
+    # One index object for both: each comparison of their columns then aligns them at
+    # once, instead of checking 10k IDs equal.
+    old, new = before.loc[both].set_axis(both), after.loc[both].set_axis(both)
     ranks = _rag_ranks(standard)
     found = result.changes
     found += _stage_changes(old, new)
@@ -177,7 +180,8 @@ def compare(baseline: Snapshot, current: Snapshot, standard: Standard) -> Change
     for name in TEXT_FIELDS:
         found += _text_changes(old, new, name)
     # A baseline that did not record a field (an older snapshot) says nothing about it.
-    found[:] = [c for c in found if _SOURCES.get(c.field, c.field) in old.columns]
+    recorded = set(old.columns)
+    found[:] = [c for c in found if _SOURCES.get(c.field, c.field) in recorded]
     result.warnings = _copy_paste_updates(old, new)
     result.rag_matrix = _rag_matrix(old, new)
     result.previous = BaselineFigures(old)
@@ -243,8 +247,11 @@ def _by_id(projects: pd.DataFrame) -> pd.DataFrame:
     if "project_id" not in projects or projects.empty:
         return pd.DataFrame(index=pd.Index([], dtype=object))
     kept = projects[projects["project_id"].notna()]
-    kept = kept[~kept["project_id"].astype(str).duplicated()]
-    return kept.set_index(kept["project_id"].astype(str), drop=False)
+    # Python strings in an object index: the comparison goes through them one by one when
+    # it builds its records, which an Arrow-backed index would give out one at a time.
+    ids = pd.Index(_texts(kept["project_id"]), dtype=object, name="project_id")
+    first = ~ids.duplicated()
+    return kept[first].set_axis(ids[first])
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -263,9 +270,9 @@ def _differs(a: pd.Series, b: pd.Series) -> pd.Series:
 def _picked(rows: pd.Series, *columns: pd.Series) -> list[tuple[Any, ...]]:
     """(project id, each column's value) of the rows marked: one selection per column,
     not one lookup per row."""
-    index = rows.index[rows.to_numpy(dtype=bool)]
-    picked = [column[rows.to_numpy(dtype=bool)].tolist() for column in columns]
-    return list(zip(index, *picked, strict=True))
+    marked = rows.to_numpy(dtype=bool)
+    picked = [column[marked].tolist() for column in columns]
+    return list(zip(rows.index[marked], *picked, strict=True))
 
 
 def _moved(old: pd.DataFrame, new: pd.DataFrame, source: str, name: str,
@@ -441,10 +448,10 @@ def _milestones(result: Changes, baseline: Snapshot, current: Snapshot) -> None:
     done = _column(b, "actual_date").notna() & _column(a, "actual_date").isna()
     fresh = new.loc[new.index.difference(old.index, sort=False)]
     period = _within(_column(fresh, "actual_date"), result.since, result.as_of)
-    slipped = _days(a, b, "forecast_date").fillna(0) > 0
+    days = _days(a, b, "forecast_date")
+    slipped = days.fillna(0) > 0
     overdue = (_column(b, "overdue").fillna(False).astype(bool)
                & ~_column(a, "overdue").fillna(False).astype(bool))
-    days = _days(a, b, "forecast_date")
     for key in b.index[done]:
         result.changes.append(Change(key[0], "milestone_completed", None,
                                      b.at[key, "actual_date"], note=key[1]))
@@ -464,12 +471,27 @@ def _milestones(result: Changes, baseline: Snapshot, current: Snapshot) -> None:
 
 
 def _keyed(frame: pd.DataFrame | None, keys: tuple[str, ...]) -> pd.DataFrame | None:
+    """The rows keyed by their key columns as text (a blank key left out; a duplicate
+    key's first row wins)."""
     if frame is None or any(k not in frame for k in keys):
         return None
+    if all(infer_dtype(frame[k], skipna=False) == "string" for k in keys):
+        # Keys all text (as the register's are): their text is them, so the duplicates are
+        # found on the index's codes, not by hashing the cells again (half the time).
+        index = pd.MultiIndex.from_arrays([frame[k].astype(str) for k in keys])
+        first = ~index.duplicated()
+        return frame[first].set_axis(index[first])
     kept = frame.dropna(subset=list(keys))
     kept = kept[~kept.duplicated(subset=list(keys))]
     index = pd.MultiIndex.from_arrays([kept[k].astype(str) for k in keys])
     return kept.set_axis(index)
+
+
+def _texts(values: pd.Series) -> pd.Series | np.ndarray:
+    """Key values as text: a column of Python strings as it is, any other through str."""
+    if infer_dtype(values, skipna=False) == "string":
+        return values.to_numpy(dtype=object)
+    return values.astype(str)
 
 
 def _within(dates: pd.Series, since: dt.date, as_of: dt.date) -> pd.Series:
@@ -562,27 +584,11 @@ FIELD_NAMES = {"overall_rag": "Overall RAG", "schedule_rag": "Schedule RAG",
 
 def sentence(change: Change) -> str:
     """The change in plain words, e.g. "Forecast finish moved 21 days later, to 2027-03-14"."""
+    special = _SPECIAL.get(change.field)
+    if special is not None:  # only its own sentence is written: thousands of changes
+        return special(change)
     name = FIELD_NAMES.get(change.field, change.field.replace("_", " ").capitalize())
     f, before, after, delta = change.field, change.before, change.after, change.delta
-    special = {
-        "closed": f"Closed (phase {before} → {after})",
-        "reopened": f"Re-opened (phase {before} → {after})",
-        "stale": f"Status {change.note}",
-        "exception": f"The project {change.note}",
-        "spent": f"Spent {delta:,.2f} in the period (actual cost {after:,.2f})"
-                 if isinstance(delta, float) else "",
-        "milestone_completed": f"Milestone {change.note} completed on {after}",
-        "milestone_slipped": f"Milestone {change.note} slipped {_days_text(delta)}, to {after}",
-        "milestone_overdue": f"Milestone {change.note} is now overdue",
-        "lesson_added": f"Lesson {after} logged: {change.note}",
-        "raid_opened": f"{change.note} opened",
-        "raid_closed": f"{change.note} closed",
-        "raid_escalated": f"{change.note} escalated",
-        "risk_score_rose": f"{change.note}: score rose from {before} to {after}",
-        "risk_became_issue": f"{change.note} became an issue",
-    }
-    if f in special:
-        return special[f]
     if f in TEXT_FIELDS or f == "status_date" and change.note:
         return f"{name} changed" if f in TEXT_FIELDS else change.note.capitalize()
     if isinstance(delta, int) and f in ("finish", *DATE_FIELDS):
@@ -591,7 +597,7 @@ def sentence(change: Change) -> str:
         return f"{name} set to {_value(after)}"
     if after is None and before is not None:
         return f"{name} cleared (was {_value(before)})"
-    if f in dict(AMOUNT_FIELDS) and delta is not None:
+    if f in _AMOUNT_NAMES and delta is not None:
         return f"{name} {'up' if delta > 0 else 'down'} {abs(delta):,.2f}" + (
             f" ({change.note})" if change.note else "") + f", to {after:,.2f}"
     if f == "percent_complete":
@@ -599,6 +605,35 @@ def sentence(change: Change) -> str:
     if f in ("cpi", "spi"):
         return f"{name} {_ratio(before)} → {_ratio(after)}"
     return f"{name} {_value(before)} → {_value(after)}"
+
+
+_AMOUNT_NAMES = frozenset(name for name, _ in AMOUNT_FIELDS)
+
+
+def _spent(change: Change) -> str:
+    if not isinstance(change.delta, float):
+        return ""
+    return f"Spent {change.delta:,.2f} in the period (actual cost {change.after:,.2f})"
+
+
+# The sentences of the changes that are not a field's value moving, by field.
+_SPECIAL: dict[str, Callable[[Change], str]] = {
+    "closed": lambda c: f"Closed (phase {c.before} → {c.after})",
+    "reopened": lambda c: f"Re-opened (phase {c.before} → {c.after})",
+    "stale": lambda c: f"Status {c.note}",
+    "exception": lambda c: f"The project {c.note}",
+    "spent": _spent,
+    "milestone_completed": lambda c: f"Milestone {c.note} completed on {c.after}",
+    "milestone_slipped": lambda c: f"Milestone {c.note} slipped {_days_text(c.delta)}, to "
+                                   f"{c.after}",
+    "milestone_overdue": lambda c: f"Milestone {c.note} is now overdue",
+    "lesson_added": lambda c: f"Lesson {c.after} logged: {c.note}",
+    "raid_opened": lambda c: f"{c.note} opened",
+    "raid_closed": lambda c: f"{c.note} closed",
+    "raid_escalated": lambda c: f"{c.note} escalated",
+    "risk_score_rose": lambda c: f"{c.note}: score rose from {c.before} to {c.after}",
+    "risk_became_issue": lambda c: f"{c.note} became an issue",
+}
 
 
 def _percent(value: object) -> str:

@@ -139,11 +139,12 @@ def _export(table: Any, fmt: str, out: Path) -> None:
 
 
 def changes_command(args: argparse.Namespace, read: Any, print_json: Any) -> int:
-    from .changes import compare
+    from .changes import BASELINE_FIELDS, compare
     from .history import take_snapshot
 
     register = read(args)
-    current = take_snapshot(register, args.as_of)
+    # The columns the comparison reads, as of a baseline: not every field and figure.
+    current = take_snapshot(register, args.as_of, fields=BASELINE_FIELDS)
     baseline = baseline_snapshot(args, read, current.info.as_of)
     result = compare(baseline, current, register.standard)
     if args.format == "json":
@@ -172,7 +173,7 @@ def baseline_snapshot(args: argparse.Namespace, read: Any, as_of: dt.date) -> An
             return history.load(found.as_of, fields=BASELINE_FIELDS)
     copy = Path(since)
     earlier = read(argparse.Namespace(**{**vars(args), "register": copy}))
-    return take_snapshot(earlier, _copy_as_of(earlier, copy))
+    return take_snapshot(earlier, _copy_as_of(earlier, copy), fields=BASELINE_FIELDS)
 
 
 def history_trends(args: argparse.Namespace, as_of: dt.date) -> dict[str, Any] | None:
@@ -231,7 +232,7 @@ def _copy_as_of(register: Any, path: Path) -> dt.date:
 
 def _print_changes(result: Any) -> None:
     from .changes import sentence, summary_lines
-    from .terminal import shown
+    from .terminal import shown_all
 
     lines = summary_lines(result)
     lines[1:] = [f"  {line}" for line in lines[1:]]
@@ -240,5 +241,6 @@ def _print_changes(result: Any) -> None:
         lines += [f"  - {sentence(change)}" for change in result.of(project_id)]
     for warning in result.warnings:
         lines += ["", f"warning: {warning.project_id}: {sentence(warning)}"]
-    # Every line through `shown`: cells and paths may hold control characters.
-    sys.stdout.write("".join(shown(line) + "\n" for line in lines))
+    # Every line through `shown`: cells and paths may hold control characters (`shown_all`
+    # looks for them in all the lines at once).
+    sys.stdout.write("".join(line + "\n" for line in shown_all(lines)))

@@ -23,12 +23,18 @@ Every snapshot is written in one transaction in WAL mode, so a killed process or
 leaves the earlier history intact, and two processes recording different dates both land.
 `PRAGMA user_version` holds the schema version; `_MIGRATIONS` upgrade older stores.
 
-Writing the row tables is most of a snapshot's cost (10k projects: ~1.1M cells, 0.6–0.9 s), and
-nearly all of that is the sqlite3 module binding each cell (SQLite's own share is ~0.2 s).
-Blanks are bound as NaN (see `_bound`). Measured and left aside (2026-12-01): one JSON text
-per sheet inserted with `json_each` and `->>` (3.4 s instead of 1.0 s: SQLite 3.40 parses
-each row's JSON again for every field), and `PRAGMA synchronous = NORMAL` (no difference
-beyond the noise, so commits keep their fsync).
+Writing the row tables is most of a snapshot's cost (10k projects: ~1.6M cells), and most of
+that is the sqlite3 module binding each cell and SQLite storing it. So the cells are handed
+over as cheaply as the module takes them: `take_snapshot` makes each column's plain values
+and its Arrow array from the typed column at once (`Snapshot.arrays`; the columnar copy is
+written from them as they are), blanks are bound as NaN, flags as 1 and 0 (see `_bound`),
+32 rows go to a statement, the as-of date is written into it, and SQLite's page cache holds
+the whole snapshot until the commit. Measured and left aside (2026-12-01): one JSON text per
+sheet inserted with `json_each` and `->>` (3.4 s instead of 1.0 s: SQLite 3.40 parses each
+row's JSON again for every field), `PRAGMA synchronous = NORMAL` (no difference beyond the
+noise, so commits keep their fsync), and (2026-12-02) inserting with foreign keys off (3% of
+the inserts: not worth a store whose checks depend on our code alone) and `secure_delete`
+off (Debian's SQLite has it on; no difference).
 """
 
 from __future__ import annotations
@@ -39,21 +45,42 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import __version__
 from .errors import RegisterError
-from .history_columnar import Chunk, TidyTable, chunk_of_blob, chunk_of_rows, encode
-from .metrics import Rollup, child_frame, plain_column, project_metrics, resolve_as_of, rollup
+from .history_columnar import (
+    Chunk,
+    TidyTable,
+    arrow_column,
+    chunk_of_blob,
+    chunk_of_rows,
+    coded_texts,
+    encode,
+    sheet_arrays,
+    typed_column,
+)
+from .metrics import (
+    Rollup,
+    child_frame,
+    iso_date_codes,
+    json_ready,
+    plain_objects,
+    project_metrics,
+    resolve_as_of,
+    rollup,
+)
 from .reader import Register
 
 SCHEMA_VERSION = 3
 HISTORY_SUFFIX = ".history.sqlite"
 BUSY_TIMEOUT_S = 30  # a second process recording at the same moment waits this long
+WRITE_CACHE_KIB = 64 * 1024  # SQLite's page cache while a snapshot is written (at most)
 
 
 @dataclass(frozen=True)
@@ -81,6 +108,11 @@ class Snapshot:
     info: SnapshotInfo
     sheets: dict[str, pd.DataFrame] = field(default_factory=dict)
     portfolio: dict[str, float | None] = field(default_factory=dict)
+    # The same columns as Arrow (None where one mixes kinds), by sheet, when `take_snapshot`
+    # made them from the typed columns: `record` stores them as they are, instead of working
+    # out each cell's kind again from the plain values (a third of a snapshot's cost).
+    arrays: dict[str, dict[str, pa.Array | None]] = field(default_factory=dict, repr=False,
+                                                          compare=False)
 
     @property
     def projects(self) -> pd.DataFrame:
@@ -93,9 +125,12 @@ def default_history_path(register_path: Path) -> Path:
 
 
 def take_snapshot(register: Register, as_of: dt.date | None = None, *,
-                  sha256: str = "", portfolio: Rollup | None = None) -> Snapshot:
+                  sha256: str = "", portfolio: Rollup | None = None,
+                  fields: Mapping[str, Iterable[str]] | None = None) -> Snapshot:
     """The register's snapshot as of the given (or resolved) date; `portfolio` is its
-    roll-up when the caller has it already (as of the same date)."""
+    roll-up when the caller has it already (as of the same date). With `fields`, of each
+    sheet named there only those columns (the ones it has), as `History.load` reads them: a
+    comparison reads a few of a snapshot's columns, the rest need not be converted."""
     day = portfolio.as_of if portfolio is not None else resolve_as_of(register, as_of)
     if portfolio is None:
         portfolio = rollup(register, day)
@@ -104,13 +139,19 @@ def take_snapshot(register: Register, as_of: dt.date | None = None, *,
     extra = [name for name in figures.columns if name not in projects]
     projects = pd.concat([projects, figures[extra]], axis=1)
     projects["exception"] = portfolio.exception_mask()
-    sheets = {"Projects": _plain_frame(projects)}
+    frames = {"Projects": projects}
     for table in register.children():
         # The roll-up built each child sheet's frame already: taken from it, not again.
-        sheets[table.schema.name] = _plain_frame(portfolio.children[table.schema.name])
+        frames[table.schema.name] = portfolio.children[table.schema.name]
+    sheets, arrays = {}, {}
+    for name, frame in frames.items():
+        if fields is not None and name in fields:
+            wanted = set(fields[name])
+            frame = frame[[column for column in frame.columns if column in wanted]]
+        sheets[name], arrays[name] = _plain_frame(frame)
     info = SnapshotInfo(day, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                         str(register.path), sha256, __version__, len(projects))
-    return Snapshot(info, sheets, portfolio_figures(portfolio))
+    return Snapshot(info, sheets, portfolio_figures(portfolio), arrays)
 
 
 TREND_FIGURES = ("green", "amber", "red", "unset", "cpi", "spi")
@@ -128,12 +169,27 @@ def portfolio_figures(portfolio: Rollup) -> dict[str, float | None]:
     return figures
 
 
-def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Plain Python values, column by column (as the roll-up's JSON has them)."""
+def _plain_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pa.Array | None]]:
+    """Plain Python values, column by column (as the roll-up's JSON has them), and the same
+    columns as Arrow (see `Snapshot.arrays`)."""
+    plain: dict[str, np.ndarray] = {}
+    arrays: dict[str, pa.Array | None] = {}
+    for name, values in frame.items():
+        plain[name], arrays[name] = _plain_column(name, values)
     # The object arrays themselves: a round trip through lists would copy every cell twice.
-    return pd.DataFrame({name: plain_column(name, values).to_numpy(dtype=object)
-                         for name, values in frame.items()}, index=pd.RangeIndex(len(frame)),
-                        dtype=object)
+    return pd.DataFrame(plain, index=pd.RangeIndex(len(frame)), dtype=object), arrays
+
+
+def _plain_column(name: str, values: pd.Series) -> tuple[np.ndarray, pa.Array | None]:
+    """A column's plain values and the same as Arrow (None: it mixes kinds)."""
+    if pd.api.types.is_datetime64_any_dtype(values):  # ISO dates (`json_ready`), as text
+        return coded_texts(*iso_date_codes(values))
+    ready = json_ready(name, values)
+    typed = typed_column(ready)
+    if typed is not None:
+        return typed
+    plain = plain_objects(ready).to_numpy(dtype=object)  # an object column: each cell says
+    return plain, arrow_column(plain)
 
 
 class History:
@@ -168,15 +224,20 @@ class History:
 
     def record(self, snapshot: Snapshot) -> None:
         """Add the snapshot, replacing one of the same as-of date, in one transaction."""
-        with self._transaction() as db:
+        with self._write_cache(), self._transaction() as db:
             day = snapshot.info.as_of.isoformat()
-            db.execute("DELETE FROM snapshots WHERE as_of = ?", (day,))  # cascades
+            # The replaced snapshot's rows table by table, then its header (whose ON DELETE
+            # CASCADE finds nothing left): the same rows go, in two thirds of the time.
+            for table in (*_sheet_tables(db), "columnar", "portfolio"):
+                db.execute(f"DELETE FROM {_quote(table)} WHERE as_of = ?", (day,))
+            db.execute("DELETE FROM snapshots WHERE as_of = ?", (day,))
             info = snapshot.info.to_dict()
             db.execute("INSERT INTO snapshots VALUES (:as_of, :taken_at, :register, "
                        ":register_sha256, :pmo_xl_version, :projects)", info)
             for sheet, frame in snapshot.sheets.items():
-                _insert_rows(db, sheet, day, frame)
-                copy = encode(frame)
+                arrays = snapshot.arrays.get(sheet) or sheet_arrays(frame)
+                _insert_rows(db, sheet, day, frame, arrays)
+                copy = encode(frame, arrays)
                 if copy is not None:  # else read from the row table (a column mixes kinds)
                     db.execute("INSERT INTO columnar VALUES (?, ?, ?)", (day, sheet, copy))
             db.executemany("INSERT INTO portfolio VALUES (?, ?, ?)",
@@ -332,6 +393,21 @@ class History:
             self._db.rollback()  # it only read
 
     @contextmanager
+    def _write_cache(self) -> Iterator[None]:
+        """SQLite's page cache large enough for a snapshot's pages (10k projects: ~30 MB)
+        while it is written: with the default 2 MB they spill to the WAL and are read back
+        before the commit, a fifth of the inserts' time. Reads keep the default."""
+        try:
+            before = self._db.execute("PRAGMA cache_size").fetchone()[0]
+            self._db.execute(f"PRAGMA cache_size = {-WRITE_CACHE_KIB}")
+        except sqlite3.Error as error:
+            raise _store_error(self.path, error) from None
+        try:
+            yield
+        finally:
+            self._db.execute(f"PRAGMA cache_size = {int(before)}")
+
+    @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         try:
             self._db.execute("BEGIN IMMEDIATE")  # take the write lock now, not half-way
@@ -420,42 +496,95 @@ def _sheet_tables(db: sqlite3.Connection) -> list[str]:
     return [row[0] for row in db.execute("SELECT table_name FROM sheets")]
 
 
-def _insert_rows(db: sqlite3.Connection, sheet: str, day: str, frame: pd.DataFrame) -> None:
+def _insert_rows(db: sqlite3.Connection, sheet: str, day: str, frame: pd.DataFrame,
+                 arrays: Mapping[str, pa.Array | None] | None = None) -> None:
+    """The sheet's rows of the snapshot; `arrays` are its columns as Arrow (`sheet_arrays`),
+    when the caller has them."""
     table = _sheet_table(db, sheet)
     have = {row[1] for row in db.execute(f"PRAGMA table_info({_quote(table)})")}
     for name in frame.columns:
         if name not in have:
             db.execute(f"ALTER TABLE {_quote(table)} ADD COLUMN {_quote(name)}")
+    if arrays is None:
+        arrays = sheet_arrays(frame)
     columns = {name: frame[name].to_numpy(dtype=object) for name in frame.columns}
-    flagged = [name for name, values in columns.items() if isinstance(_first(values), bool)]
+    flagged = [name for name, values in columns.items() if _is_flag(values, arrays[name])]
     db.executemany("INSERT OR IGNORE INTO flags VALUES (?, ?)",
                    [(table, name) for name in flagged])
     # A column blank throughout is left out: its cells are NULL all the same.
-    cells = {name: _bound(values, name in flagged) for name, values in columns.items()
-             if _first(values) is not None}
-    names = ["as_of", *cells]
-    marks = ", ".join("?" * len(names))
-    sql = (f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, names))}) "
-           f"VALUES ({marks})")
-    # Rows zipped from the column lists, the date as a column of its own: no tuple per row
-    # is built twice.
-    db.executemany(sql, zip(repeat(day, len(frame)), *cells.values(), strict=True))
+    cells = {name: _bound(values, arrays[name], name in flagged)
+             for name, values in columns.items() if not _blank(values, arrays[name])}
+    _insert_many(db, table, day, cells, len(frame))
 
 
-def _bound(values: np.ndarray, flags: bool) -> list[object]:
+# Rows per INSERT statement: each row of a statement costs the sqlite3 module's per-row work
+# (reset, step, checks) once, not once per row; more rows per statement gain nothing more.
+ROWS_PER_INSERT = 32
+
+
+def _insert_many(db: sqlite3.Connection, table: str, day: str,
+                 cells: Mapping[str, list[object]], rows: int) -> None:
+    """Rows given column-wise, ROWS_PER_INSERT to a statement; the as-of date, the same in
+    every row, is written into the statement instead of bound in each row."""
+    head = f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, ['as_of', *cells]))}) VALUES "
+    row = f"({_text_literal(day)}{', ?' * len(cells)})"
+    if not cells:  # every column blank: the rows hold their date only
+        db.executemany(head + row, repeat((), rows))
+        return
+    limit = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(ROWS_PER_INSERT, limit // len(cells)))
+    whole = rows - rows % per
+    columns = list(cells.values())
+    # The cells row after row, grouped into the statements' parameters: zip and chain work
+    # in C, no list per row is built.
+    flat = chain.from_iterable(zip(*(column[:whole] for column in columns), strict=True))
+    db.executemany(head + ", ".join([row] * per), zip(*[flat] * (per * len(cells)), strict=True))
+    db.executemany(head + row, zip(*(column[whole:] for column in columns), strict=True))
+
+
+def _text_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _is_flag(values: np.ndarray, array: pa.Array | None) -> bool:
+    """Whether a column holds flags (its first value is a bool: all are, unless it mixes)."""
+    if array is None:
+        return isinstance(_first(values), bool)
+    return pa.types.is_boolean(array.type)
+
+
+def _blank(values: np.ndarray, array: pa.Array | None) -> bool:
+    if array is None:
+        return _first(values) is None
+    return pa.types.is_null(array.type)
+
+
+def _bound(values: np.ndarray, array: pa.Array | None, flags: bool) -> list[object]:
     """A column's values as handed to SQLite. The sqlite3 module binds ints, floats and text
     at once but looks for an adapter for every other object, None and bools included, at
     ~0.9 us a cell, ten times an int. So flags go as 1 and 0 (SQLite keeps them so anyway)
-    and blanks as NaN, which SQLite stores as NULL."""
-    if flags:
-        return [1 if v is True else 0 if v is False else _NULL if v is None else v
-                for v in values]
+    and blanks as NaN, which SQLite stores as NULL. Where the column's Arrow array says
+    which cells are blank (or holds them as NaN already), the cells are not looked at."""
+    if array is None:  # mixed kinds: cell by cell
+        if flags:
+            return [1 if v is True else 0 if v is False else _NULL if v is None else v
+                    for v in values]
+        values = values.copy()
+        values[pd.isna(values)] = _NULL
+        return values.tolist()
+    if flags:  # False, True, blank -> 0, 1, NaN
+        return _FLAG_CELLS[array.cast(pa.int8()).fill_null(2).to_numpy()].tolist()
+    if pa.types.is_floating(array.type):
+        return array.fill_null(_NULL).to_numpy().tolist()
+    if not array.null_count:
+        return values.tolist()
     values = values.copy()
-    values[pd.isna(values)] = _NULL
+    values[array.is_null().to_numpy(zero_copy_only=False)] = _NULL
     return values.tolist()
 
 
 _NULL = float("nan")  # bound as NULL by SQLite (sqlite3_bind_double stores NaN as NULL)
+_FLAG_CELLS = np.array([0, 1, _NULL], dtype=object)
 
 
 def _flags(stored: np.ndarray) -> np.ndarray:

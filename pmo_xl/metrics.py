@@ -627,6 +627,13 @@ _DAY_FIELDS = {"slip_days", "days_since_update", "days_overdue", "row", "time_to
 
 def plain_column(column: str, values: pd.Series) -> pd.Series:
     """A column as JSON-ready Python objects (see Rollup.per_project): never NaN or inf."""
+    return plain_objects(json_ready(column, values))
+
+
+def json_ready(column: str, values: pd.Series) -> pd.Series:
+    """A column's values as the JSON has them, still typed (a snapshot takes its columnar
+    copy from these): ISO dates as text, money to cents, ratios to 4 places, whole days as
+    integers, non-finite numbers blank."""
     if pd.api.types.is_datetime64_any_dtype(values):
         values = iso_dates(values)
     elif column in _MONEY_FIELDS:
@@ -637,6 +644,11 @@ def plain_column(column: str, values: pd.Series) -> pd.Series:
         values = values.astype("Int64")
     if pd.api.types.is_float_dtype(values):
         values = values.where(np.isfinite(values))
+    return values
+
+
+def plain_objects(values: pd.Series) -> pd.Series:
+    """A `json_ready` column as Python objects, None for blanks."""
     if isinstance(values.dtype, pd.StringDtype):
         return _shared_texts(values)
     return values.astype(object).where(values.notna(), None)
@@ -655,12 +667,18 @@ def iso_dates(values: pd.Series) -> pd.Series:
     """A date column as ISO dates ("2026-09-30"; blanks as None). A register's dates repeat
     (a few thousand days among 100,000 cells), and `strftime` formats each cell in Python:
     each distinct day is formatted once, and the cells take their text from it."""
-    codes, days = pd.factorize(values)  # blanks are code -1
-    shown = np.asarray(days.strftime("%Y-%m-%d"), dtype=object)
+    codes, shown = iso_date_codes(values)
     text = np.full(len(values), None, dtype=object)
     known = codes >= 0
     text[known] = shown[codes[known]]
     return pd.Series(text, index=values.index, name=values.name, dtype=object)
+
+
+def iso_date_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A date column's distinct days as ISO text, and each cell's code into them (-1 for a
+    blank)."""
+    codes, days = pd.factorize(values)
+    return codes, np.asarray(days.strftime("%Y-%m-%d"), dtype=object)
 
 
 def _plain_list(values: pd.Series) -> list[object]:

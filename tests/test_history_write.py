@@ -1,0 +1,172 @@
+"""How a snapshot is written: the typed columns `take_snapshot` turns into plain values and
+Arrow arrays at once, and the row tables' inserts built from them, checked against the plain
+way (each cell looked at, one plain INSERT per row) on real registers and real SQLite files:
+the same cells with the same SQL types, blanks, NaN, dates, big integers and text that looks
+like a number included."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from registers import register
+from test_history import _week_1, _week_2
+
+from pmo_xl.cli import main
+from pmo_xl.history import History, Snapshot, SnapshotInfo, _plain_frame, take_snapshot
+from pmo_xl.history_columnar import arrow_column
+from pmo_xl.metrics import child_frame, plain_column, rollup
+from pmo_xl.reader import read_register
+
+DAY = dt.date(2026, 9, 30)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample register: every sheet (RAID too) and planted problems."""
+    path = tmp_path_factory.mktemp("sample") / "Sample.xlsx"
+    assert main(["sample", str(path), "--projects", "60"]) == 0
+    return path
+
+
+def _typed_frames(path: Path) -> dict[str, pd.DataFrame]:
+    """The typed frames a snapshot is taken from: the projects' and the roll-up's children."""
+    register = read_register(path)
+    portfolio = rollup(register, DAY)
+    frames = {"Projects": child_frame(register.projects, DAY, register)}
+    frames.update(portfolio.children)
+    return frames
+
+
+def _odd_types() -> pd.DataFrame:
+    """Every kind of column a register or a figure might give, blanks in each."""
+    return pd.DataFrame({
+        "slip_days": [1.0, np.nan, -3.0],  # whole days: Int64 with a blank
+        "budget": [1.005, 2.675, np.nan], "cpi": [np.inf, -np.inf, -0.0],
+        "flags": pd.array([True, None, False], dtype="boolean"),
+        "count": pd.array([1, None, 3], dtype="Int64"),
+        "small": np.array([1.5, np.nan, 2.25], dtype=np.float32),
+        "huge": np.array([2**64 - 1, 1, 2], dtype=np.uint64),  # beyond SQLite: no copy
+        "bytes": np.array([1, 2, 3], dtype=np.uint8), "done": [True, False, True],
+        "codes": pd.Categorical([1, 2, None]), "none": pd.Categorical([None, None, None]),
+        "word": pd.Categorical(["x", None, "x"]), "blank": pd.Series([None] * 3, dtype="str"),
+        "nan": [np.nan] * 3, "text": pd.Series(["007", "", "\x00é"], dtype="str"),
+        "python_text": pd.Series(["1e3", None, "NaN"], dtype=pd.StringDtype("python")),
+        "mixed": ["a", 1, None], "numbers": [1, 2.5, None],
+        "day": pd.to_datetime(["2026-01-01", None, "1999-12-31 13:00"], format="ISO8601"),
+    })
+
+
+def _same_cells(got: np.ndarray, want: np.ndarray) -> bool:
+    """Equal cell for cell, of the same Python type, NaN equal to NaN and -0.0 not to 0.0."""
+    return len(got) == len(want) and all(
+        type(a) is type(b) and (a == b or a != a and b != b) and
+        (not isinstance(a, float) or np.signbit(a) == np.signbit(b))
+        for a, b in zip(got, want, strict=True))
+
+
+def _assert_plain_and_arrow_as_before(frame: pd.DataFrame) -> None:
+    plain, arrays = _plain_frame(frame)
+    for name, values in frame.items():
+        want = plain_column(name, values).to_numpy(dtype=object)
+        assert _same_cells(plain[name].to_numpy(), want), name
+        expected, got = arrow_column(want), arrays[name]
+        if expected is None:
+            assert got is None, name
+        else:
+            assert got is not None and got.type == expected.type and got.equals(expected), name
+
+
+def test_typed_columns_give_the_plain_values_and_arrow_the_cells_would(sample: Path,
+                                                                       tmp_path: Path) -> None:
+    paths = [sample, register(tmp_path / "w1.xlsx", **_week_1()),
+             register(tmp_path / "w2.xlsx", **_week_2())]
+    frames = [frame for path in paths for frame in _typed_frames(path).values()]
+    frames.append(_odd_types())
+    for frame in frames:
+        for part in (frame, frame.iloc[:0], frame.iloc[:2]):  # no rows, a few
+            _assert_plain_and_arrow_as_before(part)
+
+
+def _awkward() -> pd.DataFrame:
+    """Plain values as a snapshot holds them, the awkward ones a register can give."""
+    return pd.DataFrame({
+        "project_id": ["P1", "P2", "P3", "P4", "P5"],
+        "text": ["007", "1e3", "NaN", "", None], "unicode": ["é\x00x", "☃", "a\nb", "'\"", None],
+        "ints": [1, 2**63 - 1, -(2**63), None, 0], "floats": [1.5, float("nan"), None, 0.0, -0.0],
+        "inf": [float("inf"), 1.0, None, 2.0, 3.0], "flags": [True, False, None, True, False],
+        "flags_and_numbers": [True, 1, 0, None, False], "dates": ["2026-09-30", None,
+                                                               "2026-01-01", "2027-02-28", None],
+        "mixed": ["a", 1, 2.5, None, True], "whole_and_fractions": [1, 2.5, None, 3, 4.0],
+        "blank": [None] * 5,
+    }, dtype=object)
+
+
+def _reference_store(path: Path, snapshot: Snapshot, tables: dict[str, str]) -> None:
+    """The rows the plain way: each cell as the sqlite3 module binds it (None as NULL,
+    bools as 1 and 0), one INSERT per row."""
+    with sqlite3.connect(path) as db:
+        for sheet, frame in snapshot.sheets.items():
+            names = ", ".join(f'"{name}"' for name in ["as_of", *frame.columns])
+            db.execute(f'CREATE TABLE "{tables[sheet]}" ({names})')
+            marks = ", ".join("?" * (len(frame.columns) + 1))
+            db.executemany(f'INSERT INTO "{tables[sheet]}" VALUES ({marks})',
+                           [(snapshot.info.as_of.isoformat(), *row)
+                            for row in frame.itertuples(index=False)])
+
+
+def _cells(path: Path, table: str) -> list[tuple[object, ...]]:
+    """Every cell of the table with its SQL type, in row order."""
+    with sqlite3.connect(path) as db:
+        names = [row[1] for row in db.execute(f'PRAGMA table_info("{table}")')]
+        typed = ", ".join(f'"{n}", typeof("{n}")' for n in names)
+        return [(names, *row) for row in db.execute(f'SELECT {typed} FROM "{table}" ORDER BY '
+                                                     "rowid")]
+
+
+@pytest.mark.parametrize("typed", [True, False], ids=["taken", "plain values only"])
+def test_the_row_tables_hold_what_plain_inserts_store(sample: Path, tmp_path: Path,
+                                                      typed: bool) -> None:
+    taken = take_snapshot(read_register(sample), DAY)
+    sheets = {**taken.sheets, "Awkward": _awkward()}
+    arrays = taken.arrays if typed else {}
+    snapshot = Snapshot(taken.info, sheets, taken.portfolio, arrays)
+    store = tmp_path / "h.sqlite"
+    with History(store) as history:
+        history.record(Snapshot(taken.info, {"Projects": taken.projects.iloc[:1]}))
+        history.record(snapshot)  # replaces the one of that date
+        tables = history._tables()
+    reference = tmp_path / "reference.sqlite"
+    _reference_store(reference, snapshot, tables)
+    for sheet in sheets:
+        got, want = _cells(store, tables[sheet]), _cells(reference, tables[sheet])
+        assert len(got) == len(sheets[sheet]) and got == want, sheet
+    with sqlite3.connect(store) as db:  # the date's rows once, none of the replaced ones
+        assert db.execute("SELECT count(*) FROM projects").fetchone()[0] == len(taken.projects)
+
+
+def test_a_sheet_whose_columns_are_all_blank_keeps_its_rows(tmp_path: Path) -> None:
+    info = SnapshotInfo(DAY, "", "r", "", "", 2)
+    frame = pd.DataFrame({"project_id": [None, None], "note": [None, None]}, dtype=object)
+    with History(tmp_path / "h.sqlite") as history:
+        history.record(Snapshot(info, {"Projects": frame}))
+        loaded = history.load(DAY)
+    assert loaded.projects[["project_id", "note"]].to_dict("list") == {
+        "project_id": [None, None], "note": [None, None]}
+
+
+@pytest.mark.parametrize("rows", [0, 1, 31, 32, 33, 65])
+def test_rows_are_written_whole_whatever_their_number(tmp_path: Path, rows: int) -> None:
+    """Rows go many to a statement: the last statement's few, and none, are written too."""
+    info = SnapshotInfo(DAY, "", "r", "", "", rows)
+    frame = pd.DataFrame({"project_id": [f"P{i}" for i in range(rows)],
+                          "n": list(range(rows))}, dtype=object)
+    with History(tmp_path / "h.sqlite") as history:
+        history.record(Snapshot(info, {"Projects": frame}))
+    with sqlite3.connect(tmp_path / "h.sqlite") as db:
+        stored = db.execute("SELECT project_id, n FROM projects ORDER BY rowid").fetchall()
+    assert stored == [(f"P{i}", i) for i in range(rows)]
