@@ -275,3 +275,13 @@ def test_csv_and_parquet_of_tricky_cells_are_what_pandas_writes(tmp_path: Path,
     # A whole number beyond 2**53 among fractions becomes the nearest float, as in pandas.
     assert got.column("budget").to_pylist()[16:21] == [5.0, 2.5, None, 1e16, 2.0**53]
     pd.testing.assert_frame_equal(pd.read_parquet(parquet), _typed(plain))
+    # Statistics of the columns a reader selects rows by, not of other text (flags with
+    # blanks are text there).
+    columns = pq.read_metadata(parquet).row_group(0)
+    kept = {columns.column(i).path_in_schema: columns.column(i).is_stats_set
+            for i in range(columns.num_columns)}
+    assert kept == {"as_of": True, "project_id": True, "budget": True, "slip_days": True,
+                    "ratio": True, "start_date": False, "updated": False, "stale": False,
+                    "status_summary": False}
+    stats = columns.column(0).statistics
+    assert (stats.min, stats.max, stats.null_count) == ("2026-11-03", "2026-11-17", 0)
