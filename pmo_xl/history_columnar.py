@@ -270,14 +270,15 @@ class TidyTable:
 
     def _csv_cells(self, name: str) -> list[pa.Array]:
         """A column's cells, one array per snapshot, of a type Arrow's CSV writer renders as
-        pandas does (text as it is, unquoted: `_rows` quotes). Floats are formatted
-        over every snapshot at once when the snapshots hold floats alone there: each
-        distinct number once."""
+        pandas does (text as it is, unquoted: `_rows` quotes). Floats and flags are formatted
+        over every snapshot at once when the snapshots hold that kind alone there (each
+        distinct number once; one call, not 52)."""
         pieces = [chunk.piece(name) for chunk in self.chunks]
         kinds = {piece.type if isinstance(piece, pa.Array) else None for piece in pieces}
-        if kinds - {pa.null()} == {pa.float64()}:
-            numbers = pa.concat_arrays([_cast(piece, pa.float64()) for piece in pieces])
-            texts = float_cells(numbers)
+        kinds.discard(pa.null())
+        if kinds in ({pa.float64()}, {pa.bool_()}):
+            kind = kinds.pop()
+            texts = csv_cells(pa.concat_arrays([_cast(piece, kind) for piece in pieces]))
             starts = np.cumsum([0] + [len(piece) for piece in pieces[:-1]])
             return [texts.slice(start, len(piece))
                     for start, piece in zip(starts, pieces, strict=True)]
