@@ -122,16 +122,18 @@ def _list(history: Any, args: argparse.Namespace, print_json: Any) -> int:
 
 def _export(table: Any, fmt: str, out: Path) -> None:
     """The tidy table (a `history_columnar.TidyTable`) written as CSV or Parquet."""
-    import io
+    import pyarrow as pa
 
     from .fileio import write_atomic
 
     if fmt == "csv":
-        data = table.csv()
+        sink = pa.BufferOutputStream()
+        table.write_csv(sink)
+        data = memoryview(sink.getvalue())  # the stream's buffer itself: no copy of it
     else:
-        buffer = io.BytesIO()
-        table.typed().to_parquet(buffer, index=False)
-        data = buffer.getvalue()
+        sink = pa.BufferOutputStream()
+        table.write_parquet(sink)
+        data = memoryview(sink.getvalue())
     try:
         write_atomic(out, data)
     except OSError as error:

@@ -45,11 +45,11 @@ class FolderBusy(Exception):
         super().__init__(f"{lock.parent}: busy")
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
+def _write_bytes(path: Path, data: bytes | memoryview) -> None:
     path.write_bytes(data)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes | memoryview) -> None:
     """Write to a hidden temporary file beside the target, then rename it into place: readers
     see either the old file or the complete new one, never half a file."""
     temp = path.with_name(f".{path.name}.{os.getpid()}{PART_SUFFIX}")

@@ -215,3 +215,73 @@ def test_a_store_of_an_earlier_schema_is_migrated_and_reads_as_before(
     assert outputs["old", "csv"] == outputs["fresh", "csv"]
     assert pq.read_table(io.BytesIO(outputs["old", "parquet"])).equals(
         pq.read_table(io.BytesIO(outputs["fresh", "parquet"])))
+
+
+def _tricky_weeks() -> list[Snapshot]:
+    """Cells whose CSV text Arrow's writer and pandas could write differently: floats
+    Python and Arrow print in other forms, whole numbers stored as floats, big integers,
+    dates and times (ISO text), blanks, and text to quote, in snapshots that need no quoting
+    (written by Arrow alone) and in ones that do (their runs of plain columns by Arrow)."""
+    floats = [0.1, 1e16, -0.0, 0.0, 1 / 3, 2.0, 1e-05, 5e-324, 123456789012345.67, 1e22,
+              9999999999999998.0, 1e15, 0.0001, 1.2345678901234567e-07, float("inf"), None]
+    rows = len(floats)
+    quiet = pd.DataFrame({
+        "project_id": [f"P{n:02d}" for n in range(rows)],
+        "budget": floats,
+        "slip_days": [0, -1, 2**53, -(2**62), 7, None, 42, 10**15] * 2,
+        "ratio": [2.0, 3.0, None, -7.0] * 4,  # whole numbers, stored as floats
+        "start_date": ["2026-09-30", None, "2024-02-29", "1999-12-31"] * 4,
+        "updated": ["2026-09-30T12:00:00", "2026-09-30 08:15:00+00:00", None, ""] * 4,
+        "stale": [True, False, None, True] * 4,
+        "status_summary": ["café ☕", "plain", "", None, " lead", "trail ", "semi;colon",
+                           "tab\there", "日本語", "1.0", "True", "None", "x" * 80, "-0",
+                           "é", "ok"],
+    }, dtype=object)
+    loud = quiet.assign(status_summary=[
+        "with, comma", 'say "hi"', "two\nlines", "carriage\rreturn", '"', ",", "\n", "\r\n",
+        "plain", None, "", "a,b\nc", "ünï, cödé", "end,", ",start", "ok"],
+        budget=[5, 2.5, None, 1e16, 2**53, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+    return [_snapshot(dt.date(2026, 11, day), frame)
+            for day, frame in ((3, quiet), (10, loud), (17, quiet))]
+
+
+def test_csv_and_parquet_of_tricky_cells_are_what_pandas_writes(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]
+                                                               ) -> None:
+    store = tmp_path / "h.sqlite"
+    with History(store) as history:
+        for snapshot in _tricky_weeks():
+            history.record(snapshot)
+        _assert_exports_match_rows(history, "Projects")
+        plain = history.export("Projects")
+    expected = plain.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    out = tmp_path / "export.csv"
+    register_path = tmp_path / "Register.xlsx"
+    assert main(["history", "export", str(register_path), "--history", str(store),
+                 "--format", "csv", "--out", str(out)]) == 0
+    assert out.read_bytes() == expected
+    read_back = pd.read_csv(out, dtype=str, keep_default_na=False, nrows=19)
+    assert read_back["status_summary"].tolist()[16:19] == [
+        "with, comma", 'say "hi"', "two\nlines"]
+    # A carriage return alone is not quoted, as pandas (Python's csv module) writes it.
+    assert b",carriage\rreturn\n" in expected
+    parquet = tmp_path / "export.parquet"
+    assert main(["history", "export", str(register_path), "--history", str(store),
+                 "--format", "parquet", "--out", str(parquet)]) == 0
+    capsys.readouterr()
+    got = pq.read_table(parquet)
+    assert got.schema.equals(_parquet(_typed(plain)).schema, check_metadata=True)
+    assert got.equals(_parquet(_typed(plain)))
+    # A whole number beyond 2**53 among fractions becomes the nearest float, as in pandas.
+    assert got.column("budget").to_pylist()[16:21] == [5.0, 2.5, None, 1e16, 2.0**53]
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet), _typed(plain))
+    # Statistics of the columns a reader selects rows by, not of other text (flags with
+    # blanks are text there).
+    columns = pq.read_metadata(parquet).row_group(0)
+    kept = {columns.column(i).path_in_schema: columns.column(i).is_stats_set
+            for i in range(columns.num_columns)}
+    assert kept == {"as_of": True, "project_id": True, "budget": True, "slip_days": True,
+                    "ratio": True, "start_date": False, "updated": False, "stale": False,
+                    "status_summary": False}
+    stats = columns.column(0).statistics
+    assert (stats.min, stats.max, stats.null_count) == ("2026-11-03", "2026-11-17", 0)
