@@ -5,8 +5,9 @@ On the 10k-project sample register of bench_core (written there first if missing
 
 1. whole processes, interleaved in each round: `pmo-xl rollup R` (the reference) and
    `pmo-xl changes R --since previous` against a 10k-project snapshot: changes <= 1.3x rollup;
-2. in process, after reading: `take_snapshot` + `History.record` < 1 s (beside the read, and
-   the record's two parts: the row tables' inserts and the columnar copy);
+2. in process, after reading: `take_snapshot` + `History.record` < 1 s, of a new as-of date
+   (the weekly case) and of the same date again (which replaces it), beside the read and the
+   record's two parts: the row tables' inserts and the columnar copy;
 3. over a history of WEEKS weekly snapshots of 10k projects: `pmo-xl history export` and the
    12-snapshot trends (`trend` + `project_trends`) < 2 s together, in process: the tidy
    table read from the columnar copies (`History.export_table`), written as Parquet and as
