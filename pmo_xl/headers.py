@@ -512,6 +512,7 @@ def find_header(rows: Sequence[Sequence[object]], columns: Sequence[Column], *,
     best: tuple[int, int, int] | None = None  # (score, -first row, rows)
     chosen: tuple[int, list[_Cell]] = (0, [])
     upper: list[_Text] = []
+    every_column = len({column.key for column in columns})
     for r, row in enumerate(rows[:search_rows]):
         texts = matcher.row_texts(row)
         known = _cells(texts, known_only=True)
@@ -523,6 +524,8 @@ def find_header(rows: Sequence[Sequence[object]], columns: Sequence[Column], *,
             double = _two_row(matcher, upper, texts, merges.get(r - 1, {}), score)
             if double is not None and (best is None or (double[0], 1 - r, 2) > best):
                 best, chosen = (double[0], 1 - r, 2), (r, double[1])
+        if best is not None and best[0] == every_column:
+            break  # every column found: no row below can map more (ties go to the upper)
         upper = texts
     if best is None:
         return None
