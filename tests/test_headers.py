@@ -501,3 +501,23 @@ def test_any_header_text_matches_at_most_one_column(text) -> None:  # noqa: ANN0
         assert match.score is not None and FUZZY_MIN_SCORE <= match.score <= 100
     if match.key is None:
         assert match.score is None
+
+
+_FEW = [c for c in COLUMNS if c.key in ("project_id", "project_name", "budget")]
+_FEW_CELL = st.one_of(st.sampled_from([t for c in _FEW for t in (c.name, *c.aliases)]),
+                      st.sampled_from(["", None, "Notes", "Total", 12]))
+
+
+@EXAMPLES
+@given(rows=st.lists(st.lists(_FEW_CELL, max_size=5), max_size=8))
+def test_no_row_below_the_header_maps_more_columns(rows) -> None:  # noqa: ANN001
+    """The search may stop at a row that maps every column: whatever it chose, the rows
+    below it, searched on their own, map no more columns (ties go to the upper row)."""
+    layout = find_header(rows, _FEW)
+    if layout is None:
+        return
+    found = sum(1 for m in layout.matches if m.key is not None)
+    for start in range(layout.row + 1, len(rows)):
+        below = find_header(rows[start:], _FEW)
+        if below is not None:
+            assert sum(1 for m in below.matches if m.key is not None) <= found
