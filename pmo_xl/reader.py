@@ -333,15 +333,16 @@ def _parse_settings(items: Sequence[tuple[Any, object]],
     parsed together: one column parse per kind rather than one per setting."""
     rules = CellRules(date_order if date_order in ("DMY", "MDY") else "auto")
     results: list[tuple[object, str]] = [(None, "")] * len(items)
-    by_kind: dict[Kind, list[int]] = {}
+    by_kind: dict[tuple[Kind, int], list[int]] = {}
     for i, (setting, raw) in enumerate(items):
         if setting.kind is Kind.ENUM:
             results[i] = _enum_setting(setting, raw)
         elif isinstance(raw, dt.date) and setting.kind is Kind.DATE:
             results[i] = (raw.date() if isinstance(raw, dt.datetime) else raw), ""
-        else:
-            by_kind.setdefault(setting.kind, []).append(i)
-    for kind, at in by_kind.items():
+        else:  # a text date alone: with Date Order auto, no other cell decides its order
+            by_kind.setdefault((setting.kind, i if setting.kind is Kind.DATE else -1),
+                               []).append(i)
+    for (kind, _), at in by_kind.items():
         cells = pd.Series([items[i][1] for i in at], dtype=object)
         parsed = parse_column(cells, Column(kind.name, kind.name, kind), rules)
         for position, i in enumerate(at):
