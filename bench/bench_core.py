@@ -1,15 +1,17 @@
 """Benchmark of pmo-xl's core: how long `validate` and `rollup` take, next to plain reading.
 
-What it measures, on sample registers of 1k, 10k and 100k projects (three lessons and four
-milestones per project, written once by `pmo-xl sample` into bench/results/registers/ and
-reused while a file of the same size and seed exists):
+What it measures, on sample registers of 1k, 10k and 100k projects (three lessons, four
+milestones and four to eight RAID items per project, written once by `pmo-xl sample` into
+bench/results/registers/ and reused while a file of the same size and seed exists, written
+by the same sample generator: see `sample_stamp`):
 
 * whole processes, exactly as a user runs them, each spawned fresh with stdout to /dev/null:
   - `pmo-xl validate REGISTER --format text` and `pmo-xl rollup REGISTER`, through the venv's
     `pmo-xl` console script (what users run; not `python -m pmo_xl.cli`);
-  - reference A, "naive read": `pandas.read_excel(path, sheet_name=[Projects, Lessons,
-    Milestones], engine="openpyxl")`;
-  - reference B, "bare read": import pandas, read the three sheets with python-calamine
+  - reference A, "naive read": `pandas.read_excel(path, sheet_name=[...], engine="openpyxl")`
+    of the sheets pmo-xl reads (Projects, Lessons, Milestones, RAID, Settings: those of the
+    standard's sheets the register holds);
+  - reference B, "bare read": import pandas, read the same sheets with python-calamine
     (`CalamineWorkbook.from_path(p).get_sheet_by_name(s).to_python()`) and build a DataFrame
     of each: the practical floor for any pandas tool that reads the register;
   - reference C: `python -c "import pandas"`, the interpreter + pandas start-up;
@@ -41,6 +43,7 @@ import argparse
 import contextlib
 import datetime as dt
 import gc
+import hashlib
 import importlib.metadata
 import itertools
 import json
@@ -55,7 +58,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pmo_xl.schema import LESSONS, MILESTONES, PROJECTS
+import pmo_xl
+from pmo_xl.schema import SETTINGS_SHEET, SHEETS
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -63,7 +67,9 @@ REGISTERS_DIR = RESULTS_DIR / "registers"
 PYCACHE_DIR = RESULTS_DIR / "pycache"
 PYTHON = Path(sys.executable)
 PMO_XL = PYTHON.parent / "pmo-xl"  # the console script users run
-SHEETS = (PROJECTS.name, LESSONS.name, MILESTONES.name)
+# The sheets pmo-xl reads (its standard's, and Settings): the references read those of them
+# a register holds, so that every command reads the same cells.
+READ_SHEETS = frozenset(s.name for s in SHEETS) | {SETTINGS_SHEET}
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 DEFAULT_SEED = 7
@@ -222,14 +228,22 @@ def run_process(argv: Sequence[str], ok_codes: frozenset[int] = frozenset({0})) 
                   tail)
 
 
+def sheets_read(register: Path) -> list[str]:
+    """The register's sheets that pmo-xl reads, in the workbook's order."""
+    from python_calamine import CalamineWorkbook
+
+    return [name for name in CalamineWorkbook.from_path(str(register)).sheet_names
+            if name in READ_SHEETS]
+
+
 def commands_for(register: Path) -> list[Command]:
-    path, python = str(register), str(PYTHON)
+    path, python, sheets = str(register), str(PYTHON), sheets_read(register)
     return [
         Command("validate", "`pmo-xl validate`", (str(PMO_XL), "validate", path, "--format",
                                                   "text"), frozenset({0, 1})),
         Command("rollup", "`pmo-xl rollup`", (str(PMO_XL), "rollup", path)),
-        Command("naive", "naive read (openpyxl)", (python, "-c", NAIVE_READ, path, *SHEETS)),
-        Command("bare", "bare read (calamine)", (python, "-c", BARE_READ, path, *SHEETS)),
+        Command("naive", "naive read (openpyxl)", (python, "-c", NAIVE_READ, path, *sheets)),
+        Command("bare", "bare read (calamine)", (python, "-c", BARE_READ, path, *sheets)),
         Command("pandas", "import pandas", (python, "-c", IMPORT_PANDAS)),
     ]
 
@@ -306,11 +320,24 @@ def register_path(projects: int, seed: int) -> Path:
     return REGISTERS_DIR / f"register-{projects}-seed{seed}.xlsx"
 
 
+def sample_stamp() -> str:
+    """A digest of the sample generator's source (every `sample*.py` and the schema): a
+    cached register written by another generator (one without a sheet added since, say) is
+    written again rather than timed as today's."""
+    package = Path(pmo_xl.__file__).parent
+    digest = hashlib.sha256()
+    for source in sorted([*package.glob("sample*.py"), package / "schema.py"]):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def ensure_register(projects: int, seed: int, log: Callable[[str], None],
                     ) -> tuple[Path, dict[str, Any] | None]:
-    """The cached sample register; written with `pmo-xl sample` (then timed) if missing."""
-    path = register_path(projects, seed)
-    if path.exists():
+    """The cached sample register; written with `pmo-xl sample` (then timed) if missing or
+    written by another sample generator (its stamp, `<register>.sample`, differs)."""
+    path, stamp = register_path(projects, seed), sample_stamp()
+    stamp_file = path.with_name(path.name + ".sample")
+    if path.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
         log(f"reusing {path.relative_to(BENCH_DIR.parent)}")
         return path, None
     REGISTERS_DIR.mkdir(parents=True, exist_ok=True)
@@ -322,6 +349,7 @@ def ensure_register(projects: int, seed: int, log: Callable[[str], None],
         partial.unlink(missing_ok=True)
         raise BenchError(f"pmo-xl sample --projects {projects} failed: {sample.stderr_tail}")
     partial.replace(path)
+    stamp_file.write_text(stamp)
     log(f"  written in {sample.wall_s:.1f} s, peak {sample.max_rss_mib:.0f} MiB")
     return path, {"wall_s": sample.wall_s, "cpu_s": sample.cpu_s,
                   "max_rss_mib": sample.max_rss_mib}
@@ -462,9 +490,10 @@ def json_report(results: Sequence[SizeResult], info: dict[str, str], when: str,
     return {
         "date": when, "seed": seed, "machine": info,
         "bytecode_cache_prefix": CHILD_ENV.get("PYTHONPYCACHEPREFIX"),
-        "commands": {c.key: list(c.argv) for c in commands_for(Path("REGISTER"))},
         "sizes": [{
             "projects": r.projects, "register": r.register, "register_mib": r.register_mib,
+            "commands": {c.key: list(c.argv)
+                         for c in commands_for(BENCH_DIR.parent / r.register)},
             "generation": r.generation,
             "processes": {k: {"label": m.label, "median_s": m.median_s,
                               "samples": [asdict(s) for s in m.samples]}
@@ -509,6 +538,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              f"{BIG:,} projects)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1000 projects only")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sample seed")
+    parser.add_argument("--registers-only", action="store_true",
+                        help="only write the sample registers that are missing or stale")
     parser.add_argument("--phases-of", type=Path, help=argparse.SUPPRESS)  # worker mode
     parser.add_argument("--phases-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -554,6 +585,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.phases_of is not None:
         phase_worker(args.phases_of, args.runs or 1, args.phases_out)
+        return 0
+    if args.registers_only:
+        for projects in sorted(args.sizes):
+            ensure_register(projects, args.seed, log)
         return 0
     try:
         results = run_benchmark(args.sizes, args.runs, args.seed)

@@ -113,9 +113,9 @@ def _batch_memory(runs: int) -> None:
 
 
 def targets(runs: int) -> None:
-    if not TARGET_REGISTER.exists():
-        subprocess.run([sys.executable, str(BENCH_DIR / "bench_core.py"), "--sizes", "10000",
-                        "--runs", "1"], check=True, env=ENV)
+    # Written by bench_core if missing or written by another sample generator.
+    subprocess.run([sys.executable, str(BENCH_DIR / "bench_core.py"), "--sizes", "10000",
+                    "--registers-only"], check=True, env=ENV)
     print(f"Issue 11 report targets, 10,000 projects, medians of {runs} runs:", flush=True)
     _one_project_report(runs)
     _batch_memory(max(1, runs // 2))
@@ -123,12 +123,9 @@ def targets(runs: int) -> None:
 
 def _register(projects: int) -> Path:
     """A sample register of this size, written once and reused."""
-    path = RESULTS / "registers" / f"register-{projects}-seed7.xlsx"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([str(PMO_XL), "sample", str(path), "--projects", str(projects)],
-                       check=True, capture_output=True)
-    return path
+    subprocess.run([sys.executable, str(BENCH_DIR / "bench_core.py"), "--sizes", str(projects),
+                    "--registers-only"], check=True, capture_output=True, env=ENV)
+    return RESULTS / "registers" / f"register-{projects}-seed7.xlsx"
 
 
 def _run(register: Path, formats: str, engine: str | None, jobs: int) -> dict[str, float]:
