@@ -81,6 +81,10 @@ SCHEMA_VERSION = 3
 HISTORY_SUFFIX = ".history.sqlite"
 BUSY_TIMEOUT_S = 30  # a second process recording at the same moment waits this long
 WRITE_CACHE_KIB = 64 * 1024  # SQLite's page cache while a snapshot is written (at most)
+# A new store's page size: the columnar copies are blobs of megabytes, read as chains of
+# overflow pages; 16 KiB pages make reading 52 weeks of 10k projects' copies a fifth faster
+# than SQLite's default 4 KiB (64 KiB gains no more) and leave a small store small.
+PAGE_SIZE = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -424,6 +428,8 @@ class History:
 def _connect(path: Path) -> sqlite3.Connection:
     try:
         db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        # Before WAL: it sizes a new store's pages (an existing store keeps its own).
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
         return db
