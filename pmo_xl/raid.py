@@ -246,9 +246,11 @@ def _plain(name: str, values: pd.Series) -> list[object]:
 def _top(opened: pd.DataFrame) -> list[dict[str, Any]]:
     """Open risks and issues by Score, highest first; equal scores oldest first (unscored
     ones last)."""
-    ranked = opened[opened["type"].isin(["Risk", "Issue"])].sort_values(
+    candidates = opened[opened["type"].isin(["Risk", "Issue"])]
+    # The two keys sorted alone, not every column of every candidate.
+    order = candidates[["score", "raised"]].reset_index(drop=True).sort_values(
         ["score", "raised"], ascending=[False, True], na_position="last", kind="stable")
-    return _records(ranked.head(TOP_ITEMS), _ITEM_FIELDS)
+    return _records(candidates.iloc[order.index[:TOP_ITEMS]], _ITEM_FIELDS)
 
 
 def _overdue_by_owner(items: pd.DataFrame) -> list[dict[str, Any]]:
@@ -280,8 +282,9 @@ _DEPENDENCY_FIELDS = ("raid_id", "project_id", "depends_on", "depends_on_milesto
 
 def _cross_project(items: pd.DataFrame) -> pd.DataFrame:
     """Open dependencies on another (known) project."""
-    other = normalised_ids(items["depends_on"]) != normalised_ids(items["project_id"])
-    return items[items["depends_on_project"].notna() & other.fillna(False)]
+    known = items[items["depends_on_project"].notna()]  # few: IDs normalised for these only
+    other = normalised_ids(known["depends_on"]) != normalised_ids(known["project_id"])
+    return known[other.fillna(False)]
 
 
 def _heat_map(opened: pd.DataFrame) -> dict[str, Any]:
@@ -299,43 +302,51 @@ def _per_project(items: pd.DataFrame, projects: pd.DataFrame) -> list[dict[str, 
     """Per project, in the register's order: open items by type, the highest open risk
     score, how many open risks score the High Risk Score or more (`high_risks`) and so its
     risk tolerance (`risk_status`: at risk with any, else within), overdue actions, open
-    decisions, and the at-risk dependencies it waits for and that wait for it."""
-    pid = normalised_ids(items["project_id"])
-    opened = items["is_open"]
-    by_type = pd.Series(1, index=pid[opened].index).groupby(
-        [pid[opened], items.loc[opened, "type"].astype(object)]).sum().unstack(fill_value=0)
-    grouped = pd.DataFrame({
-        "risk": items["score"].where(opened & (items["type"] == "Risk")),
-        "overdue": items["overdue"] & (items["type"] == "Action"),
-        "decisions": items["decision_open"], "high": items["high_risk"]}).groupby(pid)
-    # Plain dicts: looked up once per project, a Series lookup would cost ten times more.
-    counts_of = by_type.to_dict("index")
-    highest = grouped["risk"].max().dropna().astype(int).to_dict()
-    overdue, decisions = grouped["overdue"].sum().to_dict(), grouped["decisions"].sum().to_dict()
-    high = grouped["high"].sum().to_dict()
+    decisions, and the at-risk dependencies it waits for and that wait for it. Counted in
+    numpy by each item's project code (a project's items are found by its normalised ID)."""
+    keys = normalised_ids(projects["project_id"]).astype(object)
+    distinct = pd.Index(pd.unique(keys[keys.notna()]))
+    blank = len(distinct)  # the code of a project with no ID: it owns no item
+    code = distinct.get_indexer(normalised_ids(items["project_id"]).astype(object))
+    kind = pd.Index(RAID_TYPES).get_indexer(items["type"].astype(object))
+    owned = code >= 0
+    opened = items["is_open"].to_numpy(dtype=bool) & owned
+    typed = opened & (kind >= 0)
+    by_type = np.bincount(code[typed] * len(RAID_TYPES) + kind[typed],
+                          minlength=(blank + 1) * len(RAID_TYPES))
+    by_type = by_type.reshape(-1, len(RAID_TYPES)).tolist()
+    score = items["score"].to_numpy(dtype=float)
+    risk = opened & (kind == RAID_TYPES.index("Risk")) & ~np.isnan(score)
+    highest = np.full(blank + 1, np.nan)
+    np.fmax.at(highest, code[risk], score[risk])
+    action = kind == RAID_TYPES.index("Action")
+    overdue = _count(code, owned & action & items["overdue"].to_numpy(dtype=bool), blank + 1)
+    decisions = _count(code, owned & items["decision_open"].to_numpy(dtype=bool), blank + 1)
+    high = _count(code, owned & items["high_risk"].to_numpy(dtype=bool), blank + 1)
     at_risk = _cross_project(items)
     at_risk = at_risk[at_risk["dependency_at_risk"]]
-    waits = _grouped_records(at_risk, pid[at_risk.index], ("raid_id", "depends_on",
-                             "depends_on_milestone", "needed_by", "at_risk_reason"))
+    waits = _grouped_records(at_risk, normalised_ids(at_risk["project_id"]),
+                             ("raid_id", "depends_on", "depends_on_milestone", "needed_by",
+                              "at_risk_reason"))
     waited = _grouped_records(at_risk, normalised_ids(at_risk["depends_on"]),
                               ("raid_id", "project_id", "depends_on_milestone", "needed_by",
                                "at_risk_reason"))
     ids = projects["project_id"]
     shown_ids = ids.astype(object).where(ids.notna(), None).tolist()
-    keys = normalised_ids(ids).astype(object).tolist()
-    found = []
-    for shown, key in zip(shown_ids, keys, strict=True):
-        counts = counts_of.get(key, {})
-        found.append({
-            "project_id": shown,
-            "open_by_type": {t: int(counts.get(t, 0)) for t in RAID_TYPES},
-            "highest_risk_score": highest.get(key),
-            "high_risks": int(high.get(key, 0)),
-            "risk_status": AT_RISK if high.get(key, 0) else WITHIN,
-            "overdue_actions": int(overdue.get(key, 0)),
-            "open_decisions": int(decisions.get(key, 0)),
-            "waits_for": waits.get(key, []), "waited_on_by": waited.get(key, [])})
-    return found
+    at = np.where(keys.notna(), distinct.get_indexer(keys), blank).tolist()
+    scores = [None if s != s else int(s) for s in highest.tolist()]
+    return [{"project_id": shown,
+             "open_by_type": dict(zip(RAID_TYPES, by_type[i], strict=True)),
+             "highest_risk_score": scores[i], "high_risks": high[i],
+             "risk_status": AT_RISK if high[i] else WITHIN,
+             "overdue_actions": overdue[i], "open_decisions": decisions[i],
+             "waits_for": waits.get(key, []), "waited_on_by": waited.get(key, [])}
+            for shown, key, i in zip(shown_ids, keys.tolist(), at, strict=True)]
+
+
+def _count(codes: np.ndarray, where: np.ndarray, size: int) -> list[int]:
+    """How many of the flagged items each code has (as plain ints)."""
+    return np.bincount(codes[where], minlength=size).tolist()
 
 
 def _grouped_records(frame: pd.DataFrame, keys: pd.Series,
