@@ -62,26 +62,27 @@ def raid_metrics(table: Table, register: Register, as_of: dt.date) -> pd.DataFra
 def _raid_metrics(table: Table, register: Register, as_of: dt.date) -> pd.DataFrame:
     # In numpy, column by column (as `metrics` does for projects): each pandas step costs
     # a millisecond whatever its size, and validation and the roll-up wait for these.
-    v = table.values
+    index = table.rows.index  # the index of table.values
     figures, kind, is_open = _item_figures(table, register.settings, as_of)
     links = _Links.of(table, register, as_of, np.flatnonzero(is_open & kind["Dependency"]))
     projects, rows = links.projects, links.rows
-    figures["project_phase"] = pd.Series(projects.phases(rows), index=v.index, dtype=object)
+    figures["project_phase"] = pd.Series(projects.phases(rows), index=index, dtype=object)
     figures["assumption_open_at_close"] = (kind["Assumption"] & is_open
                                            & _take(projects.closing, rows, False))
     figures.update(_dependencies(table, links))
-    return pd.DataFrame(figures, index=v.index)
+    return pd.DataFrame(figures, index=index)
 
 
 def _item_figures(table: Table, settings: Settings, as_of: dt.date
                   ) -> tuple[dict[str, Any], dict[str, np.ndarray], np.ndarray]:
     """The figures of each item on its own, which items are of each type, which are open."""
-    v, dates = table.values, usable_dates(table)
+    v, dates = table.value, usable_dates(table)
     today = pd.Timestamp(as_of).to_datetime64()
-    kind = {word: _means(v["type"], word) for word in RAID_TYPES}
-    closed = _means(v["status"], CLOSED) | (_blank(v["status"]) & _known(dates, "closed_on"))
+    kind = _meanings(v("type"), RAID_TYPES)
+    status = v("status")
+    closed = _means(status, CLOSED) | (_blank(status) & _known(dates, "closed_on"))
     is_open = ~closed
-    probability, impact = _scale(v["probability"]), _scale(v["impact"])
+    probability, impact = _scale(v("probability")), _scale(v("impact"))
     score = probability * impact
     decision, decided = kind["Decision"], _known(dates, "decided_on")
     due = _due(dates, kind["Action"], decision)
@@ -97,19 +98,25 @@ def _item_figures(table: Table, settings: Settings, as_of: dt.date
         "decision_open": decision & is_open & ~decided,
         "high_risk": kind["Risk"] & is_open & (score >= settings.high_risk_score),
         "old_issue": kind["Issue"] & is_open & (age > settings.issue_age_days)
-                     & ~_means(v["escalate"], "Yes"),
+                     & ~_means(v("escalate"), "Yes"),
     }
     return figures, kind, is_open
 
 
+def _meanings(values: pd.Series, meanings: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """For each meaning, which cells of a dropdown column mean it (blank or unusable:
+    none)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        cells = values.astype(object)
+        return {meaning: (cells == meaning).to_numpy(dtype=bool) for meaning in meanings}
+    codes, categories = values.array.codes, values.array.categories  # the reader's
+    return {meaning: codes == categories.get_loc(meaning) if meaning in categories
+            else np.zeros(len(values), dtype=bool) for meaning in meanings}
+
+
 def _means(values: pd.Series, meaning: str) -> np.ndarray:
     """Which cells of a dropdown column mean `meaning` (blank or unusable: none)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):  # the reader's: compare codes
-        categories = values.array.categories
-        if meaning not in categories:
-            return np.zeros(len(values), dtype=bool)
-        return values.array.codes == categories.get_loc(meaning)
-    return (values.astype(object) == meaning).to_numpy(dtype=bool)
+    return _meanings(values, (meaning,))[meaning]
 
 
 def _blank(values: pd.Series) -> np.ndarray:
@@ -160,8 +167,10 @@ def _take(values: np.ndarray, rows: np.ndarray, blank: object) -> np.ndarray:
 
 
 def _text(values: pd.Series) -> pa.Array:
-    """A text column as Arrow text, as `normalised_ids` converts it."""
-    text = pa.array(values.astype("string").array)
+    """A text column as Arrow text, as `normalised_ids` converts it (the reader's Arrow text
+    as it is)."""
+    arrow = isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+    text = pa.array((values if arrow else values.astype("string")).array)
     return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
@@ -207,7 +216,8 @@ class _Projects:
     """What a RAID item needs of its projects, per row of the project figures."""
 
     ids: pd.Series  # the Project ID as the register has it
-    phase: np.ndarray  # object: the Phase meaning, NaN for blanks
+    phase: np.ndarray  # the Phase meaning as a code into `phase_words` (-1: blank)
+    phase_words: np.ndarray  # object: the distinct Phase meanings
     finish: np.ndarray
     red: np.ndarray  # Red and not Closed
     closed: np.ndarray
@@ -220,7 +230,8 @@ class _Projects:
         phase = metrics["phase"]
         closed = _means(phase, CLOSED)
         red = metrics["active"].to_numpy(dtype=bool) & _means(metrics["overall_rag"], "Red")
-        return cls(metrics["project_id"], phase.astype(object).to_numpy(),
+        codes, words = pd.factorize(phase)
+        return cls(metrics["project_id"], codes, np.asarray(words, dtype=object),
                    metrics["finish"].to_numpy(), red & ~closed, closed,
                    (metrics["percent_complete"] >= 1).to_numpy(dtype=bool),
                    np.logical_or.reduce([_means(phase, stage) for stage in CLOSING_STAGES]))
@@ -229,13 +240,10 @@ class _Projects:
         """The Phase of each row's project (-1: none), as object values the way pandas' map
         of the IDs gave them: blanks pd.NA, or None when no project found has a Phase (and
         pd.NA when no project has a Project ID)."""
-        found = _take(self.phase, rows, np.nan)
-        known = _take(pd.notna(self.phase), rows, False)
-        if known.any() or not len(self.ids.dropna()):
-            found[~known] = pd.NA
-        else:
-            found[:] = None
-        return found
+        codes = _take(self.phase, rows, -1)
+        if (codes >= 0).any() or not self.ids.notna().any():
+            return np.append(self.phase_words, pd.NA)[codes]
+        return np.full(len(rows), None, dtype=object)
 
     def shown(self, rows: np.ndarray) -> pa.Array:
         """The Project ID of each row's project (null: -1, none)."""
@@ -260,22 +268,22 @@ class _Links:
     @classmethod
     def of(cls, table: Table, register: Register, as_of: dt.date,
            waiting: np.ndarray) -> _Links:
-        v, projects = table.values, _Projects.of(register, as_of)
+        v, projects = table.value, _Projects.of(register, as_of)
         milestones = register.milestones
         milestones = milestones if milestones is not None and len(milestones) else None
-        theirs = () if milestones is None else (milestones.values["project_id"],)
+        theirs = () if milestones is None else (milestones.value("project_id"),)
         size, (ids, own, wanted, *their_ids) = _id_codes(
-            projects.ids, v["project_id"], v["depends_on"].iloc[waiting], *theirs)
+            projects.ids, v("project_id"), v("depends_on").iloc[waiting], *theirs)
         first = _first_rows(ids, size)
         needs = first[wanted]
         known = needs >= 0  # a dependency on an unknown project has no figures
         waiting, wanted, needs = waiting[known], wanted[known], needs[known]
-        names = v["depends_on_milestone"].iloc[waiting]
+        names = v("depends_on_milestone").iloc[waiting]
         if milestones is None:
             named, at = names.notna().to_numpy(dtype=bool), np.full(len(waiting), -1)
         else:
             named, at = _milestone_rows(wanted, names, their_ids[0], size,
-                                        milestones.values["milestone"])
+                                        milestones.value("milestone"))
         return cls(projects, first[own], waiting, needs, named, at, milestones)
 
 
@@ -301,7 +309,7 @@ def _dependencies(table: Table, links: _Links) -> dict[str, Any]:
     and whether the dependency is at risk and why (blank for items that are no open
     dependency on a known project)."""
     items, rows, projects = links.waiting, links.needs, links.projects
-    v, needed_by = table.values, usable_dates(table)["needed_by"].to_numpy()[items]
+    needed_by = usable_dates(table)["needed_by"].to_numpy()[items]
     finish = projects.finish[rows]
     date, done = _milestone_dates(links.milestones, links.milestone, finish.dtype)
     known = links.named & ~np.isnat(date)
@@ -313,19 +321,20 @@ def _dependencies(table: Table, links: _Links) -> dict[str, Any]:
     undelivered = projects.closed[rows] & ~np.where(known, done, projects.complete[rows])
     red = projects.red[rows]
     at_risk = late | red | undelivered
-    names = v["depends_on_milestone"].iloc[items].astype(object).to_numpy()
-    reasons = _reasons(names, known, delivers, needed_by, late, red, undelivered)
-    n = len(v)
+    names = table.value("depends_on_milestone").iloc[items[at_risk]].astype(object)
+    reasons = _reasons(names.to_numpy(), known, delivers, needed_by, late, red, undelivered)
+    index = table.rows.index
+    n = len(index)
     text = np.zeros(len(items), dtype=np.intp)
     text[at_risk] = np.arange(1, len(reasons) + 1)  # 0: '' (not at risk)
     return {
         "depends_on_project": _texts(projects.shown(rows), _scatter(n, items, np.arange(
-            len(items))), v.index),
+            len(items))), index),
         "depends_on_delivers": _scatter(n, items, delivers, np.datetime64("NaT")),
         "milestone_unknown": _scatter(n, items, links.named & ~known, False),
         "dependency_at_risk": _scatter(n, items, at_risk, False),
         "at_risk_reason": _texts(pa.array(["", *reasons], type=pa.large_string()),
-                                 _scatter(n, items, text), v.index),
+                                 _scatter(n, items, text), index),
     }
 
 
@@ -346,12 +355,12 @@ def _reasons(names: np.ndarray, known: np.ndarray, delivers: np.ndarray,
              needed_by: np.ndarray, late: np.ndarray, red: np.ndarray,
              undelivered: np.ndarray) -> list[str]:
     """Why each dependency at risk is at risk, in words, for those only (few: plain
-    Python)."""
+    Python); `names` are their Depends On Milestone."""
     at = np.flatnonzero(late | red | undelivered)
     shown = _iso(np.concatenate([delivers[at], needed_by[at]]))
     found = []
     for k, i in enumerate(at):
-        what = f"its milestone '{names[i]}'" if known[i] else "its finish"
+        what = f"its milestone '{names[k]}'" if known[i] else "its finish"
         parts = ([f"forecasts {what} on {shown[k]}, after Needed By {shown[len(at) + k]}"]
                  if late[i] else [])
         if red[i]:
