@@ -12,13 +12,17 @@ table and as-of date), as they use `pmo_xl.metrics` for projects. Definitions:
   as-of date.
 - A **dependency** waits for its Depends On project: for the milestone named in Depends On
   Milestone (its Actual Date, else Forecast, else Baseline) or, without one (or with one that
-  project does not have), for the project's finish (Actual, else Forecast, else Baseline
-  Finish). An open dependency is **at risk** when that date is after Needed By, when the
-  project is Red and not Closed, or when it is Closed without having delivered: the needed
-  milestone has no Actual Date or, with no milestone named, the project is below 100 %
-  complete. At risk does not carry on down a chain: a project waiting for an at-risk project
-  is not itself flagged for those waiting for it. The check is one join of the items with the
-  projects' and milestones' figures, never a loop over items.
+  project does not have, or one without a usable date), for the project's finish (Actual,
+  else Forecast, else Baseline Finish). An open dependency is **at risk** when that date is
+  after Needed By, when the project is Red and not Closed, or when it is Closed without having
+  delivered: the needed milestone has no Actual Date or, waiting for the finish, the project
+  is below 100 % complete. At risk does not carry on down a chain: a project waiting for an
+  at-risk project is not itself flagged for those waiting for it. A dependency finds its
+  project by Project ID (trimmed, lower-cased) and its milestone by that ID and the name
+  (trimmed, inner spaces collapsed, casefolded): the first of a repeated ID or name. The
+  check joins the items with the projects' and milestones' figures column-wise, by integer
+  codes of those keys, never item by item; only the reasons of the dependencies at risk are
+  written one by one.
 
 A value that failed validation is blank for every figure: a Type outside the vocabulary counts
 under no type, an unreadable Raised gives no age, an unknown Depends On project no at-risk.
@@ -317,7 +321,8 @@ def _dependencies(table: Table, links: _Links) -> dict[str, Any]:
     if links.milestones is None and np.isnat(delivers).all():
         delivers = delivers.astype("datetime64[s]")  # as pandas' to_datetime made it
     late = delivers > needed_by
-    # Delivered: the needed milestone reached, else the project complete.
+    # Delivered: the needed milestone reached, else the project complete (an unusable
+    # Percent Complete is not >= 1: not complete).
     undelivered = projects.closed[rows] & ~np.where(known, done, projects.complete[rows])
     red = projects.red[rows]
     at_risk = late | red | undelivered
