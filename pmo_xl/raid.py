@@ -16,7 +16,7 @@ table and as-of date), as they use `pmo_xl.metrics` for projects. Definitions:
   else Forecast, else Baseline Finish). An open dependency is **at risk** when that date is
   after Needed By, when the project is Red and not Closed, or when it is Closed without having
   delivered: the needed milestone has no Actual Date or, waiting for the finish, the project
-  is below 100 % complete. At risk does not carry on down a chain: a project waiting for an
+  is below 100 % complete (a blank or unusable Percent Complete says neither). At risk does not carry on down a chain: a project waiting for an
   at-risk project is not itself flagged for those waiting for it. A dependency finds its
   project by Project ID (trimmed, lower-cased) and its milestone by that ID and the name
   (trimmed, inner spaces collapsed, casefolded): the first of a repeated ID or name. The
@@ -225,7 +225,7 @@ class _Projects:
     finish: np.ndarray
     red: np.ndarray  # Red and not Closed
     closed: np.ndarray
-    complete: np.ndarray
+    complete: np.ndarray  # 100 % complete, or not known to be below (blank or unusable)
     closing: np.ndarray  # in a closing stage
 
     @classmethod
@@ -237,7 +237,7 @@ class _Projects:
         codes, words = pd.factorize(phase)
         return cls(metrics["project_id"], codes, np.asarray(words, dtype=object),
                    metrics["finish"].to_numpy(), red & ~closed, closed,
-                   (metrics["percent_complete"] >= 1).to_numpy(dtype=bool),
+                   ~(metrics["percent_complete"] < 1).to_numpy(dtype=bool),
                    np.logical_or.reduce([_means(phase, stage) for stage in CLOSING_STAGES]))
 
     def phases(self, rows: np.ndarray) -> np.ndarray:
@@ -321,8 +321,8 @@ def _dependencies(table: Table, links: _Links) -> dict[str, Any]:
     if links.milestones is None and np.isnat(delivers).all():
         delivers = delivers.astype("datetime64[s]")  # as pandas' to_datetime made it
     late = delivers > needed_by
-    # Delivered: the needed milestone reached, else the project complete (an unusable
-    # Percent Complete is not >= 1: not complete).
+    # Delivered: the needed milestone reached, else the project complete; a blank or
+    # unusable Percent Complete is blank for this figure too, never taken for undelivered.
     undelivered = projects.closed[rows] & ~np.where(known, done, projects.complete[rows])
     red = projects.red[rows]
     at_risk = late | red | undelivered

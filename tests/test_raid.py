@@ -358,6 +358,22 @@ def test_a_closed_project_that_delivered_the_milestone_is_no_risk(tmp_path: Path
         "2026-05-02", False)
 
 
+@pytest.mark.parametrize("percent", [None, "about half", 0.8, 1])
+def test_a_closed_project_is_below_100_percent_only_when_its_percent_says_so(
+        tmp_path: Path, percent: object) -> None:
+    """A blank or unusable Percent Complete is blank for every figure: it never makes a
+    Closed project one that did not deliver."""
+    projects = [project(), project(**{"Project ID": "PRJ-004", "Phase": "Closed",
+                                      "Actual Finish": dt.date(2026, 6, 30),
+                                      "Baseline Finish": dt.date(2026, 6, 30),
+                                      "Percent Complete": percent})]
+    path = register(tmp_path / "r.xlsx", projects, raid=[
+        dep("D-1", "PRJ-001", "PRJ-004", dt.date(2026, 12, 1))])
+    [dependency] = rollup(read_register(path)).to_dict()["raid"]["dependencies"]
+    assert dependency["dependency_at_risk"] == (percent == 0.8)
+    assert ("below 100 %" in dependency["at_risk_reason"]) == (percent == 0.8)
+
+
 def test_rollup_command_shows_the_raid_log(raid_register: Path) -> None:
     script = Path(sys.executable).with_name("pmo-xl")
     result = subprocess.run([str(script), "rollup", str(raid_register), "--format", "json"],

@@ -191,8 +191,9 @@ def _dependency(item: dict[str, Any], closed: bool, by_id: dict, by_name: dict
         "needed_by"]
     is_closed = on["phase"] == CLOSED
     red = bool(on["active"]) and on["overall_rag"] == "Red" and not is_closed
-    # An unusable Percent Complete (NaN) is not >= 1: not complete, as raid.py has it.
-    delivered = not _blank(milestone["actual_date"]) if known else on["percent_complete"] >= 1
+    # A blank or unusable Percent Complete (NaN) is never taken for below 100 %.
+    delivered = (not _blank(milestone["actual_date"]) if known
+                 else not on["percent_complete"] < 1)
     undelivered = is_closed and not delivered
     what = f"its milestone '{name}'" if known else "its finish"
     reasons = [f"forecasts {what} on {delivers:%Y-%m-%d}, after Needed By "
