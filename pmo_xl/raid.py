@@ -16,13 +16,13 @@ table and as-of date), as they use `pmo_xl.metrics` for projects. Definitions:
   else Forecast, else Baseline Finish). An open dependency is **at risk** when that date is
   after Needed By, when the project is Red and not Closed, or when it is Closed without having
   delivered: the needed milestone has no Actual Date or, waiting for the finish, the project
-  is below 100 % complete (a blank or unusable Percent Complete says neither). At risk does not carry on down a chain: a project waiting for an
-  at-risk project is not itself flagged for those waiting for it. A dependency finds its
-  project by Project ID (trimmed, lower-cased) and its milestone by that ID and the name
-  (trimmed, inner spaces collapsed, casefolded): the first of a repeated ID or name. The
-  check joins the items with the projects' and milestones' figures column-wise, by integer
-  codes of those keys, never item by item; only the reasons of the dependencies at risk are
-  written one by one.
+  is below 100 % complete (a blank or unusable Percent Complete says neither). At risk does
+  not carry on down a chain: a project waiting for an at-risk project is not itself flagged
+  for those waiting for it. A dependency finds its project by Project ID (trimmed,
+  lower-cased) and its milestone by that ID and the name (trimmed, inner spaces collapsed,
+  casefolded): the first of a repeated ID or name. The check joins the items with the
+  projects' and milestones' figures column-wise, by integer codes of those keys, never item
+  by item; only the reasons of the dependencies at risk are written one by one.
 
 A value that failed validation is blank for every figure: a Type outside the vocabulary counts
 under no type, an unreadable Raised gives no age, an unknown Depends On project no at-risk.
