@@ -331,13 +331,27 @@ def sample_stamp() -> str:
     return digest.hexdigest()[:16]
 
 
+def _stamp_file(register: Path) -> Path:
+    return register.with_name(register.name + ".sample")
+
+
+def written_by_this_sample(register: Path) -> bool:
+    """Whether the cached register exists and was written by today's sample generator."""
+    stamp = _stamp_file(register)
+    return register.exists() and stamp.exists() and stamp.read_text() == sample_stamp()
+
+
+def mark_written(register: Path) -> None:
+    """Record that the register was just written by today's sample generator."""
+    _stamp_file(register).write_text(sample_stamp())
+
+
 def ensure_register(projects: int, seed: int, log: Callable[[str], None],
                     ) -> tuple[Path, dict[str, Any] | None]:
     """The cached sample register; written with `pmo-xl sample` (then timed) if missing or
     written by another sample generator (its stamp, `<register>.sample`, differs)."""
-    path, stamp = register_path(projects, seed), sample_stamp()
-    stamp_file = path.with_name(path.name + ".sample")
-    if path.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
+    path = register_path(projects, seed)
+    if written_by_this_sample(path):
         log(f"reusing {path.relative_to(BENCH_DIR.parent)}")
         return path, None
     REGISTERS_DIR.mkdir(parents=True, exist_ok=True)
@@ -349,7 +363,7 @@ def ensure_register(projects: int, seed: int, log: Callable[[str], None],
         partial.unlink(missing_ok=True)
         raise BenchError(f"pmo-xl sample --projects {projects} failed: {sample.stderr_tail}")
     partial.replace(path)
-    stamp_file.write_text(stamp)
+    mark_written(path)
     log(f"  written in {sample.wall_s:.1f} s, peak {sample.max_rss_mib:.0f} MiB")
     return path, {"wall_s": sample.wall_s, "cpu_s": sample.cpu_s,
                   "max_rss_mib": sample.max_rss_mib}

@@ -46,19 +46,17 @@ ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
 def registers(projects: int, seed: int = 7) -> tuple[Path, Path]:
     """The register with its RAID log and the same register without it (cached while
     written by the same sample generator: bench_core's stamp)."""
-    from bench_core import sample_stamp
+    from bench_core import mark_written, written_by_this_sample
 
     with_raid = REGISTERS / f"register-raid-{projects}-seed{seed}.xlsx"
     without = REGISTERS / f"register-raid-{projects}-seed{seed}-without.xlsx"
-    stamp, stamp_file = sample_stamp(), with_raid.with_name(with_raid.name + ".sample")
-    fresh = stamp_file.exists() and stamp_file.read_text() == stamp
-    if not (fresh and with_raid.exists() and without.exists()):
+    if not (written_by_this_sample(with_raid) and without.exists()):
         REGISTERS.mkdir(parents=True, exist_ok=True)
         portfolio = sample_portfolio(projects, seed)
         write_register(with_raid, portfolio)
         items = len(portfolio.tables.pop(RAID.name))
         write_register(without, portfolio)
-        stamp_file.write_text(stamp)
+        mark_written(with_raid)
         print(f"wrote {with_raid.name} ({projects:,} projects, {items:,} RAID items) and "
               f"{without.name}")
     return with_raid, without
