@@ -181,7 +181,8 @@ def _plain_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pa.Array 
     for name, values in frame.items():
         plain[name], arrays[name] = _plain_column(name, values)
     # The object arrays themselves: a round trip through lists would copy every cell twice.
-    return pd.DataFrame(plain, index=pd.RangeIndex(len(frame)), dtype=object), arrays
+    return pd.DataFrame(plain, index=pd.RangeIndex(len(frame)), dtype=object,
+                        copy=False), arrays
 
 
 def _plain_column(name: str, values: pd.Series) -> tuple[np.ndarray, pa.Array | None]:

@@ -67,7 +67,7 @@ def _usable_dates(table: Table) -> pd.DataFrame:
         for key in ("baseline_finish", "forecast_finish", "actual_finish"):
             if key in dates:
                 dates[key] = dates[key].where(~(dates[key] < start))
-    return pd.DataFrame(dates, index=v.index)
+    return pd.DataFrame(dates, index=v.index, copy=False)
 
 
 def project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
@@ -128,7 +128,7 @@ def _project_metrics(register: Register, as_of: dt.date) -> pd.DataFrame:
         "overall_rag": v["overall_rag"], "overall_rag_label": table.label("overall_rag"),
         **_finite_all(figures),
         "row": table.rows,
-        **_tolerances(register, day, eac, ac, as_of)}, index=table.rows.index)
+        **_tolerances(register, day, eac, ac, as_of)}, index=table.rows.index, copy=False)
 
 
 def _known(usable: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -259,7 +259,7 @@ def milestone_metrics(milestones: Table, as_of: dt.date) -> pd.DataFrame:
         "days_overdue": pd.array(late, dtype="Int64"),
         "due_soon": ~done & (expected >= today) & (expected <= soon),
         "row": milestones.rows,
-    }, index=milestones.rows.index)
+    }, index=milestones.rows.index, copy=False)
 
 
 @dataclass
@@ -565,7 +565,7 @@ def child_frame(table: Table, as_of: dt.date, register: Register) -> pd.DataFram
     figures = SHEET_METRICS.get(table.schema.name)
     if figures is not None:
         columns.update(figures(table, register, as_of).items())
-    return pd.DataFrame(columns, index=table.rows.index)
+    return pd.DataFrame(columns, index=table.rows.index, copy=False)
 
 
 def _raid_metrics(table: Table, register: Register, as_of: dt.date) -> pd.DataFrame:

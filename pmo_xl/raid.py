@@ -74,7 +74,7 @@ def _raid_metrics(table: Table, register: Register, as_of: dt.date) -> pd.DataFr
     figures["assumption_open_at_close"] = (kind["Assumption"] & is_open
                                            & _take(projects.closing, rows, False))
     figures.update(_dependencies(table, links))
-    return pd.DataFrame(figures, index=index)
+    return pd.DataFrame(figures, index=index, copy=False)
 
 
 def _item_figures(table: Table, settings: Settings, as_of: dt.date

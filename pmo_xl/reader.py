@@ -99,13 +99,13 @@ class Table:
         """Typed values of every schema column (absent columns are all blank); dropdown
         columns hold their canonical meaning."""
         return pd.DataFrame({key: p.values for key, p in self.parsed.items()},
-                            index=self.rows.index)
+                            index=self.rows.index, copy=False)
 
     @cached_property
     def labels(self) -> pd.DataFrame:
         """Like `values`, but dropdown columns hold the organisation's words."""
         return pd.DataFrame({key: p.labels if p.labels is not None else p.values
-                             for key, p in self.parsed.items()}, index=self.rows.index)
+                             for key, p in self.parsed.items()}, index=self.rows.index, copy=False)
 
     def value(self, key: str) -> pd.Series:
         return self.parsed[key].values
