@@ -657,7 +657,7 @@ def _raw_frame(body: Sequence[Sequence[object]], positions: Mapping[str, int],
     missing = np.full(len(body), None, dtype=object)
     frame = {key: _column(grid[:, index] if index < width else missing)
              for key, index in positions.items()}
-    raw = pd.DataFrame(frame)
+    raw = pd.DataFrame(frame, copy=False)
     raw.index = excel_rows
     return raw
 
