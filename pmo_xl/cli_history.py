@@ -121,21 +121,16 @@ def _list(history: Any, args: argparse.Namespace, print_json: Any) -> int:
 
 
 def _export(table: Any, fmt: str, out: Path) -> None:
-    """The tidy table (a `history_columnar.TidyTable`) written as CSV or Parquet."""
+    """The tidy table (a `history_columnar.TidyTable`) written as CSV or Parquet, streamed
+    into the file's temporary (a year of weekly snapshots is hundreds of MB of CSV)."""
     import pyarrow as pa
 
-    from .fileio import write_atomic
+    from .fileio import atomic_file
 
-    if fmt == "csv":
-        sink = pa.BufferOutputStream()
-        table.write_csv(sink)
-        data = memoryview(sink.getvalue())  # the stream's buffer itself: no copy of it
-    else:
-        sink = pa.BufferOutputStream()
-        table.write_parquet(sink)
-        data = memoryview(sink.getvalue())
+    write = table.write_csv if fmt == "csv" else table.write_parquet
     try:
-        write_atomic(out, data)
+        with atomic_file(out) as temp, pa.OSFile(str(temp), "wb") as sink:
+            write(sink)
     except OSError as error:
         raise OutputError(out, f"cannot be written: {os_reason(error)}") from None
 

@@ -1,7 +1,8 @@
 """Writing report files so that no reader ever sees half of one, and so that two batches
 never write into one folder at once.
 
-`write_atomic` writes a hidden temporary beside the target and renames it into place. A
+`write_atomic` writes a hidden temporary beside the target and renames it into place
+(`atomic_file` gives the temporary to a writer that streams its output there). A
 failure while writing the temporary that means the folder takes no files at all (disk full,
 quota, read-only disk, no permission: the temporary's name is new, so it is never one file's
 permission) raises `WriteFailed`; any other failure (a name too long, the rename alone: on
@@ -52,10 +53,18 @@ def _write_bytes(path: Path, data: bytes | memoryview) -> None:
 def write_atomic(path: Path, data: bytes | memoryview) -> None:
     """Write to a hidden temporary file beside the target, then rename it into place: readers
     see either the old file or the complete new one, never half a file."""
+    with atomic_file(path) as temp:
+        _write_bytes(temp, data)
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """The hidden temporary beside `path` for the block to write, renamed into place when the
+    block ends and removed when it fails: for output too large to build in memory first."""
     temp = path.with_name(f".{path.name}.{os.getpid()}{PART_SUFFIX}")
     try:
         try:
-            _write_bytes(temp, data)
+            yield temp
         except OSError as error:
             if error.errno not in _FOLDER_ERRORS:
                 raise

@@ -331,6 +331,25 @@ def test_new_into_a_full_disk(full_disk: Path) -> None:
     assert tree(full_disk) == ["filler"]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_history_export_into_a_full_disk_keeps_the_earlier_export(
+        small: Path, tmp_path: Path, full_disk: Path, fmt: str) -> None:
+    """The export is streamed into its temporary: the disk filling up part of the way leaves
+    the earlier export as it was, and no temporary."""
+    history = tmp_path / "Register.history.sqlite"
+    for day in range(1, 9):
+        assert main(["snapshot", str(small), "--history", str(history),
+                     "--as-of", f"2026-11-{day:02d}"]) == 0
+    out = full_disk / f"projects.{fmt}"
+    out.write_text("the earlier export\n", encoding="utf-8")
+    fill(full_disk, leave=8192)  # the export's first pages fit, the rest does not
+    args = ["history", "export", str(small), "--history", str(history), "--format", fmt,
+            "--out", str(out)]
+    unusable_by_script(args, f"{PREFIX}{out}: ", DISK_FULL)
+    assert out.read_text(encoding="utf-8") == "the earlier export\n"
+    assert tree(full_disk) == ["filler", f"projects.{fmt}"]
+
+
 def test_new_from_an_unusable_register(tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "Tracker.xlsx"
