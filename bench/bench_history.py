@@ -76,9 +76,14 @@ def timed(function: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def medians(runs: int, function: Callable[[], object]) -> tuple[float, float]:
-    """Median wall and CPU seconds of the function."""
-    times = [clocked(function) for _ in range(runs)]
+def medians(runs: int, function: Callable[[], object],
+            before: Callable[[], object] | None = None) -> tuple[float, float]:
+    """Median wall and CPU seconds of the function (`before` each run, untimed)."""
+    times = []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        times.append(clocked(function))
     return (statistics.median(t[0] for t in times), statistics.median(t[1] for t in times))
 
 
@@ -146,10 +151,14 @@ def snapshot_after_reading(store: Path, runs: int) -> None:
 
     # The weekly case, a date not in the history yet; then the same date again, which
     # replaces it (its rows deleted first).
-    whole = medians(runs, lambda: take_and_record(AS_OF + dt.timedelta(days=next(days))))
+    # Each run on a settled disk: a snapshot is weekly, not while the last one's 50 MB are
+    # still being written back.
+    whole = medians(runs, lambda: take_and_record(AS_OF + dt.timedelta(days=next(days))),
+                    before=os.sync)
     take_and_record()
-    again = medians(runs, take_and_record)
+    again = medians(runs, take_and_record, before=os.sync)
     for _ in range(runs):
+        os.sync()
         parted()
     take, rows, copy = (tuple(statistics.median(t[i] for t in parts[k]) for i in (0, 1))
                         for k in ("take", "rows", "copy"))
