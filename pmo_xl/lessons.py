@@ -690,12 +690,22 @@ def _open_raid_items(register: Register, day: dt.date,
         "title": _text(v["title"]).str.strip(),
         "text": _text(v["title"]) + " " + _text(v["description"]) + " " + _text(v["response"])})
     items = items[is_open.to_numpy() & items["pid"].notna().to_numpy()]
-    items["item"] = list(zip(items["raid_id"], items["title"], items["text"], strict=True))
-    groups = items.groupby("pid", sort=False)
-    joined = groups["text"].agg(" ".join)
-    listed = dict(zip(joined.index, groups["item"].agg(tuple), strict=True))
-    ids = normalised_ids(project_ids)
-    return ([str(t) for t in ids.map(joined).fillna("")],
+    # Grouped in plain Python over each column converted once: a pandas groupby with a
+    # Python join per group costs a millisecond per 30 projects (0.6 s at 10k).
+    codes, pids = pd.factorize(items["pid"])
+    pids = np.asarray(pids, dtype=object)
+    order = np.argsort(codes, kind="stable")  # each project's items in RAID log order
+    starts = np.flatnonzero(np.diff(codes[order], prepend=-1))
+    columns = [items[key].to_numpy(dtype=object)[order].tolist()
+               for key in ("raid_id", "title", "text")]
+    rows = list(zip(*columns, strict=True))
+    joined, listed = {}, {}
+    for pid, start, end in zip(pids[codes[order][starts]], starts.tolist(),
+                               [*starts[1:].tolist(), len(rows)], strict=True):
+        listed[pid] = tuple(rows[start:end])
+        joined[pid] = " ".join(columns[2][start:end])
+    ids = normalised_ids(project_ids).to_numpy(dtype=object)
+    return ([joined.get(pid, "") if isinstance(pid, str) else "" for pid in ids],
             [listed.get(pid, ()) if isinstance(pid, str) else () for pid in ids])
 
 
