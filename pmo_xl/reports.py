@@ -528,15 +528,19 @@ def _error_owners(register: Register, wanted: set[tuple[str, int]]) -> dict[tupl
     kept = set(rows)
     owner = {(sheet, row): row for sheet, row in wanted if sheet == projects.sheet and row in kept}
     rows_by_id: dict[str, int] = {}
-    for pid, row in zip(projects.values["project_id"], rows, strict=True):
+    # IDs as Python objects in one conversion: iterating an Arrow-backed column goes
+    # through pandas cell by cell (0.1 s for a 60k-item RAID log).
+    for pid, row in zip(projects.values["project_id"].to_numpy(dtype=object), rows,
+                        strict=True):
         rows_by_id.setdefault(_id_key(pid), row)
     for table in register.children():
         asked = sorted(row for sheet, row in wanted if sheet == table.sheet)
         if not asked:
             continue
-        ids = dict(zip(map(int, table.rows), table.values["project_id"], strict=True))
-        for row in asked:
-            key = _id_key(ids[row]) if row in ids else None
+        at = pd.Index(table.rows.to_numpy(dtype=np.int64)).get_indexer(asked).tolist()
+        ids = table.values["project_id"].to_numpy(dtype=object)
+        for row, position in zip(asked, at, strict=True):
+            key = _id_key(ids[position]) if position >= 0 else None
             if key in rows_by_id:
                 owner[(table.sheet, row)] = rows_by_id[key]
     return owner
