@@ -343,19 +343,19 @@ def _message_fields(rule_id: str, column: Column, parsed: Parsed, flagged: pd.Se
     return {}
 
 
-def _normalised_ids(ids: pd.Series) -> pd.Series:
-    """IDs as compared: trimmed (the reader trims cells) and lower-cased, in pyarrow; lower()
-    rather than casefold(): IDs are codes."""
+def _normalised_ids(ids: pd.Series) -> pa.Array:
+    """IDs as compared, as Arrow text (blanks null): trimmed (the reader trims cells) and
+    lower-cased, in pyarrow; lower() rather than casefold(): IDs are codes."""
     if isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow":
         text = pa.array(ids.array, type=pa.string())  # already arrow text: no copy
     else:
         text = pa.array(ids.astype(str).where(ids.notna(), None), type=pa.string())
-    lowered = pc.utf8_lower(text).to_pandas()
-    lowered.index = ids.index
-    return lowered
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    return pc.utf8_lower(text)
 
 
-def _ids(table: Table, key: str) -> pd.Series:
+def _ids(table: Table, key: str) -> pa.Array:
     """The table's normalised IDs in a column, computed once per table and column."""
     cache = table.__dict__.setdefault("_normalised", {})
     if key not in cache:
@@ -367,13 +367,13 @@ def _unique_checks(table: Table, found: _Findings) -> None:
     for column in table.schema.columns:
         if not column.unique or not table.has(column.key):
             continue
-        ids = pa.array(_ids(table, column.key).array)
+        ids = _ids(table, column.key)
         # One hash pass: each ID's code, and the row of its first occurrence.
         codes = pc.dictionary_encode(ids, null_encoding="encode").indices.to_numpy()
         _, first = np.unique(codes, return_index=True)
         repeated = np.ones(len(codes), dtype=bool)
         repeated[first] = False
-        repeated &= ~np.asarray(ids.is_null())
+        repeated &= ids.is_valid().to_numpy(zero_copy_only=False)
         if not repeated.any():
             continue
         rows = table.rows.to_numpy(dtype=int)
@@ -384,20 +384,15 @@ def _unique_checks(table: Table, found: _Findings) -> None:
                   value=table.value(column.key), first=first_row)
 
 
-def _isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
-    """Series.isin for text columns, in pyarrow (pandas converts string sets value by value)."""
-    found = pc.is_in(pa.array(values.array), value_set=pa.array(allowed.dropna().array))
-    return pd.Series(np.asarray(found.fill_null(False)), index=values.index)
-
-
-def _reference_checks(table: Table, known: pd.Series, register: Register,
+def _reference_checks(table: Table, known: pa.Array, register: Register,
                       found: _Findings) -> None:
     for column in table.schema.columns:
         if not column.references:
             continue
         ids = _ids(table, column.key)
-        unknown = ids.notna() & ~_isin(ids, known)
-        found.add(table, column.key, unknown, "unknown-project",
+        listed = pc.is_in(ids, value_set=known.drop_null()).fill_null(False)
+        unknown = pc.and_(ids.is_valid(), pc.invert(listed))
+        found.add(table, column.key, unknown.to_numpy(zero_copy_only=False), "unknown-project",
                   "{name} '{value}' is not on the {parent} sheet", name=column.name,
                   value=table.value(column.key), parent=register.projects.sheet)
 
