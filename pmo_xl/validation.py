@@ -352,7 +352,15 @@ def _normalised_ids(ids: pd.Series) -> pa.Array:
         text = pa.array(ids.astype(str).where(ids.notna(), None), type=pa.string())
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
-    return pc.utf8_lower(text)
+    return pc.ascii_lower(text) if _ascii(text) else pc.utf8_lower(text)
+
+
+def _ascii(text: pa.Array) -> bool:
+    """Whether every byte of the text's buffer is ASCII (those of a slice's neighbours too,
+    which can only send it the Unicode way): IDs nearly always are, and lower-casing them
+    byte by byte takes a twentieth of the time."""
+    data = text.buffers()[2]
+    return data is None or not len(data) or int(np.frombuffer(data, np.uint8).max()) < 0x80
 
 
 def _ids(table: Table, key: str) -> pa.Array:
