@@ -67,6 +67,19 @@ def test_duplicate_lesson_ids(tmp_path: Path) -> None:
     assert (f.cell, f.rule) == ("Lessons!A3", "duplicate-id")
 
 
+@pytest.mark.parametrize("ids", [("PRJ-001", "prj-001"), ("ÄRZTE-01", "ärzte-01")])
+def test_ids_compare_without_case_in_ascii_and_beyond(tmp_path: Path,
+                                                      ids: tuple[str, str]) -> None:
+    """IDs are lower-cased byte by byte when all ASCII, else as Unicode: both match a child
+    row's ID in the other case, and both find a repeated ID."""
+    upper, lower = ids
+    rows = [project(**{"Project ID": upper}), project(**{"Project ID": "P-9"}),
+            project(**{"Project ID": lower})]
+    lessons = [{**VALID_LESSON, "Project ID": lower}]
+    found = [(f.cell, f.rule) for f in findings(tmp_path, rows, lessons=lessons)]
+    assert found == [("Projects!A4", "duplicate-id")]
+
+
 MAP_HINT = " (map your own words in a profile: pmo-xl inspect suggests how)"
 
 
