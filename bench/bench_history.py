@@ -50,9 +50,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
-from pmo_xl.cli import _print_json  # noqa: E402 - this checkout's, not an installed one
-from pmo_xl.history import History, Snapshot, _insert_rows, take_snapshot  # noqa: E402
-from pmo_xl.history_columnar import encode  # noqa: E402
+from pmo_xl import history_bulk  # noqa: E402 - this checkout's, not an installed one
+from pmo_xl.cli import _print_json  # noqa: E402
+from pmo_xl.history import History, Snapshot, take_snapshot  # noqa: E402
 from pmo_xl.metrics import rollup  # noqa: E402
 from pmo_xl.reader import read_register  # noqa: E402
 
@@ -129,11 +129,12 @@ def changes_against_rollup(history: Path, runs: int) -> None:
 
 
 def snapshot_after_reading(store: Path, runs: int) -> None:
-    """Target 2: take + record of an already read register (beside the read itself)."""
+    """Target 2: take + record of an already read register (beside the read itself), and
+    its parts: the take, the record, and the record with every row bound by the sqlite3
+    module instead of staged in bulk (the reference: how snapshots were written before)."""
     read = median_of(max(1, runs // 2), lambda: read_register(REGISTER))
     register = read_register(REGISTER)
-    parts: dict[str, list[tuple[float, float]]] = {"take": [], "rows": [], "copy": []}
-
+    parts: dict[str, list[tuple[float, float]]] = {"take": [], "record": [], "bound": []}
     days = iter(range(1, 10_000))
 
     def take_and_record(as_of: dt.date | None = None) -> None:
@@ -145,9 +146,9 @@ def snapshot_after_reading(store: Path, runs: int) -> None:
         register.__dict__.pop("_metrics", None)
         taken: list[Snapshot] = []
         parts["take"].append(clocked(lambda: taken.append(take_snapshot(register, AS_OF))))
-        parts["rows"].append(clocked(lambda: _rows_only(store, taken[0])))
-        parts["copy"].append(clocked(lambda: [encode(f, taken[0].arrays.get(s))
-                                              for s, f in taken[0].sheets.items()]))
+        for kind, cells in (("record", history_bulk.STAGE_FROM_CELLS), ("bound", sys.maxsize)):
+            os.sync()
+            parts[kind].append(clocked(lambda c=cells: _record_with(store, taken[0], c)))
 
     # The weekly case, a date not in the history yet; then the same date again, which
     # replaces it (its rows deleted first).
@@ -160,26 +161,24 @@ def snapshot_after_reading(store: Path, runs: int) -> None:
     for _ in range(runs):
         os.sync()
         parted()
-    take, rows, copy = (tuple(statistics.median(t[i] for t in parts[k]) for i in (0, 1))
-                        for k in ("take", "rows", "copy"))
+    take, record, bound = (tuple(statistics.median(t[i] for t in parts[k]) for i in (0, 1))
+                           for k in ("take", "record", "bound"))
     print(f"2. take_snapshot + History.record of a new as-of date {shown(whole)} after "
-          f"reading (the read: {read:.2f} s; take {shown(take)}, the row tables' inserts "
-          f"{shown(rows)}, the columnar copy {shown(copy)}), target < 1 s: "
-          f"{verdict(whole[0] < 1)}; of the same date again, replacing it: {shown(again)}, "
-          f"target < 1 s: {verdict(again[0] < 1)}")
+          f"reading (the read: {read:.2f} s; of the same date again: take {shown(take)}, "
+          f"record {shown(record)}, the same record with the rows bound by the sqlite3 "
+          f"module {shown(bound)}), target < 1 s: {verdict(whole[0] < 1)}; of the same date "
+          f"again, replacing it: {shown(again)}, target < 1 s: {verdict(again[0] < 1)}")
 
 
-def _rows_only(store: Path, snapshot: Snapshot) -> None:
-    """The row tables' part of a record: the same inserts, in a transaction rolled back."""
-    with History(store) as history:
-        db = history._db
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("DELETE FROM snapshots WHERE as_of = ?", (AS_OF.isoformat(),))
-        db.execute("INSERT INTO snapshots (as_of, taken_at) VALUES (?, '')",
-                   (AS_OF.isoformat(),))
-        for sheet, frame in snapshot.sheets.items():
-            _insert_rows(db, sheet, AS_OF.isoformat(), frame, snapshot.arrays.get(sheet))
-        db.rollback()
+def _record_with(store: Path, snapshot: Snapshot, stage_from_cells: int) -> None:
+    """`History.record` of the snapshot (replacing its date) with staging from that many
+    cells (sys.maxsize: never)."""
+    default, history_bulk.STAGE_FROM_CELLS = history_bulk.STAGE_FROM_CELLS, stage_from_cells
+    try:
+        with History(store) as history:
+            history.record(snapshot)
+    finally:
+        history_bulk.STAGE_FROM_CELLS = default
 
 
 def export_and_trends(weeks: int, runs: int) -> None:

@@ -23,18 +23,22 @@ Every snapshot is written in one transaction in WAL mode, so a killed process or
 leaves the earlier history intact, and two processes recording different dates both land.
 `PRAGMA user_version` holds the schema version; `_MIGRATIONS` upgrade older stores.
 
-Writing the row tables is most of a snapshot's cost (10k projects: ~1.6M cells), and most of
-that is the sqlite3 module binding each cell and SQLite storing it. So the cells are handed
-over as cheaply as the module takes them: `take_snapshot` makes each column's plain values
-and its Arrow array from the typed column at once (`Snapshot.arrays`; the columnar copy is
-written from them as they are), blanks are bound as NaN, flags as 1 and 0 (see `_bound`),
-32 rows go to a statement, the as-of date is written into it, and SQLite's page cache holds
-the whole snapshot until the commit. Measured and left aside (2026-12-01): one JSON text per
-sheet inserted with `json_each` and `->>` (3.4 s instead of 1.0 s: SQLite 3.40 parses each
-row's JSON again for every field), `PRAGMA synchronous = NORMAL` (no difference beyond the
-noise, so commits keep their fsync), and (2026-12-02) inserting with foreign keys off (3% of
-the inserts: not worth a store whose checks depend on our code alone) and `secure_delete`
-off (Debian's SQLite has it on; no difference).
+* `row_ranges`: where each snapshot's rows lie in each row table, by rowid (schema 4: the
+  row tables have no index on as_of; a store of schema 3 gains the ranges and loses the
+  indexes).
+
+Writing the row tables is most of a snapshot's cost (10k projects with a RAID log: ~4M
+cells). A large snapshot's rows are staged in bulk from its Arrow columns and copied in by
+SQLite whole (`history_bulk`); otherwise the cells are handed to the sqlite3 module as
+cheaply as it takes them: `take_snapshot` makes each column's plain values and its Arrow
+array from the typed column at once (`Snapshot.arrays`; the columnar copy is written from
+them as they are), blanks are bound as NaN, flags as 1 and 0 (see `_bound`), 32 rows go to
+a statement, the as-of date is written into it, and SQLite's page cache holds the whole
+snapshot until the commit. Measured and left aside (2026-12-01): one JSON text per sheet
+inserted with `json_each` and `->>` (3.4 s instead of 1.0 s: SQLite 3.40 parses each row's
+JSON again for every field), `PRAGMA synchronous = NORMAL` (no difference beyond the
+noise, so commits keep their fsync), and (2026-12-02) `secure_delete` off (Debian's SQLite
+has it on; no difference).
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ import pyarrow as pa
 
 from . import __version__
 from .errors import RegisterError
+from .history_bulk import Staging, layout, staging
+from .history_bulk import quoted as _quote
 from .history_columnar import (
     Chunk,
     TidyTable,
@@ -77,7 +83,7 @@ from .metrics import (
 )
 from .reader import Register
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 HISTORY_SUFFIX = ".history.sqlite"
 BUSY_TIMEOUT_S = 30  # a second process recording at the same moment waits this long
 WRITE_CACHE_KIB = 64 * 1024  # SQLite's page cache while a snapshot is written (at most)
@@ -229,24 +235,48 @@ class History:
 
     def record(self, snapshot: Snapshot) -> None:
         """Add the snapshot, replacing one of the same as-of date, in one transaction."""
-        with self._write_cache(), self._transaction() as db:
-            day = snapshot.info.as_of.isoformat()
-            # The replaced snapshot's rows table by table, then its header (whose ON DELETE
-            # CASCADE finds nothing left): the same rows go, in two thirds of the time.
-            for table in (*_sheet_tables(db), "columnar", "portfolio"):
-                db.execute(f"DELETE FROM {_quote(table)} WHERE as_of = ?", (day,))
-            db.execute("DELETE FROM snapshots WHERE as_of = ?", (day,))
-            info = snapshot.info.to_dict()
-            db.execute("INSERT INTO snapshots VALUES (:as_of, :taken_at, :register, "
-                       ":register_sha256, :pmo_xl_version, :projects)", info)
-            for sheet, frame in snapshot.sheets.items():
-                arrays = snapshot.arrays.get(sheet) or sheet_arrays(frame)
-                _insert_rows(db, sheet, day, frame, arrays)
-                copy = encode(frame, arrays)
-                if copy is not None:  # else read from the row table (a column mixes kinds)
-                    db.execute("INSERT INTO columnar VALUES (?, ?, ?)", (day, sheet, copy))
-            db.executemany("INSERT INTO portfolio VALUES (?, ?, ?)",
-                           [(day, k, v) for k, v in snapshot.portfolio.items()])
+        day = snapshot.info.as_of.isoformat()
+        arrays = {sheet: snapshot.arrays.get(sheet) or sheet_arrays(frame)
+                  for sheet, frame in snapshot.sheets.items()}
+        # A large snapshot's rows are staged by worker threads (`history_bulk`) while this
+        # one encodes the columnar copies and deletes a replaced snapshot.
+        with self._write_cache(), self._without_foreign_keys(), staging(
+                self._db, self._layouts(snapshot, arrays)) as staged:
+            copies = {sheet: encode(frame, arrays[sheet])
+                      for sheet, frame in snapshot.sheets.items()}
+            with self._transaction() as db:
+                _delete_snapshot(db, day)
+                db.execute("INSERT INTO snapshots VALUES (:as_of, :taken_at, :register, "
+                           ":register_sha256, :pmo_xl_version, :projects)",
+                           snapshot.info.to_dict())
+                ranges = []
+                for sheet, frame in snapshot.sheets.items():
+                    table, first, last = _insert_rows(db, sheet, day, frame, arrays[sheet],
+                                                      staged)
+                    ranges.append((day, table, first, last, len(frame)))
+                    if copies[sheet] is not None:  # else read from the row table
+                        db.execute("INSERT INTO columnar VALUES (?, ?, ?)",
+                                   (day, sheet, copies[sheet]))
+                # Consecutive unless a table's rowids reached 2**63 - 1 (SQLite then picks
+                # free ones at random): a day is found by its ranges or, if not, by as_of.
+                if all(last - first + 1 == rows for *_, first, last, rows in ranges):
+                    db.executemany("INSERT INTO row_ranges VALUES (?, ?, ?, ?)",
+                                   [r[:4] for r in ranges])
+                db.executemany("INSERT INTO portfolio VALUES (?, ?, ?)",
+                               [(day, k, v) for k, v in snapshot.portfolio.items()])
+
+    def _layouts(self, snapshot: Snapshot, arrays: Mapping[str, Mapping[str, pa.Array | None]]
+                 ) -> dict[str, dict[str, pa.Array] | None]:
+        """Each sheet's rows as they are to be staged: the columns its row table will have
+        (read now, before the transaction; `Staging` copies by name if they change)."""
+        tables = self._tables()
+        layouts = {}
+        for sheet, frame in snapshot.sheets.items():
+            names = (self._columns(tables[sheet], None) if sheet in tables else ["as_of"])
+            names += [str(name) for name in frame.columns if name not in names]
+            layouts[sheet] = layout(names, arrays[sheet], snapshot.info.as_of.isoformat(),
+                                    len(frame))
+        return layouts
 
     def snapshots(self) -> list[SnapshotInfo]:
         """Every snapshot's header, oldest first."""
@@ -343,8 +373,8 @@ class History:
                flags: set[str]) -> Chunk:
         if copy is not None:
             return chunk_of_blob(day, copy, names, flags)
-        return chunk_of_rows(day, self._frame(table, "WHERE as_of = ? ORDER BY rowid", (day,),
-                                              names))
+        where, params = _rows_of(self._db, table, day)
+        return chunk_of_rows(day, self._frame(table, where + " ORDER BY rowid", params, names))
 
     def _tables(self) -> dict[str, str]:
         """The table of each sheet the store holds, by the standard's sheet name."""
@@ -413,6 +443,18 @@ class History:
             self._db.execute(f"PRAGMA cache_size = {int(before)}")
 
     @contextmanager
+    def _without_foreign_keys(self) -> Iterator[None]:
+        """Foreign keys unchecked while a snapshot is written: SQLite copies staged rows
+        whole only into a table whose keys it need not check. The snapshot writes its
+        header first and deletes a replaced one's rows itself, so none is left dangling
+        (the ON DELETE CASCADE of the schema is for other tools)."""
+        self._db.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction
+        try:
+            yield
+        finally:
+            self._db.execute("PRAGMA foreign_keys = ON")
+
+    @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         try:
             self._db.execute("BEGIN IMMEDIATE")  # take the write lock now, not half-way
@@ -476,9 +518,29 @@ def _add_columnar_v3(db: sqlite3.Connection) -> None:
                "(as_of, sheet))")
 
 
+def _add_row_ranges_v4(db: sqlite3.Connection) -> None:
+    # Where each snapshot's rows lie in each row table: a snapshot's rows are written in one
+    # go, each at the table's largest rowid + 1, so they are consecutive. They are found by
+    # rowid, no longer through an index on as_of: SQLite copies staged rows whole only into
+    # a table without one (`history_bulk`). A day whose rows were not consecutive in every
+    # table gets no ranges and is found by as_of, table by table, as before.
+    db.execute("CREATE TABLE row_ranges (as_of TEXT NOT NULL REFERENCES snapshots(as_of) ON "
+               "DELETE CASCADE, table_name TEXT NOT NULL, first_rowid INTEGER NOT NULL, "
+               "last_rowid INTEGER NOT NULL, PRIMARY KEY (as_of, table_name))")
+    tables = _sheet_tables(db)
+    for table in tables:
+        db.execute(f"INSERT INTO row_ranges SELECT as_of, ?, min(rowid), max(rowid) FROM "
+                   f"{_quote(table)} GROUP BY as_of", (table,))
+    for table in tables:
+        db.execute(f"DELETE FROM row_ranges WHERE as_of IN (SELECT as_of FROM {_quote(table)} "
+                   "GROUP BY as_of HAVING count(*) != max(rowid) - min(rowid) + 1)")
+    for table in tables:
+        db.execute(f"DROP INDEX IF EXISTS {_quote(table + '_as_of')}")
+
+
 # Version n's entry turns a store of version n - 1 into version n.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _create_v1, 2: _add_portfolio_v2, 3: _add_columnar_v3}
+    1: _create_v1, 2: _add_portfolio_v2, 3: _add_columnar_v3, 4: _add_row_ranges_v4}
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
@@ -503,25 +565,61 @@ def _sheet_tables(db: sqlite3.Connection) -> list[str]:
     return [row[0] for row in db.execute("SELECT table_name FROM sheets")]
 
 
+def _rows_of(db: sqlite3.Connection, table: str, day: str) -> tuple[str, tuple[object, ...]]:
+    """The WHERE clause (and its parameters) of a snapshot's rows in a row table: by their
+    rowids (`row_ranges`), none if the snapshot has ranges but none there, else by as_of."""
+    ranges = {str(name): (first, last) for name, first, last in db.execute(
+        "SELECT table_name, first_rowid, last_rowid FROM row_ranges WHERE as_of = ?", (day,))}
+    if table in ranges:
+        return "WHERE rowid BETWEEN ? AND ? AND as_of = ?", (*ranges[table], day)
+    if ranges:
+        return "WHERE 0", ()
+    return "WHERE as_of = ?", (day,)
+
+
+def _delete_snapshot(db: sqlite3.Connection, day: str) -> None:
+    """A snapshot's rows table by table, then its header (whose ON DELETE CASCADE, were
+    foreign keys on, would find nothing left: the same rows go in 2/3 of the time)."""
+    if db.execute("SELECT 1 FROM snapshots WHERE as_of = ?", (day,)).fetchone() is None:
+        return  # a new date (the weekly case): its rows are not looked for
+    for table in _sheet_tables(db):
+        where, params = _rows_of(db, table, day)
+        db.execute(f"DELETE FROM {_quote(table)} {where}", params)
+    for table in ("columnar", "portfolio", "row_ranges"):
+        db.execute(f"DELETE FROM {table} WHERE as_of = ?", (day,))
+    db.execute("DELETE FROM snapshots WHERE as_of = ?", (day,))
+
+
 def _insert_rows(db: sqlite3.Connection, sheet: str, day: str, frame: pd.DataFrame,
-                 arrays: Mapping[str, pa.Array | None] | None = None) -> None:
+                 arrays: Mapping[str, pa.Array | None] | None = None,
+                 staged: Staging | None = None) -> tuple[str, int, int]:
     """The sheet's rows of the snapshot; `arrays` are its columns as Arrow (`sheet_arrays`),
-    when the caller has them."""
+    when the caller has them; `staged`, the rows staged in bulk, if they were. Gives the
+    table and the first and last rowids written (last < first: none)."""
     table = _sheet_table(db, sheet)
-    have = {row[1] for row in db.execute(f"PRAGMA table_info({_quote(table)})")}
+    have = [row[1] for row in db.execute(f"PRAGMA table_info({_quote(table)})")]
     for name in frame.columns:
         if name not in have:
             db.execute(f"ALTER TABLE {_quote(table)} ADD COLUMN {_quote(name)}")
+            have.append(name)
     if arrays is None:
         arrays = sheet_arrays(frame)
     columns = {name: frame[name].to_numpy(dtype=object) for name in frame.columns}
     flagged = [name for name, values in columns.items() if _is_flag(values, arrays[name])]
     db.executemany("INSERT OR IGNORE INTO flags VALUES (?, ?)",
                    [(table, name) for name in flagged])
-    # A column blank throughout is left out: its cells are NULL all the same.
-    cells = {name: _bound(values, arrays[name], name in flagged)
-             for name, values in columns.items() if not _blank(values, arrays[name])}
-    _insert_many(db, table, day, cells, len(frame))
+    first = db.execute(f"SELECT coalesce(max(rowid), 0) + 1 FROM {_quote(table)}").fetchone()[0]
+    if staged is None or not staged.copy_into(sheet, table, have):
+        # A column blank throughout is left out: its cells are NULL all the same.
+        cells = {name: _bound(values, arrays[name], name in flagged)
+                 for name, values in columns.items() if not _blank(values, arrays[name])}
+        _insert_many(db, table, day, cells, len(frame))
+    last = db.execute(f"SELECT coalesce(max(rowid), 0) FROM {_quote(table)}").fetchone()[0]
+    return table, first, last
+
+
+def _into(table: str, names: Iterable[str]) -> str:
+    return f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, ['as_of', *names]))})"
 
 
 # Rows per INSERT statement: each row of a statement costs the sqlite3 module's per-row work
@@ -533,7 +631,7 @@ def _insert_many(db: sqlite3.Connection, table: str, day: str,
                  cells: Mapping[str, list[object]], rows: int) -> None:
     """Rows given column-wise, ROWS_PER_INSERT to a statement; the as-of date, the same in
     every row, is written into the statement instead of bound in each row."""
-    head = f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, ['as_of', *cells]))}) VALUES "
+    head = _into(table, cells) + " VALUES "
     row = f"({_text_literal(day)}{', ?' * len(cells)})"
     if not cells:  # every column blank: the rows hold their date only
         db.executemany(head + row, repeat((), rows))
@@ -620,12 +718,9 @@ def _sheet_table(db: sqlite3.Connection, sheet: str) -> str:
     taken = set(_sheet_tables(db)) | {"snapshots", "sheets"}
     table = next(name for n in range(1, len(taken) + 2)
                  if (name := base if n == 1 else f"{base}_{n}") not in taken)
+    # No index on as_of: a snapshot's rows are found by their rowids (`_add_row_ranges_v4`).
     db.execute(f"CREATE TABLE {_quote(table)} (as_of TEXT NOT NULL REFERENCES "
                f"snapshots(as_of) ON DELETE CASCADE)")
-    db.execute(f"CREATE INDEX {_quote(table + '_as_of')} ON {_quote(table)} (as_of)")
     db.execute("INSERT INTO sheets VALUES (?, ?)", (sheet, table))
     return table
 
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

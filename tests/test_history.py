@@ -315,21 +315,33 @@ def test_reports_since_a_baseline(weeks: tuple[Path, Path], tmp_path: Path,
     assert len(changed) == len(moved["files"])
 
 
+def back_to_schema(store: Path, version: int) -> None:
+    """Turns a store into what pmo-xl of that schema version wrote: no row ranges and an
+    index on as_of in each row table (before 4), no columnar copies (before 3), no
+    portfolio figures (before 2)."""
+    with sqlite3.connect(store) as db:
+        db.execute("DROP TABLE row_ranges")
+        for (table,) in db.execute("SELECT table_name FROM sheets").fetchall():
+            db.execute(f'CREATE INDEX "{table}_as_of" ON "{table}" (as_of)')
+        if version < 3:
+            db.execute("DROP TABLE columnar")
+        if version < 2:
+            db.execute("DROP TABLE portfolio")
+        db.execute(f"PRAGMA user_version = {version}")
+
+
 def test_a_store_of_schema_1_is_migrated(weeks: tuple[Path, Path], tmp_path: Path) -> None:
     first, second = weeks
     store = tmp_path / "h.sqlite"
     with History(store) as history:
         history.record(take_snapshot(read_register(first)))
-    with sqlite3.connect(store) as db:  # back to schema 1: no portfolio figures
-        db.execute("DROP TABLE portfolio")
-        db.execute("DROP TABLE columnar")
-        db.execute("PRAGMA user_version = 1")
+    back_to_schema(store, 1)  # no portfolio figures
     with History(store) as history:
         history.record(take_snapshot(read_register(second)))
         assert len(history.load(WEEK_1).projects) == 5  # the earlier snapshot, intact
         trend = history.trend(WEEK_2)
     with sqlite3.connect(store) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert [t["as_of"] for t in trend] == ["2026-09-23", "2026-09-30"]
     # Active and Green on 30 Sep: PRJ-002, PRJ-005, PRJ-006 (PRJ-003 has closed).
     assert trend[0]["cpi"] is None and trend[1]["green"] == 3

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from registers import register
-from test_history import WEEK_1, WEEK_2, _week_1, _week_2
+from test_history import WEEK_1, WEEK_2, _week_1, _week_2, back_to_schema
 
 from pmo_xl.cli import main
 from pmo_xl.history import SCHEMA_VERSION, History, Snapshot, SnapshotInfo, take_snapshot
@@ -83,7 +83,7 @@ def test_each_sheet_of_each_snapshot_has_one_copy_any_arrow_reader_opens(
             history.record(snapshot)
         history.record(snapshots[1])  # the same date again: its copies replaced, not added
     with sqlite3.connect(store) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         copies = db.execute("SELECT as_of, sheet, data FROM columnar ORDER BY as_of, sheet"
                             ).fetchall()
     assert [(day, sheet) for day, sheet, _ in copies] == [
@@ -173,7 +173,7 @@ def test_sheets_mixing_kinds_are_read_from_their_rows_cell_for_cell(tmp_path: Pa
     assert third["slip_days"].tolist() == [1, "late", None, 4, 5, 6]
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_a_store_of_an_earlier_schema_is_migrated_and_reads_as_before(
         version: int, weeks: tuple[Path, Path], tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -181,11 +181,7 @@ def test_a_store_of_an_earlier_schema_is_migrated_and_reads_as_before(
     store, fresh = tmp_path / "old.sqlite", tmp_path / "fresh.sqlite"
     with History(store) as history:
         history.record(take_snapshot(read_register(first)))
-    with sqlite3.connect(store) as db:  # back to what that schema wrote
-        db.execute("DROP TABLE columnar")
-        if version == 1:
-            db.execute("DROP TABLE portfolio")
-        db.execute(f"PRAGMA user_version = {version}")
+    back_to_schema(store, version)
     with History(fresh) as history:
         for path in weeks:
             history.record(take_snapshot(read_register(path)))
@@ -198,8 +194,8 @@ def test_a_store_of_an_earlier_schema_is_migrated_and_reads_as_before(
         trends = history.project_trends(WEEK_2)
     with sqlite3.connect(store) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert [r[0] for r in db.execute("SELECT DISTINCT as_of FROM columnar")] == [
-            WEEK_2.isoformat()]
+        copied = [r[0] for r in db.execute("SELECT DISTINCT as_of FROM columnar")]
+        assert copied == [day.isoformat() for day in (WEEK_1, WEEK_2)][version < 3:]
     assert [t["as_of"] for t in trend] == ["2026-09-23", "2026-09-30"]
     assert (trend[0]["cpi"] is None) == (version == 1) and trend[1]["green"] == 3
     with History(fresh) as history:

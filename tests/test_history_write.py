@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ import pytest
 from registers import register
 from test_history import _week_1, _week_2
 
+from pmo_xl import history_bulk
 from pmo_xl.cli import main
 from pmo_xl.history import History, Snapshot, SnapshotInfo, _plain_frame, take_snapshot
 from pmo_xl.history_columnar import arrow_column
@@ -128,9 +131,12 @@ def _cells(path: Path, table: str) -> list[tuple[object, ...]]:
                                                      "rowid")]
 
 
+@pytest.mark.parametrize("staged", [True, False], ids=["staged in bulk", "bound"])
 @pytest.mark.parametrize("typed", [True, False], ids=["taken", "plain values only"])
 def test_the_row_tables_hold_what_plain_inserts_store(sample: Path, tmp_path: Path,
-                                                      typed: bool) -> None:
+                                                      typed: bool, staged: bool,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    copied = _staging_watched(monkeypatch, staged)
     taken = take_snapshot(read_register(sample), DAY)
     sheets = {**taken.sheets, "Awkward": _awkward()}
     arrays = taken.arrays if typed else {}
@@ -147,6 +153,36 @@ def test_the_row_tables_hold_what_plain_inserts_store(sample: Path, tmp_path: Pa
         assert len(got) == len(sheets[sheet]) and got == want, sheet
     with sqlite3.connect(store) as db:  # the date's rows once, none of the replaced ones
         assert db.execute("SELECT count(*) FROM projects").fetchone()[0] == len(taken.projects)
+    # Staged: every sheet but the one whose columns mix kinds (bound instead), both times.
+    assert copied == ([("Projects", True)] + [(sheet, sheet != "Awkward") for sheet in sheets]
+                      if staged else [])
+
+
+def _staging_watched(monkeypatch: pytest.MonkeyPatch, staged: bool) -> list[tuple[str, bool]]:
+    """Staging from the first cell (or never); the sheets it was asked to copy, and whether
+    it did, are listed in the list returned."""
+    monkeypatch.setattr(history_bulk, "STAGE_FROM_CELLS", 0 if staged else sys.maxsize)
+    copied: list[tuple[str, bool]] = []
+    copy_into = history_bulk.Staging.copy_into
+
+    def watched(self: history_bulk.Staging, sheet: str, *args: object) -> bool:
+        copied.append((sheet, done := copy_into(self, sheet, *args)))
+        return done
+
+    monkeypatch.setattr(history_bulk.Staging, "copy_into", watched)
+    return copied
+
+
+def test_rows_are_bound_when_staging_cannot_be_written(sample: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """No temporary folder to stage in: the snapshot is recorded all the same."""
+    copied = _staging_watched(monkeypatch, staged=True)
+    taken = take_snapshot(read_register(sample), DAY)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    with History(tmp_path / "h.sqlite") as history:
+        history.record(taken)
+        assert len(history.load(DAY).projects) == len(taken.projects)
+    assert copied == []
 
 
 def test_a_sheet_whose_columns_are_all_blank_keeps_its_rows(tmp_path: Path) -> None:
