@@ -18,14 +18,13 @@ file that any SQLite tool, pandas or Power BI (through ODBC) can open:
 * `columnar`: the same rows once more, each (as-of date, sheet) as one compressed Arrow
   blob, which export, load and trends read (schema 3; `history_columnar` says why and how;
   a snapshot recorded before schema 3 is read from its row tables).
+* `row_ranges`: where each snapshot's rows lie in each row table, by rowid (schema 4: the
+  row tables have no index on as_of; a store of schema 3 gains the ranges and loses the
+  indexes).
 
 Every snapshot is written in one transaction in WAL mode, so a killed process or a full disk
 leaves the earlier history intact, and two processes recording different dates both land.
 `PRAGMA user_version` holds the schema version; `_MIGRATIONS` upgrade older stores.
-
-* `row_ranges`: where each snapshot's rows lie in each row table, by rowid (schema 4: the
-  row tables have no index on as_of; a store of schema 3 gains the ranges and loses the
-  indexes).
 
 Writing the row tables is most of a snapshot's cost (10k projects with a RAID log: ~4M
 cells). A large snapshot's rows are staged in bulk from its Arrow columns and copied in by
@@ -618,10 +617,6 @@ def _insert_rows(db: sqlite3.Connection, sheet: str, day: str, frame: pd.DataFra
     return table, first, last
 
 
-def _into(table: str, names: Iterable[str]) -> str:
-    return f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, ['as_of', *names]))})"
-
-
 # Rows per INSERT statement: each row of a statement costs the sqlite3 module's per-row work
 # (reset, step, checks) once, not once per row; more rows per statement gain nothing more.
 ROWS_PER_INSERT = 32
@@ -631,7 +626,7 @@ def _insert_many(db: sqlite3.Connection, table: str, day: str,
                  cells: Mapping[str, list[object]], rows: int) -> None:
     """Rows given column-wise, ROWS_PER_INSERT to a statement; the as-of date, the same in
     every row, is written into the statement instead of bound in each row."""
-    head = _into(table, cells) + " VALUES "
+    head = f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, ['as_of', *cells]))}) VALUES "
     row = f"({_text_literal(day)}{', ?' * len(cells)})"
     if not cells:  # every column blank: the rows hold their date only
         db.executemany(head + row, repeat((), rows))

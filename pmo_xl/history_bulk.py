@@ -41,7 +41,7 @@ except ImportError:  # pmo-xl works without it: rows are bound by the sqlite3 mo
 # Below this many cells the sqlite3 module's binding takes no longer than setting up the
 # staging (a folder, two threads, two files; ~10 ms). See bench/bench_history.py.
 STAGE_FROM_CELLS = 100_000
-WORKERS = 2  # the machines pmo-xl runs on have two cores or more; more files gain nothing
+WORKERS = 2  # two staging files, one per thread: on two cores, half the time
 # The Arrow types the driver binds as the sqlite3 module would bind the same plain values.
 _TYPES = (pa.types.is_int64, pa.types.is_float64, pa.types.is_string,
           pa.types.is_large_string, pa.types.is_null)
