@@ -196,13 +196,18 @@ def _percent(number: pd.Series, blank: pd.Series, bad: pd.Series, signed: pd.Ser
     return Parsed(values, blank, bad, {"points": points, "out_of_range": out_of_range})
 
 
-def parse_integer(raw: pd.Series) -> Parsed:
-    """Whole numbers, from number cells or text."""
+def parse_integer(raw: pd.Series, maximum: int | None = None) -> Parsed:
+    """Whole numbers, from number cells or text; with `maximum`, from 0 to it (the others
+    are flagged out of range, and no figure uses them)."""
     obj = raw.astype(object)
     blank = blank_mask(obj)
     number = pd.to_numeric(obj.astype(str).str.strip().where(~blank), errors="coerce")
     whole = number.where(number.mod(1) == 0)
-    return Parsed(whole, blank, whole.isna() & ~blank)
+    bad = whole.isna() & ~blank
+    if maximum is None:
+        return Parsed(whole, blank, bad)
+    out_of_range = (whole < 0) | (whole > maximum)
+    return Parsed(whole.where(~out_of_range), blank, bad, {"out_of_range": out_of_range})
 
 
 def parse_column(raw: pd.Series, column: Column, rules: CellRules = CellRules(),
@@ -230,5 +235,5 @@ def parse_column(raw: pd.Series, column: Column, rules: CellRules = CellRules(),
     if column.kind is Kind.ENUM:
         return parse_enum(raw, column)
     if column.kind is Kind.INTEGER:
-        return parse_integer(raw)
+        return parse_integer(raw, column.maximum)
     return parse_text(raw)

@@ -85,6 +85,15 @@ RULES: tuple[Rule, ...] = (
     Rule("percent-range", _E, "Percentage outside 0–100 %",
          "Percent Complete must lie between 0 % and 100 %.",
          "Percent Complete 150% is outside 0–100 %"),
+    Rule("bad-number", _E, "Unreadable whole number",
+         "A whole-number column (Time Tolerance Days) holds something that is not a whole "
+         "number; the project falls back on the Settings' tolerance.",
+         "Time Tolerance Days '2.5' is not a whole number"),
+    Rule("number-range", _E, "Whole number out of range",
+         "A whole-number column holds a number outside its range (Time Tolerance Days: 0 "
+         "to 36,500); no figure uses it, and the project falls back on the Settings' "
+         "tolerance.",
+         "Time Tolerance Days -5 is outside 0–36,500: no figure uses it"),
     Rule("finish-before-start", _E, "Finish before start",
          "Baseline Finish, Forecast Finish and Actual Finish cannot be before Start Date.",
          "Baseline Finish 2026-01-31 is before Start Date 2026-03-01"),

@@ -22,6 +22,9 @@ from types import MappingProxyType
 
 from .limits import DEFAULT_MAXIMUM_AMOUNT, MAXIMUM_AMOUNT_CEILING
 
+# The largest time tolerance, a project's own or the Settings' (a hundred years of days).
+MAX_TOLERANCE_DAYS = 36_500
+
 
 class Kind(StrEnum):
     """How a column's cells are read."""
@@ -165,6 +168,7 @@ class Column:
     optional: bool = False
     hint: str = ""
     width: int = 14
+    maximum: int | None = None  # a whole-number column's largest usable value (0 the least)
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -319,8 +323,9 @@ PROJECTS = SheetSchema(
         _text("Next Steps", "next_steps", width=32),
         Column("Time Tolerance Days", "time_tolerance_days", Kind.INTEGER, optional=True,
                aliases=("Time Tolerance", "Schedule Tolerance", "Schedule Tolerance Days"),
-               hint="This project's time tolerance in days after the baseline finish; blank "
-                    "(or above 36,500): Settings' Time Tolerance Days.", width=11),
+               hint="This project's time tolerance in days after the baseline finish (0 to "
+                    "36,500); blank: Settings' Time Tolerance Days.", width=11,
+               maximum=MAX_TOLERANCE_DAYS),
         Column("Cost Tolerance %", "cost_tolerance", Kind.PERCENT, optional=True,
                aliases=("Cost Tolerance", "Budget Tolerance", "Budget Tolerance %"),
                hint="This project's cost tolerance as a percentage of its budget (up to "
@@ -497,7 +502,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("Logo", "logo", Kind.TEXT, "",
             hint="Optional image for the reports (PNG, JPEG or SVG file), relative to the "
                  "register's folder."),
-    Setting("Time Tolerance Days", "time_tolerance_days", Kind.INTEGER, 30, maximum=36_500,
+    Setting("Time Tolerance Days", "time_tolerance_days", Kind.INTEGER, 30,
+            maximum=MAX_TOLERANCE_DAYS,
             hint="How many days after its baseline finish a project may finish before it is an "
                  "exception (a project's own Time Tolerance Days wins)."),
     Setting("Cost Tolerance %", "cost_tolerance", Kind.PERCENT, 0.10,

@@ -26,10 +26,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from .schema import MAX_TOLERANCE_DAYS
+
 WITHIN, AT_RISK, FORECAST, EXCEEDED = "within", "at risk", "forecast to exceed", "exceeded"
-# The largest per-project tolerance used (as the Settings' Time Tolerance Days allows); beyond
-# it the Settings' tolerance applies.
-MAX_TIME_TOLERANCE_DAYS = 36_500
+# The largest per-project tolerances used; beyond them (a finding) the Settings' apply.
+MAX_TIME_TOLERANCE_DAYS = MAX_TOLERANCE_DAYS
 MAX_COST_TOLERANCE = 1.0
 STATUSES = (WITHIN, AT_RISK, FORECAST, EXCEEDED)  # best to worst
 

@@ -288,6 +288,9 @@ _VALUE_RULES: dict[Kind, tuple[tuple[str, str, str], ...]] = {
     Kind.PERCENT: (("bad", "bad-percent", "{name} '{value}' is not a percentage"),
                    ("out_of_range", "percent-range", "{name} {value} is outside 0–100 %"),
                    ("points", "percent-as-points", "{name} {value} was read as {value} %")),
+    Kind.INTEGER: (("bad", "bad-number", "{name} '{value}' is not a whole number"),
+                   ("out_of_range", "number-range",
+                    "{name} {value} is outside 0–{maximum:,}: no figure uses it")),
 }
 
 
@@ -338,6 +341,8 @@ def _message_fields(rule_id: str, column: Column, parsed: Parsed, flagged: pd.Se
         return {"way": "day-first" if order == "MDY" else "month-first"}
     if rule_id == "other-currency":
         return {"currency": register.currency}
+    if rule_id == "number-range":
+        return {"maximum": column.maximum}
     if rule_id == "implausible-amount":
         return {"maximum": settings.maximum_amount}
     return {}

@@ -585,6 +585,8 @@ def _data_sheet(book: Any, formats: _Formats, schema: SheetSchema,
             sheet.data_validation(1, c, last_row, c, _dropdown(column, lists))
             if tuple(column.vocabulary.canonical) == RAG:
                 _rag_colours(sheet, c, last_row, formats, lists.meanings(column.vocabulary.name))
+        elif column.kind is Kind.INTEGER and column.maximum is not None:
+            sheet.data_validation(1, c, last_row, c, _whole_numbers(column))
     _score_colours(sheet, columns, last_row, formats, lists)
     sheet.freeze_panes(1, 0)
     _print_setup(sheet, pages_wide=_pages_wide(columns))
@@ -615,6 +617,15 @@ def _header_hint(column: Column) -> dict[str, Any]:
     parts.append("Required." if column.required else "Optional.")
     return {"validate": "any", "input_title": excel_text(column.name, 32),
             "input_message": excel_text(" ".join(parts), 255)}
+
+
+def _whole_numbers(column: Column) -> dict[str, Any]:
+    """Excel refuses what validation would report (`bad-number`, `number-range`)."""
+    return {"validate": "integer", "criteria": "between", "minimum": 0,
+            "maximum": column.maximum, "error_type": "stop",
+            "error_title": "Not a whole number in range",
+            "error_message": excel_text(f"{column.name} is a whole number from 0 to "
+                                        f"{column.maximum:,}, or blank.", 255)}
 
 
 def _dropdown(column: Column | Setting, lists: _ValueLists) -> dict[str, Any]:

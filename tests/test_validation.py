@@ -10,6 +10,7 @@ import pytest
 from registers import VALID_LESSON, VALID_MILESTONE, VALID_PROJECT, project, register
 
 from pmo_xl.cells import column_letter
+from pmo_xl.metrics import rollup
 from pmo_xl.reader import read_register
 from pmo_xl.rules import RULES
 from pmo_xl.sample import SamplePortfolio, sample_portfolio, write_register
@@ -113,6 +114,29 @@ def test_unreadable_or_disallowed_values(tmp_path: Path, header: str, value: obj
     f = only(found)
     assert (f.cell, f.column, f.severity, f.message) == (
         f"Projects!{LETTER[header]}2", header, "error", message)
+
+
+@pytest.mark.parametrize(("value", "rule", "message"), [
+    ("ten", "bad-number", "Time Tolerance Days 'ten' is not a whole number"),
+    (2.5, "bad-number", "Time Tolerance Days '2.5' is not a whole number"),
+    (-5, "number-range", "Time Tolerance Days -5 is outside 0–36,500: no figure uses it"),
+    (40_000, "number-range",
+     "Time Tolerance Days 40000 is outside 0–36,500: no figure uses it"),
+    (1e20, "number-range", "Time Tolerance Days 1e+20 is outside 0–36,500: no figure uses it"),
+])
+def test_unusable_whole_numbers_fall_back_on_the_settings(tmp_path: Path, value: object,
+                                                          rule: str, message: str) -> None:
+    """A project's own time tolerance that is no whole number of days from 0 to a hundred
+    years is an error, and its figures use the Settings' tolerance instead."""
+    rows = [project(**{"Time Tolerance Days": value}),
+            project(**{"Project ID": "P-2", "Time Tolerance Days": 45})]
+    path = register(tmp_path / "r.xlsx", rows)
+    read = read_register(path)
+    f = only([f for f in validate(read) if f.column == "Time Tolerance Days"])
+    assert (f.cell, f.rule, f.severity, f.message) == (
+        f"Projects!{column_letter(len(VALID_PROJECT))}2", rule, "error", message)
+    used = [p["time_tolerance_days"] for p in rollup(read).to_dict()["per_project"]]
+    assert used == [read.settings.time_tolerance_days, 45]
 
 
 @pytest.mark.parametrize("header", ["Baseline Finish", "Forecast Finish", "Actual Finish"])
@@ -244,7 +268,9 @@ READING_RULES = {"missing-column", "sheet-not-read", "bad-standard", "other-curr
 
 def test_every_declared_rule_is_exercised_by_the_sample() -> None:
     planted = {p.rule for p in sample_portfolio().planted}
-    assert planted | {"bad-setting", "bad-percent"} | READING_RULES == {r.id for r in RULES}
+    # Unusable whole numbers: test_unusable_whole_numbers_fall_back_on_the_settings.
+    unplanted = {"bad-setting", "bad-percent", "bad-number", "number-range"}
+    assert planted | unplanted | READING_RULES == {r.id for r in RULES}
 
 
 def expected_cells(portfolio: SamplePortfolio) -> set[tuple[str, int, str, str]]:

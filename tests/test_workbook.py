@@ -136,6 +136,21 @@ def test_every_enum_column_has_a_dropdown_from_the_lists_sheet(book: Any) -> Non
             assert dv.errorStyle in (None, "stop") and dv.showErrorMessage
 
 
+def test_whole_number_columns_refuse_what_validation_would_report(book: Any) -> None:
+    for schema in SHEETS:
+        ws = book[schema.name]
+        bounded = {openpyxl.utils.get_column_letter(i): c for i, c in
+                   enumerate(schema.columns, 1) if c.kind is Kind.INTEGER and c.maximum}
+        found = {str(dv.sqref).split(":")[0][:-1]: dv
+                 for dv in ws.data_validations.dataValidation if dv.type == "whole"}
+        assert set(found) == set(bounded), schema.name
+        for letter, dv in found.items():
+            assert str(dv.sqref) == f"{letter}2:{letter}{ws.max_row}"
+            assert (dv.operator in (None, "between"), dv.formula1, dv.formula2) == (
+                True, "0", str(bounded[letter].maximum))
+            assert dv.errorStyle in (None, "stop") and dv.showErrorMessage
+
+
 def test_lists_sheet_holds_each_vocabulary_with_its_meanings(book: Any) -> None:
     lists = book[LISTS_SHEET]
     headers = [c.value for c in lists[1] if c.value]
