@@ -10,8 +10,9 @@ hidden rows, title rows, Excel Tables, random Settings and Lists sheets and a ra
 register must keep the contract of README "The command line": exit 0, 1 or 2 (as the
 register deserves); strict JSON with the documented keys; on exit 2 nothing on stdout and one
 line on stderr; never a traceback; the register untouched and nothing left beside it; every
-report complete and every workbook complete or absent. The Python API raises nothing but
-RegisterError and gives JSON-safe results.
+report complete and every workbook complete or absent; every snapshot recorded whole in a
+sound store; a register compared with itself shows nothing moved. The Python API raises
+nothing but RegisterError and gives JSON-safe results.
 
 PMO_XL_HYPOTHESIS_EXAMPLES (default 25) sets how many registers each property tries. The
 plain tests at the end are the minimal examples of bugs these properties found.
@@ -26,6 +27,7 @@ import io
 import json
 import math
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,7 @@ import unicodedata
 import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +50,7 @@ from hypothesis import strategies as st
 from pmo_xl import cli
 from pmo_xl.cli import main
 from pmo_xl.errors import RegisterError
+from pmo_xl.history import History
 from pmo_xl.metrics import rollup
 from pmo_xl.reader import Register, read_register
 from pmo_xl.schema import (
@@ -68,7 +72,7 @@ PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=
 PROCESS = settings(max_examples=max(3, EXAMPLES // 8), deadline=None,
                    suppress_health_check=_HEALTH)
 
-COMMANDS = ("validate", "rollup", "inspect", "report", "new")
+COMMANDS = ("validate", "rollup", "inspect", "report", "new", "snapshot", "changes")
 PART_SUFFIX = ".pmo-xl-part"  # pmo_xl.fileio's temporary files
 
 # --- cell values ------------------------------------------------------------------------------
@@ -711,10 +715,17 @@ def command_line(command: str, register: Written, out: Path, as_of: dt.date | No
         "report": ["report", path, f"--out={out / 'Reports'}", "--format", "html", "--all",
                    "--portfolio", *options, *dated],
         "new": ["new", str(out / "Register.xlsm"), f"--from={path}", *options],
+        "snapshot": ["snapshot", path, f"--history={out / HISTORY}", "--format", "json",
+                     *options, *dated],
+        # The register against itself: the baseline is read through the same profile.
+        "changes": ["changes", path, f"--since={path}", "--format", "json", *options, *dated],
     }[command]
 
 
-def snapshot(folder: Path) -> dict[str, str]:
+HISTORY = "History.sqlite"  # where `snapshot` records, out of the register's folder
+
+
+def digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
 
 
@@ -754,12 +765,14 @@ def api_verdict(register: Written, as_of: dt.date | None) -> Verdict | None:
 
 # README, "The command line": rollup and inspect have no "errors found" exit.
 ALLOWED_CODES = {"validate": {0, 1, 2}, "rollup": {0, 2}, "inspect": {0, 2}, "report": {0, 1, 2},
-                 "new": {0, 1, 2}}
+                 "new": {0, 1, 2}, "snapshot": {0, 2}, "changes": {0, 2}}
 JSON_KEYS = {
     "validate": {"findings", "errors", "warnings", "infos", "as_of"},
     "rollup": {"as_of", "projects", "finance", "schedule", "stale", "lessons", "programmes",
                "exceptions", "data_quality", "per_project"},
     "inspect": {"sheets", "problem"},
+    "snapshot": {"history", "snapshots", "recorded"},
+    "changes": {"since", "as_of", "baseline", "portfolio", "projects", "warnings"},
 }
 FINDING_KEYS = ["sheet", "row", "column", "cell", "rule", "severity", "message"]
 INSPECT_SHEET_KEYS = {"sheet", "source", "header_row", "columns", "missing", "values",
@@ -816,7 +829,7 @@ def check_json(command: str, text: str) -> None:
         assert set(data["projects"]) == {"total", "active", "by_phase", "by_stage", "by_rag"}
         assert set(data["finance"]) >= FINANCE_KEYS
         assert data["projects"]["total"] == len(data["per_project"])
-    else:
+    elif command == "inspect":
         for sheet in data["sheets"]:
             assert set(sheet) >= INSPECT_SHEET_KEYS, sorted(sheet)
 
@@ -858,6 +871,37 @@ def check_workbook(folder: Path, run: Outcome, verdict: Verdict | None) -> None:
         assert records(copied) == verdict.records, "records lost or gained on the way"
 
 
+def check_history(path: Path, run: Outcome, verdict: Verdict | None) -> None:
+    """`snapshot` records one whole snapshot in a sound store, or (exit 2) no store."""
+    if run.code == 2:
+        assert not path.exists(), "exit 2 but a history was written"
+        return
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        held = db.execute("SELECT as_of, projects FROM snapshots").fetchall()
+    recorded = strict_json(run.out)["recorded"]
+    assert held == [(recorded["as_of"], recorded["projects"])]
+    with History(path, create=False) as history:
+        loaded = history.load(dt.date.fromisoformat(recorded["as_of"]))
+    assert len(loaded.projects) == recorded["projects"]
+    if verdict is not None:
+        assert recorded["projects"] == verdict.projects, "projects lost or gained"
+
+
+# What a register compared with itself cannot show, whatever the two as-of dates.
+UNMOVED = ("rag_moves", "improved", "worsened", "added", "removed", "closed", "reopened",
+           "finish_moved", "milestones_completed", "milestones_slipped", "lessons_added")
+
+
+def check_unchanged(data: dict[str, Any]) -> None:
+    """The register against itself: nothing moved; as of the same date, nothing at all."""
+    portfolio = data["portfolio"]
+    assert not any(portfolio[key] for key in UNMOVED), {k: portfolio[k] for k in UNMOVED}
+    assert not any((portfolio["raid"] or {}).values()), portfolio["raid"]  # None: no RAID
+    if data["since"] == data["as_of"]:
+        assert data["projects"] == [] and data["warnings"] == [], data
+
+
 def check_contract(command: str, run: Outcome, register: Written, out: Path,
                    as_of: dt.date | None, log: str = "") -> None:
     check_outcome(command, run, log)
@@ -868,6 +912,10 @@ def check_contract(command: str, run: Outcome, register: Written, out: Path,
         check_reports(out / "Reports", run, verdict)
     elif command == "new":
         check_workbook(out, run, verdict)
+    elif command == "snapshot":
+        check_history(out / HISTORY, run, verdict)
+    elif command == "changes" and run.code == 0:
+        check_unchanged(strict_json(run.out))
     if not register.profile_valid:
         assert run.code == 2, "a profile README says is refused was accepted"
     if verdict is not None:
@@ -891,10 +939,10 @@ def test_every_command_keeps_the_contract(
         capsys: pytest.CaptureFixture[str], internal_errors_raise: None) -> None:
     register = write_register(spec, tmp_path)
     out = fresh_folder(tmp_path)
-    before = snapshot(register.folder)
+    before = digests(register.folder)
     run = run_in_process(command_line(command, register, out, as_of), capsys)
     check_contract(command, run, register, out, as_of)
-    assert snapshot(register.folder) == before, "the register's folder changed"
+    assert digests(register.folder) == before, "the register's folder changed"
 
 
 @PROCESS
@@ -903,12 +951,12 @@ def test_console_script_keeps_the_contract(command: str, spec: RegisterSpec,
                                            as_of: dt.date | None, tmp_path: Path) -> None:
     register = write_register(spec, tmp_path)
     out, logs = fresh_folder(tmp_path), fresh_folder(tmp_path)
-    before = snapshot(register.folder)
+    before = digests(register.folder)
     run = run_process(command_line(command, register, out, as_of), logs)
     log = logs / cli.TRACEBACK_LOG
     check_contract(command, run, register, out, as_of,
                    "\n" + log.read_text(encoding="utf-8") if log.exists() else "")
-    assert snapshot(register.folder) == before, "the register's folder changed"
+    assert digests(register.folder) == before, "the register's folder changed"
 
 
 @PROPERTY
