@@ -7,6 +7,7 @@ like a number included."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import sys
 import tempfile
@@ -15,13 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from registers import register
 from test_history import _week_1, _week_2
 
 from pmo_xl import history_bulk
 from pmo_xl.cli import main
 from pmo_xl.history import History, Snapshot, SnapshotInfo, _plain_frame, take_snapshot
-from pmo_xl.history_columnar import arrow_column
+from pmo_xl.history_columnar import arrow_column, sheet_arrays
 from pmo_xl.metrics import child_frame, plain_column, rollup
 from pmo_xl.reader import read_register
 
@@ -225,3 +228,62 @@ def test_a_new_store_has_large_pages_and_an_existing_one_keeps_its_own(tmp_path:
             pages = db.execute("PRAGMA page_size").fetchone()[0]
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert pages == (4096 if path == older else 16384)
+
+
+# Plain values of every kind a snapshot's cell can hold, the awkward ones often.
+_CELLS = {
+    "text": st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+        ["", "007", "1e3", "NaN", "\x00", "é\x00x"]),
+    "whole": st.integers(-(2**63), 2**63 - 1) | st.sampled_from([0, -1, 2**63 - 1]),
+    "fraction": st.floats(allow_nan=True, allow_infinity=True) | st.just(-0.0),
+    "flag": st.booleans(),
+}
+
+
+@st.composite
+def _sheets(draw: st.DrawFn) -> dict[str, pd.DataFrame]:
+    """One to three sheets of a few columns, each of one kind (or mixed), blanks anywhere."""
+    sheets = {}
+    for number in range(draw(st.integers(1, 3))):
+        rows = draw(st.integers(0, 40))
+        kinds = draw(st.lists(st.sampled_from([*_CELLS, "mixed", "blank"]), min_size=1,
+                              max_size=5))
+        columns = {}
+        for at, kind in enumerate(kinds):
+            cell = (st.none() if kind == "blank" else st.one_of(*_CELLS.values())
+                    if kind == "mixed" else st.none() | _CELLS[kind])
+            columns[f"{kind} {at}"] = draw(st.lists(cell, min_size=rows, max_size=rows))
+        sheets["Projects" if number == 0 else f"Sheet {number}"] = pd.DataFrame(
+            columns, index=pd.RangeIndex(rows), dtype=object)
+    return sheets
+
+
+@settings(max_examples=int(os.environ.get("PMO_XL_HYPOTHESIS_EXAMPLES", "25")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(sheets=_sheets(), typed=st.booleans())
+def test_staged_and_bound_rows_are_the_same_cells(sheets: dict[str, pd.DataFrame], typed: bool,
+                                                   tmp_path: Path) -> None:
+    """Whatever the cells, the rows staged in bulk and the rows bound one by one store the
+    same cells with the same SQL types (and a sheet that cannot be staged is bound)."""
+    info = SnapshotInfo(DAY, "", "r", "", "", len(sheets["Projects"]))
+    arrays = {name: sheet_arrays(frame) for name, frame in sheets.items()} if typed else {}
+    snapshot = Snapshot(info, sheets, {}, arrays)
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    stored, copied = [], []
+    for staged in (True, False):
+        with pytest.MonkeyPatch.context() as patch:
+            copied.append(_staging_watched(patch, staged))
+            with History(folder / f"{staged}.sqlite") as history:
+                history.record(snapshot)
+                tables = history._tables()
+        stored.append({sheet: _cells(folder / f"{staged}.sqlite", tables[sheet])
+                       for sheet in sheets})
+    assert stored[0] == stored[1]
+    # Staged: every sheet with rows whose columns each hold one kind.
+    kept = {name: sheet_arrays(frame) for name, frame in sheets.items()}
+    assert {sheet for sheet, done in copied[0] if done} == {
+        name for name, frame in sheets.items()
+        if len(frame) and all(array is not None for array in kept[name].values())}
+    assert copied[1] == []
+    assert {sheet: len(cells) for sheet, cells in stored[0].items()} == {
+        sheet: len(frame) for sheet, frame in sheets.items()}
