@@ -39,7 +39,8 @@ except ImportError:  # pmo-xl works without it: rows are bound by the sqlite3 mo
     _adbc = None
 
 # Below this many cells the sqlite3 module's binding takes no longer than setting up the
-# staging (a folder, two threads, two files; ~10 ms). See bench/bench_history.py.
+# staging (a folder, two threads, two files; ~10 ms): on two cores, a snapshot of 42k cells
+# was recorded in 64 ms staged against 52 ms bound, one of 127k in 65 against 77 ms.
 STAGE_FROM_CELLS = 100_000
 WORKERS = 2  # two staging files, one per thread: on two cores, half the time
 # The Arrow types the driver binds as the sqlite3 module would bind the same plain values.
