@@ -29,15 +29,16 @@ leaves the earlier history intact, and two processes recording different dates b
 Writing the row tables is most of a snapshot's cost (10k projects with a RAID log: ~4M
 cells). A large snapshot's rows are staged in bulk from its Arrow columns and copied in by
 SQLite whole (`history_bulk`); otherwise the cells are handed to the sqlite3 module as
-cheaply as it takes them: `take_snapshot` makes each column's plain values and its Arrow
-array from the typed column at once (`Snapshot.arrays`; the columnar copy is written from
-them as they are), blanks are bound as NaN, flags as 1 and 0 (see `_bound`), 32 rows go to
-a statement, the as-of date is written into it, and SQLite's page cache holds the whole
-snapshot until the commit. Measured and left aside (2026-12-01): one JSON text per sheet
-inserted with `json_each` and `->>` (3.4 s instead of 1.0 s: SQLite 3.40 parses each row's
-JSON again for every field), `PRAGMA synchronous = NORMAL` (no difference beyond the
-noise, so commits keep their fsync), and (2026-12-02) `secure_delete` off (Debian's SQLite
-has it on; no difference).
+cheaply as it takes them: blanks are bound as NaN, flags as 1 and 0 (see `_bound`), 32 rows
+go to a statement, the as-of date is written into it, and SQLite's page cache holds the
+whole snapshot until the commit. Either way `take_snapshot` makes each column's Arrow array
+from the typed column (`Snapshot.arrays`; the columnar copy is written from them as they
+are), and its plain values only when they are read (`PlainSheets`).
+
+Measured and left aside (2026-12-01): one JSON text per sheet inserted with `json_each` and
+`->>` (3.4 s instead of 1.0 s: SQLite 3.40 parses each row's JSON again for every field),
+`PRAGMA synchronous = NORMAL` (no difference beyond the noise, so commits keep their fsync),
+and (2026-12-02) `secure_delete` off (Debian's SQLite has it on; no difference).
 """
 
 from __future__ import annotations
@@ -61,14 +62,16 @@ from .history_bulk import Staging, layout, staging
 from .history_bulk import quoted as _quote
 from .history_columnar import (
     Chunk,
+    Piece,
     TidyTable,
     arrow_column,
     chunk_of_blob,
     chunk_of_rows,
     coded_texts,
     encode,
+    plain_cells,
     sheet_arrays,
-    typed_column,
+    typed_array,
 )
 from .metrics import (
     Rollup,
@@ -109,13 +112,63 @@ class SnapshotInfo:
                 "pmo_xl_version": self.pmo_xl_version, "projects": self.projects}
 
 
+class PlainSheets(Mapping[str, pd.DataFrame]):
+    """A snapshot's sheets as frames of plain values, each made the first time it is read,
+    from its columns: Arrow arrays (`typed_array`, `arrow_column`) or plain values (a column
+    that mixes kinds). Recording a snapshot needs only the Arrow arrays, and making a Python
+    object of every cell was half the cost of taking one."""
+
+    def __init__(self, columns: Mapping[str, Mapping[str, Piece]],
+                 rows: Mapping[str, int]) -> None:
+        self._columns, self._rows = columns, rows
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    @classmethod
+    def of_frames(cls, frames: Mapping[str, pd.DataFrame]) -> PlainSheets:
+        """Frames of plain values as they are (a snapshot made by hand, or loaded)."""
+        if isinstance(frames, PlainSheets):
+            return frames
+        sheets = cls({sheet: {name: frame[name].to_numpy(dtype=object) for name in
+                              frame.columns} for sheet, frame in frames.items()},
+                     {sheet: len(frame) for sheet, frame in frames.items()})
+        sheets._frames.update(frames)
+        return sheets
+
+    def __getitem__(self, sheet: str) -> pd.DataFrame:
+        if sheet not in self._frames:
+            # The object arrays themselves: a round trip through lists would copy each cell.
+            self._frames[sheet] = pd.DataFrame(
+                {name: self.column(sheet, name) for name in self._columns[sheet]},
+                index=pd.RangeIndex(self._rows[sheet]), dtype=object, copy=False)
+        return self._frames[sheet]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def names(self, sheet: str) -> list[str]:
+        return list(self._columns[sheet])
+
+    def rows(self, sheet: str) -> int:
+        return self._rows[sheet]
+
+    def column(self, sheet: str, name: str) -> np.ndarray:
+        """One column's plain values (ISO dates as text, numbers, booleans, text; None for
+        blanks)."""
+        if sheet in self._frames:
+            return self._frames[sheet][name].to_numpy(dtype=object)
+        return plain_cells(self._columns[sheet][name])
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A register's roll-up as of one date: `sheets` maps each standard sheet's name to a
     frame of plain values (ISO dates as text, numbers, booleans, text; None for blanks)."""
 
     info: SnapshotInfo
-    sheets: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sheets: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     portfolio: dict[str, float | None] = field(default_factory=dict)
     # The same columns as Arrow (None where one mixes kinds), by sheet, when `take_snapshot`
     # made them from the typed columns: `record` stores them as they are, instead of working
@@ -152,14 +205,15 @@ def take_snapshot(register: Register, as_of: dt.date | None = None, *,
     for table in register.children():
         # The roll-up built each child sheet's frame already: taken from it, not again.
         frames[table.schema.name] = portfolio.children[table.schema.name]
-    sheets, arrays = {}, {}
+    columns, arrays = {}, {}
     for name, frame in frames.items():
         if fields is not None and name in fields:
             wanted = set(fields[name])
             frame = frame[[column for column in frame.columns if column in wanted]]
-        sheets[name], arrays[name] = _plain_frame(frame)
+        columns[name], arrays[name] = snapshot_columns(frame)
     info = SnapshotInfo(day, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                         str(register.path), sha256, __version__, len(projects))
+    sheets = PlainSheets(columns, {name: len(frame) for name, frame in frames.items()})
     return Snapshot(info, sheets, portfolio_figures(portfolio), arrays)
 
 
@@ -178,26 +232,26 @@ def portfolio_figures(portfolio: Rollup) -> dict[str, float | None]:
     return figures
 
 
-def _plain_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pa.Array | None]]:
-    """Plain Python values, column by column (as the roll-up's JSON has them), and the same
-    columns as Arrow (see `Snapshot.arrays`)."""
-    plain: dict[str, np.ndarray] = {}
+def snapshot_columns(frame: pd.DataFrame) -> tuple[dict[str, Piece], dict[str, pa.Array | None]]:
+    """A typed frame's columns as a snapshot keeps them (see `PlainSheets`; their plain
+    values as the roll-up's JSON has them), and the same as Arrow (`Snapshot.arrays`)."""
+    columns: dict[str, Piece] = {}
     arrays: dict[str, pa.Array | None] = {}
     for name, values in frame.items():
-        plain[name], arrays[name] = _plain_column(name, values)
-    # The object arrays themselves: a round trip through lists would copy every cell twice.
-    return pd.DataFrame(plain, index=pd.RangeIndex(len(frame)), dtype=object,
-                        copy=False), arrays
+        columns[name], arrays[name] = _snapshot_column(name, values)
+    return columns, arrays
 
 
-def _plain_column(name: str, values: pd.Series) -> tuple[np.ndarray, pa.Array | None]:
-    """A column's plain values and the same as Arrow (None: it mixes kinds)."""
+def _snapshot_column(name: str, values: pd.Series) -> tuple[Piece, pa.Array | None]:
+    """A column as Arrow, twice; or, where its dtype does not say what its cells hold, its
+    plain values and the same as Arrow (None: they mix kinds)."""
     if pd.api.types.is_datetime64_any_dtype(values):  # ISO dates (`json_ready`), as text
-        return coded_texts(*iso_date_codes(values))
+        texts = coded_texts(*iso_date_codes(values))
+        return texts, texts
     ready = json_ready(name, values)
-    typed = typed_column(ready)
+    typed = typed_array(ready)
     if typed is not None:
-        return typed
+        return typed, typed
     plain = plain_objects(ready).to_numpy(dtype=object)  # an object column: each cell says
     return plain, arrow_column(plain)
 
@@ -235,24 +289,24 @@ class History:
     def record(self, snapshot: Snapshot) -> None:
         """Add the snapshot, replacing one of the same as-of date, in one transaction."""
         day = snapshot.info.as_of.isoformat()
-        arrays = {sheet: snapshot.arrays.get(sheet) or sheet_arrays(frame)
-                  for sheet, frame in snapshot.sheets.items()}
+        sheets = PlainSheets.of_frames(snapshot.sheets)  # a taken one's frames stay unmade
+        arrays = {sheet: snapshot.arrays[sheet] if sheet in snapshot.arrays else
+                  sheet_arrays(sheets[sheet]) for sheet in sheets}
         # A large snapshot's rows are staged by worker threads (`history_bulk`) while this
         # one encodes the columnar copies and deletes a replaced snapshot.
         with self._write_cache(), self._without_foreign_keys(), staging(
-                self._db, self._layouts(snapshot, arrays)) as staged:
-            copies = {sheet: encode(frame, arrays[sheet])
-                      for sheet, frame in snapshot.sheets.items()}
+                self._db, self._layouts(sheets, arrays, day)) as staged:
+            copies = {sheet: encode(sheets.names(sheet), arrays[sheet]) for sheet in sheets}
             with self._transaction() as db:
                 _delete_snapshot(db, day)
                 db.execute("INSERT INTO snapshots VALUES (:as_of, :taken_at, :register, "
                            ":register_sha256, :pmo_xl_version, :projects)",
                            snapshot.info.to_dict())
                 ranges = []
-                for sheet, frame in snapshot.sheets.items():
-                    table, first, last = _insert_rows(db, sheet, day, frame, arrays[sheet],
+                for sheet in sheets:
+                    table, first, last = _insert_rows(db, sheets, sheet, day, arrays[sheet],
                                                       staged)
-                    ranges.append((day, table, first, last, len(frame)))
+                    ranges.append((day, table, first, last, sheets.rows(sheet)))
                     if copies[sheet] is not None:  # else read from the row table
                         db.execute("INSERT INTO columnar VALUES (?, ?, ?)",
                                    (day, sheet, copies[sheet]))
@@ -264,17 +318,16 @@ class History:
                 db.executemany("INSERT INTO portfolio VALUES (?, ?, ?)",
                                [(day, k, v) for k, v in snapshot.portfolio.items()])
 
-    def _layouts(self, snapshot: Snapshot, arrays: Mapping[str, Mapping[str, pa.Array | None]]
-                 ) -> dict[str, dict[str, pa.Array] | None]:
+    def _layouts(self, sheets: PlainSheets, arrays: Mapping[str, Mapping[str, pa.Array | None]],
+                 day: str) -> dict[str, dict[str, pa.Array] | None]:
         """Each sheet's rows as they are to be staged: the columns its row table will have
         (read now, before the transaction; `Staging` copies by name if they change)."""
         tables = self._tables()
         layouts = {}
-        for sheet, frame in snapshot.sheets.items():
+        for sheet in sheets:
             names = (self._columns(tables[sheet], None) if sheet in tables else ["as_of"])
-            names += [str(name) for name in frame.columns if name not in names]
-            layouts[sheet] = layout(names, arrays[sheet], snapshot.info.as_of.isoformat(),
-                                    len(frame))
+            names += [str(name) for name in sheets.names(sheet) if name not in names]
+            layouts[sheet] = layout(names, arrays[sheet], day, sheets.rows(sheet))
         return layouts
 
     def snapshots(self) -> list[SnapshotInfo]:
@@ -589,30 +642,30 @@ def _delete_snapshot(db: sqlite3.Connection, day: str) -> None:
     db.execute("DELETE FROM snapshots WHERE as_of = ?", (day,))
 
 
-def _insert_rows(db: sqlite3.Connection, sheet: str, day: str, frame: pd.DataFrame,
-                 arrays: Mapping[str, pa.Array | None] | None = None,
-                 staged: Staging | None = None) -> tuple[str, int, int]:
-    """The sheet's rows of the snapshot; `arrays` are its columns as Arrow (`sheet_arrays`),
-    when the caller has them; `staged`, the rows staged in bulk, if they were. Gives the
-    table and the first and last rowids written (last < first: none)."""
+def _insert_rows(db: sqlite3.Connection, sheets: PlainSheets, sheet: str, day: str,
+                 arrays: Mapping[str, pa.Array | None], staged: Staging | None = None
+                 ) -> tuple[str, int, int]:
+    """The sheet's rows of the snapshot; `arrays` are its columns as Arrow (`sheet_arrays`);
+    `staged`, the rows staged in bulk, if they were. Gives the table and the first and last
+    rowids written (last < first: none)."""
     table = _sheet_table(db, sheet)
     have = [row[1] for row in db.execute(f"PRAGMA table_info({_quote(table)})")]
-    for name in frame.columns:
+    names = sheets.names(sheet)
+    for name in names:
         if name not in have:
             db.execute(f"ALTER TABLE {_quote(table)} ADD COLUMN {_quote(name)}")
             have.append(name)
-    if arrays is None:
-        arrays = sheet_arrays(frame)
-    columns = {name: frame[name].to_numpy(dtype=object) for name in frame.columns}
-    flagged = [name for name, values in columns.items() if _is_flag(values, arrays[name])]
+    # A column without Arrow mixes kinds: its cells are looked at (the others' need not be).
+    mixed = {name: sheets.column(sheet, name) for name in names if arrays[name] is None}
+    flagged = [name for name in names if _is_flag(mixed.get(name), arrays[name])]
     db.executemany("INSERT OR IGNORE INTO flags VALUES (?, ?)",
                    [(table, name) for name in flagged])
     first = db.execute(f"SELECT coalesce(max(rowid), 0) + 1 FROM {_quote(table)}").fetchone()[0]
     if staged is None or not staged.copy_into(sheet, table, have):
         # A column blank throughout is left out: its cells are NULL all the same.
-        cells = {name: _bound(values, arrays[name], name in flagged)
-                 for name, values in columns.items() if not _blank(values, arrays[name])}
-        _insert_many(db, table, day, cells, len(frame))
+        cells = {name: _bound(sheets.column(sheet, name), arrays[name], name in flagged)
+                 for name in names if not _blank(mixed.get(name), arrays[name])}
+        _insert_many(db, table, day, cells, sheets.rows(sheet))
     last = db.execute(f"SELECT coalesce(max(rowid), 0) FROM {_quote(table)}").fetchone()[0]
     return table, first, last
 
@@ -649,14 +702,14 @@ def _text_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _is_flag(values: np.ndarray, array: pa.Array | None) -> bool:
+def _is_flag(values: np.ndarray | None, array: pa.Array | None) -> bool:
     """Whether a column holds flags (its first value is a bool: all are, unless it mixes)."""
     if array is None:
         return isinstance(_first(values), bool)
     return pa.types.is_boolean(array.type)
 
 
-def _blank(values: np.ndarray, array: pa.Array | None) -> bool:
+def _blank(values: np.ndarray | None, array: pa.Array | None) -> bool:
     if array is None:
         return _first(values) is None
     return pa.types.is_null(array.type)

@@ -9,7 +9,7 @@ concatenating and writing them out as CSV or Parquet all happen in C. lz4 rather
 a 10k-project sheet decompresses in 6 ms instead of 14 ms, and the copy adds about 40% to a
 snapshot's size on disk instead of 25%. The row tables stay as they are: they are the store's
 contract with SQL tools and Power BI. A snapshot's copy is made from the typed columns it is
-taken from (`typed_column`), in C; only object columns are looked at cell by cell.
+taken from (`typed_array`), in C; only object columns are looked at cell by cell.
 
 Arrow keeps one type per column; a sheet one of whose columns mixes kinds (text and numbers,
 whole numbers and fractions: only History sheets edited in Excel have them) gets no copy, so
@@ -61,23 +61,20 @@ def arrow_column(values: np.ndarray) -> pa.Array | None:
         return None
 
 
-def typed_column(values: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
-    """A typed column (`metrics.json_ready`) as plain values (as `metrics.plain_objects`
-    gives them) and as Arrow (what `arrow_column` makes of those), both from its dtype and
-    in C, without looking at each cell; None where the dtype does not say what the cells
-    hold (object columns: their values are looked at)."""
+def typed_array(values: pd.Series) -> pa.Array | None:
+    """A typed column (`metrics.json_ready`) as Arrow: what `arrow_column` makes of its plain
+    values (as `metrics.plain_objects` gives them, and `plain_cells` gives them back), from
+    its dtype and in C, without looking at each cell; None where the dtype does not say what
+    the cells hold (object columns: their values are looked at)."""
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         if infer_dtype(dtype.categories, skipna=False) not in ("string", "empty"):
             return None
         return coded_texts(values.cat.codes.to_numpy(), dtype.categories.to_numpy(object))
     if isinstance(dtype, pd.StringDtype):
-        codes, texts = pd.factorize(values)  # blanks are code -1
-        plain = np.append(texts.to_numpy(dtype=object), None)[codes]
         array = pa.array(values, from_pandas=True)  # Arrow-backed text: its own array
-        if array.null_count == len(array):
-            return plain, pa.nulls(len(array))
-        return plain, array.cast(pa.string())
+        return pa.nulls(len(array)) if array.null_count == len(array) else array.cast(
+            pa.string())
     if not (isinstance(values.array, _MASKED) or
             (isinstance(dtype, np.dtype) and dtype.kind in "biuf")):
         return None
@@ -89,7 +86,7 @@ def typed_column(values: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
             array = array.cast(_NUMBER_TYPES[array.type.id])
         except pa.ArrowException:
             return None
-    return plain_values(array), array
+    return array
 
 
 _MASKED = (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
@@ -101,14 +98,20 @@ _NUMBER_TYPES = {kind.id: target for kinds, target in (
     ((pa.bool_(),), pa.bool_())) for kind in kinds}
 
 
-def coded_texts(codes: np.ndarray, texts: np.ndarray) -> tuple[np.ndarray, pa.Array]:
-    """Text cells given as codes into their distinct texts (-1: blank) as plain values, one
-    object per distinct text (shared by its cells), and as Arrow."""
-    plain = np.append(texts, None)[codes]  # blanks: the None last
+def coded_texts(codes: np.ndarray, texts: np.ndarray) -> pa.Array:
+    """Text cells given as codes into their distinct texts (-1: blank), as Arrow."""
     if not len(texts) or not (codes >= 0).any():
-        return plain, pa.nulls(len(codes))
-    indices = pa.array(codes, mask=codes < 0)
-    return plain, pa.array(texts, pa.string()).take(indices)
+        return pa.nulls(len(codes))
+    return pa.array(texts, pa.string()).take(pa.array(codes, mask=codes < 0))
+
+
+def plain_cells(piece: Piece) -> np.ndarray:
+    """A column recorded as Arrow (`typed_array`, `arrow_column`) as the plain values it
+    holds, each distinct text one object (shared by its cells, as a register repeats its
+    words)."""
+    if isinstance(piece, pa.Array) and pa.types.is_string(piece.type):
+        return _distinct_text(pa.chunked_array([piece]))
+    return plain_values(piece)
 
 
 def sheet_arrays(frame: pd.DataFrame) -> dict[str, pa.Array | None]:
@@ -116,17 +119,14 @@ def sheet_arrays(frame: pd.DataFrame) -> dict[str, pa.Array | None]:
     return {name: arrow_column(frame[name].to_numpy(dtype=object)) for name in frame.columns}
 
 
-def encode(frame: pd.DataFrame, arrays: Mapping[str, pa.Array | None] | None = None
-           ) -> bytes | None:
-    """A sheet's frame of plain values as a compressed Arrow IPC file, or None when a column
-    cannot be kept as recorded (see the module docstring); `arrays` are its columns as
-    Arrow when the caller has them (`sheet_arrays`, or a snapshot's own)."""
-    if arrays is None:
-        arrays = sheet_arrays(frame)
-    columns = [arrays[name] for name in frame.columns]
+def encode(names: Sequence[str], arrays: Mapping[str, pa.Array | None]) -> bytes | None:
+    """A sheet's columns `names`, as Arrow (`sheet_arrays`, or a snapshot's own), as a
+    compressed Arrow IPC file, or None when a column cannot be kept as recorded (see the
+    module docstring)."""
+    columns = [arrays[name] for name in names]
     if any(array is None for array in columns):
         return None
-    table = pa.table(columns, names=[str(name) for name in frame.columns])
+    table = pa.table(columns, names=[str(name) for name in names])
     sink = pa.BufferOutputStream()
     options = pa.ipc.IpcWriteOptions(compression=CODEC)
     with pa.ipc.new_file(sink, table.schema, options=options) as writer:

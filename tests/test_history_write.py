@@ -1,8 +1,8 @@
-"""How a snapshot is written: the typed columns `take_snapshot` turns into plain values and
-Arrow arrays at once, and the row tables' inserts built from them, checked against the plain
-way (each cell looked at, one plain INSERT per row) on real registers and real SQLite files:
-the same cells with the same SQL types, blanks, NaN, dates, big integers and text that looks
-like a number included."""
+"""How a snapshot is written: the typed columns `take_snapshot` turns into Arrow arrays and
+(when read) plain values, and the row tables' inserts built from them, checked against the
+plain way (each cell looked at, one plain INSERT per row) on real registers and real SQLite
+files: the same cells with the same SQL types, blanks, NaN, dates, big integers and text
+that looks like a number included."""
 
 from __future__ import annotations
 
@@ -23,7 +23,14 @@ from test_history import _week_1, _week_2
 
 from pmo_xl import history_bulk
 from pmo_xl.cli import main
-from pmo_xl.history import History, Snapshot, SnapshotInfo, _plain_frame, take_snapshot
+from pmo_xl.history import (
+    History,
+    PlainSheets,
+    Snapshot,
+    SnapshotInfo,
+    snapshot_columns,
+    take_snapshot,
+)
 from pmo_xl.history_columnar import arrow_column, sheet_arrays
 from pmo_xl.metrics import child_frame, plain_column, rollup
 from pmo_xl.reader import read_register
@@ -76,7 +83,9 @@ def _same_cells(got: np.ndarray, want: np.ndarray) -> bool:
 
 
 def _assert_plain_and_arrow_as_before(frame: pd.DataFrame) -> None:
-    plain, arrays = _plain_frame(frame)
+    columns, arrays = snapshot_columns(frame)
+    plain = PlainSheets({"sheet": columns}, {"sheet": len(frame)})["sheet"]
+    assert list(plain.columns) == list(frame.columns) and len(plain) == len(frame)
     for name, values in frame.items():
         want = plain_column(name, values).to_numpy(dtype=object)
         assert _same_cells(plain[name].to_numpy(), want), name
