@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from registers import register
 from test_history import _week_1, _week_2
 
-from pmo_xl import history_bulk
+from pmo_xl import history, history_bulk
 from pmo_xl.cli import main
 from pmo_xl.history import (
     History,
@@ -296,3 +296,24 @@ def test_staged_and_bound_rows_are_the_same_cells(sheets: dict[str, pd.DataFrame
     assert copied[1] == []
     assert {sheet: len(cells) for sheet, cells in stored[0].items()} == {
         sheet: len(frame) for sheet, frame in sheets.items()}
+
+
+def test_recording_a_taken_snapshot_makes_no_plain_values(sample: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Staged in bulk, a taken snapshot is recorded from its Arrow arrays alone; its plain
+    values are made when its sheets are read, the same as those loaded back."""
+    _staging_watched(monkeypatch, staged=True)
+    made: list[int] = []
+    plain_cells = history.plain_cells
+    monkeypatch.setattr(history, "plain_cells", lambda piece: made.append(1) or plain_cells(
+        piece))
+    taken = take_snapshot(read_register(sample), DAY)
+    with History(tmp_path / "h.sqlite") as store:
+        store.record(taken)
+        assert made == []
+        loaded = store.load(DAY)
+    for sheet, frame in loaded.sheets.items():
+        pd.testing.assert_frame_equal(taken.sheets[sheet], frame[taken.sheets.names(sheet)],
+                                      check_dtype=True)
+    assert made
