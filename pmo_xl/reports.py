@@ -64,6 +64,7 @@ from .reader import Register, Table, unmatched_columns
 from .references import Reference, outside_references
 from .rules import PERFORMANCE_TOLERANCE
 from .schema import CLOSED, Kind
+from .template_cache import template_cache
 from .validation import Validation
 
 TEMPLATES_PACKAGE = "pmo_xl.report_templates"
@@ -647,7 +648,7 @@ class ReportRenderer:
         # Immutable too: a template must not change the data the next report shows.
         self.env = ImmutableSandboxedEnvironment(
             loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined,
-            trim_blocks=True, lstrip_blocks=True)
+            trim_blocks=True, lstrip_blocks=True, bytecode_cache=template_cache())
         self.env.globals.update(data_uri=self.data_uri, has_asset=self.has_asset,
                                 tolerance=PERFORMANCE_TOLERANCE, tracked=_tracked,
                                 covered=_covered, raid_heat_map=heat_map_svg,
