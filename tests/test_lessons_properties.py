@@ -16,10 +16,10 @@ from test_properties import (  # the register generator and its runners
     PROPERTY,
     Outcome,
     RegisterSpec,
+    digests,
     internal_errors_raise,  # noqa: F401  (a fixture, used by name)
     registers,
     run_in_process,
-    snapshot,
     strict_json,
     write_register,
 )
@@ -59,7 +59,7 @@ def test_lessons_keeps_the_contract_and_never_recommends_own_lessons(
         spec: RegisterSpec, as_of: dt.date | None, data: st.DataObject, tmp_path: Path,
         capsys: pytest.CaptureFixture[str], internal_errors_raise: None) -> None:  # noqa: F811
     register = write_register(spec, tmp_path)
-    before = snapshot(register.folder)
+    before = digests(register.folder)
     options = register.options() + ([f"--as-of={as_of.isoformat()}"] if as_of else [])
     ids = project_ids(register.path, register.options())
     wanted = data.draw(st.sampled_from(ids) if ids else st.text(max_size=12), label="project")
@@ -77,4 +77,4 @@ def test_lessons_keeps_the_contract_and_never_recommends_own_lessons(
                             json_out=fmt == "json")
             if outcome and fmt == "json":
                 assert set(outcome) in ({"themes"}, {"lessons"})
-    assert snapshot(register.folder) == before, "the register's folder changed"
+    assert digests(register.folder) == before, "the register's folder changed"
