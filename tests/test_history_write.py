@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -317,3 +319,63 @@ def test_recording_a_taken_snapshot_makes_no_plain_values(sample: Path, tmp_path
         pd.testing.assert_frame_equal(taken.sheets[sheet], frame[taken.sheets.names(sheet)],
                                       check_dtype=True)
     assert made
+
+
+def test_kill_while_a_large_snapshot_is_staged_leaves_the_history_whole(tmp_path: Path
+                                                                        ) -> None:
+    """kill -9 at moments spread over the end of `pmo-xl snapshot` of a register large
+    enough to be staged in bulk: the store opens, passes integrity_check, and holds every
+    snapshot it holds whole (the earlier one always)."""
+    path = tmp_path / "Large.xlsx"
+    assert main(["sample", str(path), "--projects", "300"]) == 0
+    taken = take_snapshot(read_register(path), DAY)
+    cells = sum(taken.sheets.rows(s) * (len(taken.sheets.names(s)) + 1) for s in taken.sheets)
+    assert cells >= history_bulk.STAGE_FROM_CELLS  # staged, not bound
+    store = tmp_path / "h.sqlite"
+    with History(store) as history:
+        history.record(taken)
+    env = {**os.environ, "TMPDIR": str(tmp_path)}  # where the staging files go
+
+    def command(day: dt.date) -> list[str]:
+        return [sys.executable, "-m", "pmo_xl.cli", "snapshot", str(path), "--history",
+                str(store), f"--as-of={day.isoformat()}"]
+
+    started = time.perf_counter()
+    subprocess.run(command(DAY), check=True, capture_output=True, env=env)
+    whole = time.perf_counter() - started
+    for attempt in range(20):
+        child = subprocess.Popen(command(DAY + dt.timedelta(days=7 + attempt)), env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(whole * (0.55 + 0.5 * attempt / 19))  # reading, staging, copying, commit
+        child.kill()
+        child.wait()
+        with sqlite3.connect(store) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        with History(store) as history:
+            dates = [info.as_of for info in history.snapshots()]
+            assert dates[0] == DAY
+            for day in dates:
+                assert len(history.load(day).projects) == 300, day
+
+
+def test_staging_folders_a_killed_snapshot_left_are_swept(sample: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Hours old: nobody's, removed by the next staged snapshot; a live snapshot's (fresh),
+    and other programs' folders, stay."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    copied = _staging_watched(monkeypatch, staged=True)
+    hours_ago = time.time() - history_bulk.STALE_AFTER_S - 60
+    for name, stale in (("pmo-xl-snapshot-old", True), ("pmo-xl-snapshot-live", False),
+                        ("another-programs-old", True)):
+        (temp / name).mkdir()
+        (temp / name / "stage-0.sqlite").write_bytes(b"staged rows")
+        if stale:
+            os.utime(temp / name, (hours_ago, hours_ago))
+    with History(tmp_path / "h.sqlite") as store:
+        store.record(take_snapshot(read_register(sample), DAY))
+    assert copied and all(done for _, done in copied)
+    assert sorted(p.name for p in temp.iterdir()) == ["another-programs-old",
+                                                      "pmo-xl-snapshot-live"]
