@@ -224,7 +224,7 @@ def write_reports(register_path: Path, out_dir: Path | None, *,
     portfolio = portfolio and PORTFOLIO in kinds
     data = report_records(register, validate(register, as_of), portfolio_figures, changes,
                           trends(portfolio_figures.as_of) if trends is not None else None,
-                          None if portfolio or all_projects else chosen, themes=portfolio,
+                          None if portfolio or all_projects else chosen, summary=portfolio,
                           size=RECORDS_AT_ONCE)
     plan = _Plan(data, chosen, skip_invalid, portfolio, _Board(register, portfolio_figures,
                                                                  kinds))
@@ -359,14 +359,17 @@ def unique_stems(projects: Sequence[dict[str, Any]], stems: Sequence[str]) -> li
     (`-row-N-2`...).
     Over the whole register, so that a project's file name does not depend on the selection."""
     taken = {stem.casefold() for stem in RESERVED_STEMS}
+    # Case folding goes character by character: a name's folded is its parts' folded.
+    suffixes = [suffix.casefold() for suffix in KIND_SUFFIXES.values()]
     unique = []
     for project, stem in zip(projects, stems, strict=True):
         candidate, count = stem, 1
-        while any(f"{candidate}{suffix}".casefold() in taken
-                  for suffix in KIND_SUFFIXES.values()):
+        key = candidate.casefold()
+        while any(key + suffix in taken for suffix in suffixes):
             count += 1
             candidate = f"{stem}-row-{project['row']}" + (f"-{count - 1}" if count > 2 else "")
-        taken.update(f"{candidate}{suffix}".casefold() for suffix in KIND_SUFFIXES.values())
+            key = candidate.casefold()
+        taken.update([key + suffix for suffix in suffixes])
         unique.append(candidate)
     return unique
 

@@ -319,6 +319,7 @@ class LessonIndex:
     prior: np.ndarray
     codes: dict[str, np.ndarray]
     lookups: dict[str, list[str]]
+    open_raid: OpenRaid
     _queries: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict,
                                                                repr=False)
     _positions: dict[str, int] = field(default_factory=dict, repr=False)  # first row per ID
@@ -576,7 +577,8 @@ def build_index(register: Register, as_of: dt.date | None = None,
     del pairs
     codes, lookups = _codes(lessons, projects)
     return LessonIndex(day, lessons, projects, analyzer, *columns,
-                       prior=_prior(lessons, day), codes=codes, lookups=lookups)
+                       prior=_prior(lessons, day), codes=codes, lookups=lookups,
+                       open_raid=OpenRaid(register, day, register.projects.values["project_id"]))
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -665,48 +667,59 @@ def _project_frame(register: Register, day: dt.date) -> pd.DataFrame:
     frame["problems"] = [shared.setdefault(found, found) for found in (
         tuple(p.name for p in PROBLEMS if flags[p.name][i]) for i in range(len(frame)))]
     frame["slip_days"] = metrics["slip_days"].to_numpy()
-    texts, items = _open_raid_items(register, day, v["project_id"])
-    frame["raid"] = texts
-    frame["raid_items"] = pd.Series(items, index=frame.index, dtype=object)
     return frame.reset_index(drop=True)
 
 
-def _open_raid_items(register: Register, day: dt.date,
-                     project_ids: pd.Series) -> tuple[list[str], list[tuple[Any, ...]]]:
+class OpenRaid:
     """Per project, the Title, Description and Response of its open RAID items as one text
     (blank without a RAID sheet), and the items themselves, in RAID log order, as (RAID ID,
     Title, text) for the why: a project's live risks and issues are what it needs lessons
     about, and they are often written at more length in the RAID log than in Key Risks.
-    Open is the RAID figures' own (`pmo_xl.raid`)."""
-    from .raid import normalised_ids, raid_metrics
+    Open is the RAID figures' own (`pmo_xl.raid`). The items are grouped by project once,
+    column-wise; a project's text and items are made when its query is (a report of one
+    project does not make every project's)."""
 
-    table = register.table("RAID")
-    if table is None or not len(table):
-        return [""] * len(project_ids), [()] * len(project_ids)
-    v = table.values
-    is_open = raid_metrics(table, register, day)["is_open"].fillna(False).astype(bool)
-    items = pd.DataFrame({
-        "pid": normalised_ids(v["project_id"]), "raid_id": _text(v["raid_id"]).str.strip(),
-        "title": _text(v["title"]).str.strip(),
-        "text": _text(v["title"]) + " " + _text(v["description"]) + " " + _text(v["response"])})
-    items = items[is_open.to_numpy() & items["pid"].notna().to_numpy()]
-    # Grouped in plain Python over each column converted once: a pandas groupby with a
-    # Python join per group costs a millisecond per 30 projects (0.6 s at 10k).
-    codes, pids = pd.factorize(items["pid"])
-    pids = np.asarray(pids, dtype=object)
-    order = np.argsort(codes, kind="stable")  # each project's items in RAID log order
-    starts = np.flatnonzero(np.diff(codes[order], prepend=-1))
-    columns = [items[key].to_numpy(dtype=object)[order].tolist()
-               for key in ("raid_id", "title", "text")]
-    rows = list(zip(*columns, strict=True))
-    joined, listed = {}, {}
-    for pid, start, end in zip(pids[codes[order][starts]], starts.tolist(),
-                               [*starts[1:].tolist(), len(rows)], strict=True):
-        listed[pid] = tuple(rows[start:end])
-        joined[pid] = " ".join(columns[2][start:end])
-    ids = normalised_ids(project_ids).to_numpy(dtype=object)
-    return ([joined.get(pid, "") if isinstance(pid, str) else "" for pid in ids],
-            [listed.get(pid, ()) if isinstance(pid, str) else () for pid in ids])
+    def __init__(self, register: Register, day: dt.date, project_ids: pd.Series) -> None:
+        from .raid import normalised_ids, raid_metrics
+
+        self._group = np.full(len(project_ids), -1)  # each project's group of items
+        self._starts = self._ends = np.zeros(0, dtype=np.int64)
+        self._columns: list[np.ndarray] = []
+        table = register.table("RAID")
+        if table is None or not len(table):
+            return
+        v = table.values
+        is_open = raid_metrics(table, register, day)["is_open"].fillna(False).astype(bool)
+        items = pd.DataFrame({
+            "pid": normalised_ids(v["project_id"]),
+            "raid_id": _text(v["raid_id"]).str.strip(), "title": _text(v["title"]).str.strip(),
+            "text": (_text(v["title"]) + " " + _text(v["description"]) + " "
+                     + _text(v["response"]))})
+        items = items[is_open.to_numpy() & items["pid"].notna().to_numpy()]
+        codes, pids = pd.factorize(items["pid"])
+        order = np.argsort(codes, kind="stable")  # each project's items in RAID log order
+        self._starts = np.flatnonzero(np.diff(codes[order], prepend=-1))
+        self._ends = np.append(self._starts[1:], len(order))
+        self._columns = [items[key].to_numpy(dtype=object)[order]
+                         for key in ("raid_id", "title", "text")]
+        # Group g holds the items of pids[codes[order][starts[g]]], which is pids[g]:
+        # factorize numbers the IDs in order of appearance, and the sort keeps that order.
+        self._group = pd.Index(pids).get_indexer(normalised_ids(project_ids))
+
+    def text(self, position: int) -> str:
+        """The project's open items' texts, joined."""
+        group = self._group[position]
+        if group < 0:
+            return ""
+        return " ".join(self._columns[2][self._starts[group]:self._ends[group]].tolist())
+
+    def items(self, position: int) -> tuple[tuple[Any, ...], ...]:
+        """The project's open items, (RAID ID, Title, text) each."""
+        group = self._group[position]
+        if group < 0:
+            return ()
+        at = slice(self._starts[group], self._ends[group])
+        return tuple(zip(*(column[at].tolist() for column in self._columns), strict=True))
 
 
 def _bm25_columns(pairs: np.ndarray, lengths: np.ndarray,
@@ -843,7 +856,7 @@ def _query_parts(index: LessonIndex, positions: Sequence[int]) -> list[tuple[lis
                    for p in positions], PROBLEM_WEIGHT))
     parts += [([problem.words if problem.name in rows["problems"][p] else ""
                 for p in positions], PROBLEM_WEIGHT) for problem in PROBLEMS]
-    parts.append(([rows["raid"][p] for p in positions], RAID_WEIGHT))
+    parts.append(([index.open_raid.text(p) for p in positions], RAID_WEIGHT))
     return parts
 
 
@@ -1151,7 +1164,7 @@ class _Asker:
         rows, c, analyzer = index._plain("projects"), index.codes, index.analyzer
         raid = tuple((rid, title, frozenset(analyzer.ids(analyzer.words_of(text),
                                                           grow=False).tolist()))
-                     for rid, title, text in rows["raid_items"][position])
+                     for rid, title, text in index.open_raid.items(position))
         return cls(position, int(c["project_programme"][position]),
                    int(c["project_phase"][position]),
                    int(index.project_codes["following"][position]),

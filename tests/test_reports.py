@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 from conftest import require_tool
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from registers import AS_OF, VALID_LESSON, project, register
 
 from pmo_xl import formatting as fmt
@@ -46,6 +48,7 @@ from pmo_xl.reports import (
     report_data,
     report_stems,
     slug,
+    slugs,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,6 +117,15 @@ def test_report_data_carries_the_rollup_figures(sample_path: Path,
     assert summary == expected
     with_issues = [p for p in data.projects if p["issues"]]
     assert with_issues and all(i["cell"] for p in with_issues for i in p["issues"])
+    # A project's own reports show no portfolio figures: they are not built for them, but
+    # what the project's reports show of the portfolio (data quality) is the same.
+    one = report_data(register_, validate(register_), rollup(register_), only=[3])
+    assert one.common == data.common and one.projects == [data.projects[3]]
+    assert "raid" not in one.portfolio and "finance" not in one.portfolio
+    assert one.portfolio["data_quality"] == data.portfolio["data_quality"]
+    again = report_data(register_, validate(register_), rollup(register_), only=[3],
+                        summary=True)
+    assert {k: again.portfolio[k] for k in expected} == expected
 
 
 def test_file_names_are_safe_and_unique() -> None:
@@ -127,6 +139,21 @@ def test_file_names_are_safe_and_unique() -> None:
     assert report_stems(projects) == ["PRJ-1-Same", "prj-1-same-row-3", "row-4",
                                       "script-alert-1-script"]
     assert PORTFOLIO_STEM not in report_stems(projects)
+
+
+# Names as registers hold them: ASCII with punctuation and device names, accented and other
+# scripts, numbers, blanks.
+_NAMES = st.one_of(st.none(), st.integers(-5, 10**6), st.floats(allow_nan=False),
+                   st.text(max_size=80),
+                   st.text(st.sampled_from("abcCOMNULPTX019.-_ /:é"), max_size=12),
+                   st.sampled_from(["CON", "con.txt", "Lpt3.", "COM10", "AUX-1", "..nul"]))
+
+
+@settings(max_examples=int(os.environ.get("PMO_XL_HYPOTHESIS_EXAMPLES", "60")), deadline=None)
+@given(st.lists(_NAMES, max_size=20), st.integers(1, 70))
+def test_file_names_made_column_wise_are_those_made_one_by_one(names: list[Any],
+                                                                limit: int) -> None:
+    assert slugs(names, limit) == [slug(name, limit) for name in names]
 
 
 def test_only_data_uris_and_template_files_may_load(tmp_path: Path) -> None:
